@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: Apache-2.0
+# Entry points for newcomers and CI. Every target installs its dependencies first.
+BUILD ?= build
+MESON_FLAGS ?= --werror
+
+.PHONY: deps build test demo bench clean
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+test: build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 1
+
+demo: build
+	scripts/demo $(BUILD)
+
+bench: build
+	bench/run $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
