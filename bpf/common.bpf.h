@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* common.bpf.h: the target filter, loss counters and histogram helpers every family uses. */
+#pragma once
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "podtrace_common.h"
+
+/* Set by user space through the mmapped .bss; rewritten when the target's cgroups change.
+ * A short array beats a hash lookup for a handful of ids and costs non-targets only a few
+ * compares. */
+__u64 target_cgroup_ids[PT_MAX_TARGET_CGROUPS];
+__u32 target_cgroup_count;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PT_LOST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+static __always_inline void count_lost(__u32 kind)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost, &kind);
+	if (n)
+		(*n)++;
+}
+
+static __always_inline bool is_target_cgroup(__u64 id)
+{
+	__u32 n = target_cgroup_count;
+	for (__u32 i = 0; i < PT_MAX_TARGET_CGROUPS; i++) {
+		if (i >= n)
+			break;
+		if (target_cgroup_ids[i] == id)
+			return true;
+	}
+	return false;
+}
+
+/* Reading the v2 cgroup id through BTF pointers is several times cheaper than
+ * bpf_get_current_cgroup_id() (measured: ~3% vs 10-20% over an empty hook). */
+static __always_inline __u64 current_cgroup_id(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	return task->cgroups->dfl_cgrp->kn->id;
+}
+
+static __always_inline bool current_is_target(void)
+{
+	return is_target_cgroup(current_cgroup_id());
+}
+
+/* For task pointers that arrive as plain scalars (raw_tp arguments). */
+static __always_inline __u64 task_cgroup_id_core(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) { r += 1; }
+	return r;
+}
+
+/* Must match podtrace::hist_slot() in tracer/histogram.cpp (a unit test pins both). */
+static __always_inline __u32 hist_slot(__u64 v)
+{
+	if (v < 4)
+		return (__u32)v;
+	__u32 lg = log2_u64(v);
+	__u32 sub = (v >> (lg - PT_HIST_SUB_BITS)) & 3;
+	__u32 slot = (lg - 1) * 4 + sub;
+	return slot < PT_HIST_SLOTS ? slot : PT_HIST_SLOTS - 1;
+}
+
+static __always_inline void hist_add(void *hist_map, __u32 row, __u64 value)
+{
+	__u32 idx = row * PT_HIST_SLOTS + hist_slot(value);
+	__u64 *slot = bpf_map_lookup_elem(hist_map, &idx);
+	if (slot)
+		(*slot)++;
+}
+
+static __always_inline void op_stats_add(void *stats_map, __u32 op, __u64 latency, __u64 bytes,
+					 bool error)
+{
+	struct pt_op_stats *s = bpf_map_lookup_elem(stats_map, &op);
+	if (!s)
+		return;
+	s->count++;
+	s->bytes += bytes;
+	s->errors += error;
+	s->total_ns += latency;
+	if (latency > s->max_ns)
+		s->max_ns = latency;
+}
+
+static __always_inline void fill_header(struct pt_event_header *h, __u32 family, __u32 kind,
+					__u64 cgroup_id)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	h->family = family;
+	h->kind = kind;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->cgroup_id = cgroup_id;
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* features.bpf.c: one empty program per attach type; KernelFeatures loads and attaches each to
+ * learn what this kernel allows. Never version checks: lockdown, config and LSMs decide. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} probe_ringbuf SEC(".maps");
+
+SEC("fentry/do_nanosleep")
+int BPF_PROG(probe_fentry)
+{
+	return 0;
+}
+
+SEC("kprobe/do_nanosleep")
+int BPF_KPROBE(probe_kprobe)
+{
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(probe_tp_btf)
+{
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(probe_raw_tp)
+{
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_switch")
+int probe_tracepoint(void *ctx)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(probe_uprobe)
+{
+	return 0;
+}
+
+SEC("sockops")
+int probe_sockops(struct bpf_sock_ops *skops)
+{
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int probe_cgroup_skb(struct __sk_buff *skb)
+{
+	return 1;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(probe_ringbuf_output)
+{
+	long v = 0;
+	bpf_ringbuf_output(&probe_ringbuf, &v, sizeof(v), 0);
+	return 0;
+}

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// cpu_throttle.cpp: parses cpu.stat and the quota files of both cgroup versions.
+#include "cpu_throttle.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace podtrace {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::map<std::string, uint64_t> read_keyed(const fs::path& file) {
+  std::map<std::string, uint64_t> out;
+  std::ifstream in(file);
+  std::string key;
+  uint64_t value;
+  while (in >> key >> value) out[key] = value;
+  return out;
+}
+
+bool read_first_line(const fs::path& file, std::string& line) {
+  std::ifstream in(file);
+  return static_cast<bool>(std::getline(in, line));
+}
+
+}  // namespace
+
+Result<Throttling> read_throttling(const fs::path& dir, bool v2) {
+  Throttling t;
+  t.cgroup = dir.string();
+  t.source = v2 ? "cgroup-v2" : "cgroup-v1";
+  std::error_code ec;
+  if (!fs::exists(dir / "cpu.stat", ec)) return make_error("no cpu.stat in " + dir.string());
+  auto stat = read_keyed(dir / "cpu.stat");
+  t.nr_periods = stat["nr_periods"];
+  t.nr_throttled = stat["nr_throttled"];
+  std::string line;
+  if (v2) {
+    t.throttled_ns = stat["throttled_usec"] * 1000;
+    // cpu.max: "<quota|max> <period>"
+    if (read_first_line(dir / "cpu.max", line)) {
+      std::istringstream ss(line);
+      std::string quota;
+      ss >> quota >> t.period_us;
+      t.quota_us = quota == "max" ? -1 : std::stoll(quota);
+    }
+  } else {
+    t.throttled_ns = stat["throttled_time"];
+    if (read_first_line(dir / "cpu.cfs_quota_us", line)) t.quota_us = std::stoll(line);
+    if (read_first_line(dir / "cpu.cfs_period_us", line)) t.period_us = std::stoull(line);
+  }
+  return t;
+}
+
+void ThrottleMonitor::start(const CgroupFs& cgroups, const std::vector<fs::path>& v2_dirs) {
+  watched_.clear();
+  const bool v2 = cgroups.layout() == CgroupLayout::kUnified;
+  for (const auto& d : v2_dirs) {
+    auto dir = cgroups.cpu_controller_dir(d);
+    if (!dir) continue;
+    if (auto t = read_throttling(*dir, v2)) watched_.push_back({*dir, v2, *t});
+  }
+}
+
+std::vector<Throttling> ThrottleMonitor::since_start() const {
+  std::vector<Throttling> out;
+  for (const auto& w : watched_) {
+    auto now = read_throttling(w.dir, w.v2);
+    if (!now) continue;  // the cgroup went away with the target; keep what we had
+    Throttling t = *now;
+    t.nr_periods -= w.baseline.nr_periods;
+    t.nr_throttled -= w.baseline.nr_throttled;
+    t.throttled_ns -= w.baseline.throttled_ns;
+    out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace podtrace

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// diagnose.cpp: the rules that explain why the target is slow or failing.
+#include "diagnose.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "format.h"
+
+namespace podtrace {
+
+namespace {
+
+int rank(const std::string& severity) {
+  return severity == "critical" ? 0 : severity == "warning" ? 1 : 2;
+}
+
+void fileio_findings(const FileioReport& f, const DiagnoseThresholds& t, std::vector<Finding>& out) {
+  for (const auto& op : f.ops) {
+    if (op.latency.p99_ns >= t.slow_io_p99_ns) {
+      // Name the file that cost the most time in this op.
+      const FileReport* worst = nullptr;
+      for (const auto& file : f.files)
+        if (file.op == op.op && (!worst || file.total_ns > worst->total_ns)) worst = &file;
+      out.push_back({"warning", "fileio", fmt::format("slow {}: p99 {}", op.op, human_ns(op.latency.p99_ns)),
+                     fmt::format("{} calls, max {}{}", op.count, human_ns(op.latency.max_ns),
+                                 worst ? ", mostly on " + worst->path : "")});
+    }
+  }
+  for (const auto& file : f.files) {
+    if (file.errors == 0) continue;
+    std::string errs;
+    for (const auto& [name, n] : file.errnos) errs += fmt::format("{}{} x{}", errs.empty() ? "" : ", ", name, n);
+    out.push_back({"warning", "fileio",
+                   fmt::format("{} failed {} of {}", file.errors, file.op, file.path),
+                   fmt::format("pid {}{}", file.pid, errs.empty() ? "" : ": " + errs)});
+  }
+}
+
+void cpu_findings(const CpuReport& c, const DiagnoseThresholds& t, std::vector<Finding>& out) {
+  for (const auto& th : c.throttling) {
+    if (th.nr_periods == 0) continue;
+    const double ratio = static_cast<double>(th.nr_throttled) / static_cast<double>(th.nr_periods);
+    if (ratio >= t.throttled_ratio)
+      out.push_back({ratio >= 0.5 ? "critical" : "warning", "cpu",
+                     fmt::format("CPU throttled in {:.0f}% of periods", ratio * 100),
+                     fmt::format("{} of {} periods, {} throttled; quota {} us per {} us: raise the CPU limit",
+                                 th.nr_throttled, th.nr_periods, human_ns(th.throttled_ns), th.quota_us,
+                                 th.period_us)});
+  }
+  if (c.run_queue.count && c.run_queue.p99_ns >= t.runq_p99_ns)
+    out.push_back({"warning", "cpu", fmt::format("CPU contention: run-queue p99 {}", human_ns(c.run_queue.p99_ns)),
+                   fmt::format("threads waited {} in total for a CPU; {} of it after involuntary preemption",
+                               human_ns(c.run_queue_ns), human_ns(c.preempted_ns))});
+  if (c.io_ns > c.on_cpu_ns && c.io_ns > 100'000'000)
+    out.push_back({"info", "cpu", fmt::format("blocked in uninterruptible I/O for {}", human_ns(c.io_ns)),
+                   fmt::format("more than the {} spent on CPU", human_ns(c.on_cpu_ns))});
+}
+
+void process_findings(const ProcessReport& p, std::vector<Finding>& out) {
+  for (const auto& x : p.exited) {
+    if (x.oom_killed)
+      out.push_back({"critical", "process", fmt::format("{} (pid {}) was OOM-killed", x.comm, x.pid),
+                     "the container hit its memory limit: raise it or reduce memory use"});
+    else if (x.signal)
+      out.push_back({"warning", "process", fmt::format("{} (pid {}) killed by signal {}", x.comm, x.pid, x.signal),
+                     x.core_dumped ? "core dumped" : ""});
+    else if (x.exit_code)
+      out.push_back({"warning", "process", fmt::format("{} (pid {}) exited with code {}", x.comm, x.pid, x.exit_code),
+                     ""});
+  }
+}
+
+}  // namespace
+
+std::vector<Finding> diagnose(const Report& r, const DiagnoseThresholds& t) {
+  std::vector<Finding> out;
+  if (r.fileio) fileio_findings(*r.fileio, t, out);
+  if (r.cpu) cpu_findings(*r.cpu, t, out);
+  if (r.process) process_findings(*r.process, out);
+  const uint64_t lost = r.lost_ringbuf + r.lost_userspace;
+  if (lost)
+    out.push_back({"info", "tracer", fmt::format("{} events were dropped", lost),
+                   "counts and histograms are exact; only individual event lines are missing"});
+  if (r.lost_map_full)
+    out.push_back({"info", "tracer", fmt::format("{} per-key aggregates did not fit", r.lost_map_full),
+                   "per-file or per-thread tables are incomplete; per-op totals are exact"});
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Finding& a, const Finding& b) { return rank(a.severity) < rank(b.severity); });
+  return out;
+}
+
+}  // namespace podtrace

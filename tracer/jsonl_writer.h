@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// jsonl_writer.h: writes one JSON object per line with the schema envelope.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace podtrace {
+
+// Serializes with invalid UTF-8 replaced by U+FFFD, so a hostile path cannot break the stream.
+std::string to_jsonl(const std::string& type, nlohmann::json body, uint64_t ts_ns);
+
+class JsonlWriter {
+ public:
+  explicit JsonlWriter(FILE* out) : out_(out) {}
+  void write(const std::string& type, nlohmann::json body);
+
+ private:
+  FILE* out_;
+};
+
+uint64_t wall_clock_ns();
+
+}  // namespace podtrace

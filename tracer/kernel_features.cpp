@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+// kernel_features.cpp: probes attach types by loading and attaching empty programs.
+#include "kernel_features.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "features.skel.h"
+#include "libbpf_util.h"
+
+// A user-space function for the uprobe probe to attach to.
+extern "C" __attribute__((noinline, used)) int podtrace_uprobe_probe_target(int x) {
+  asm volatile("" ::: "memory");
+  return x + 1;
+}
+
+namespace podtrace {
+
+std::string_view attach_type_name(AttachType type) {
+  switch (type) {
+    case AttachType::kFentry: return "fentry";
+    case AttachType::kKprobe: return "kprobe";
+    case AttachType::kTpBtf: return "tp_btf";
+    case AttachType::kRawTp: return "raw_tracepoint";
+    case AttachType::kTracepoint: return "tracepoint";
+    case AttachType::kUprobe: return "uprobe";
+    case AttachType::kCgroupSockops: return "cgroup_sockops";
+    case AttachType::kCgroupSkb: return "cgroup_skb";
+    case AttachType::kRingbuf: return "ringbuf";
+  }
+  return "unknown";
+}
+
+FeatureResult LiveKernelFeatures::probe(AttachType type) const {
+  auto it = cache_.find(type);
+  if (it != cache_.end()) return it->second;
+  FeatureResult r = try_attach(type);
+  cache_[type] = r;
+  return r;
+}
+
+namespace {
+
+bpf_program* program_for(features_bpf* skel, AttachType type) {
+  switch (type) {
+    case AttachType::kFentry: return skel->progs.probe_fentry;
+    case AttachType::kKprobe: return skel->progs.probe_kprobe;
+    case AttachType::kTpBtf: return skel->progs.probe_tp_btf;
+    case AttachType::kRawTp: return skel->progs.probe_raw_tp;
+    case AttachType::kTracepoint: return skel->progs.probe_tracepoint;
+    case AttachType::kUprobe: return skel->progs.probe_uprobe;
+    case AttachType::kCgroupSockops: return skel->progs.probe_sockops;
+    case AttachType::kCgroupSkb: return skel->progs.probe_cgroup_skb;
+    case AttachType::kRingbuf: return skel->progs.probe_ringbuf_output;
+  }
+  return nullptr;
+}
+
+// Our own v2 cgroup: attaching there touches nothing else on the node.
+std::string own_v2_cgroup() {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("0::", 0) == 0) {
+      std::string rel = line.substr(3);
+      for (const char* root : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
+        std::string p = std::string(root) + rel;
+        if (access((p + "/cgroup.procs").c_str(), F_OK) == 0 &&
+            (std::string(root) != "/sys/fs/cgroup" ||
+             access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0))
+          return p;
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
+  // libbpf prints verifier and attach failures to stderr; a probe failure is an answer here.
+  auto old_print = libbpf_set_print(nullptr);
+  SkeletonPtr<features_bpf> skel(features_bpf__open(), features_bpf__destroy);
+  FeatureResult result;
+  auto finish = [&](FeatureResult r) {
+    libbpf_set_print(old_print);
+    return r;
+  };
+  if (!skel) return finish({false, "cannot open BPF object"});
+  bpf_object* obj = skel->obj;
+  bpf_program* wanted = program_for(skel.get(), type);
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) bpf_program__set_autoload(prog, prog == wanted);
+  if (type != AttachType::kRingbuf) bpf_map__set_autocreate(skel->maps.probe_ringbuf, false);
+
+  int err = features_bpf__load(skel.get());
+  if (err) return finish({false, "load: " + libbpf_error(err)});
+
+  LinkPtr link;
+  if (type == AttachType::kUprobe) {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = "podtrace_uprobe_probe_target");
+    link.reset(bpf_program__attach_uprobe_opts(wanted, 0, "/proc/self/exe", 0, &opts));
+  } else if (type == AttachType::kCgroupSockops || type == AttachType::kCgroupSkb) {
+    const std::string cg = own_v2_cgroup();
+    int fd = cg.empty() ? -1 : open(cg.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return finish({false, "no cgroup v2 directory to attach to"});
+    link.reset(bpf_program__attach_cgroup(wanted, fd));
+    close(fd);
+  } else {
+    link.reset(bpf_program__attach(wanted));
+  }
+  if (!link) return finish({false, "attach: " + libbpf_error(-errno)});
+  return finish({true, ""});
+}
+
+}  // namespace podtrace

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// libbpf_util.h: RAII owners for libbpf objects and the errno-to-message boundary.
+#pragma once
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace podtrace {
+
+// libbpf returns -errno; this is where it becomes words.
+inline std::string libbpf_error(int err) {
+  char buf[128];
+  libbpf_strerror(err < 0 ? err : -err, buf, sizeof(buf));
+  return buf;
+}
+
+struct LinkDeleter {
+  void operator()(bpf_link* link) const { bpf_link__destroy(link); }
+};
+using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
+
+// Owns a generated skeleton: SkeletonPtr<fileio_bpf> p(fileio_bpf__open(), fileio_bpf__destroy).
+template <typename Skel>
+using SkeletonPtr = std::unique_ptr<Skel, void (*)(Skel*)>;
+
+// Values of one key of a per-CPU map, one per possible CPU.
+template <typename T>
+std::vector<T> lookup_percpu(int map_fd, uint32_t key) {
+  static const int ncpus = libbpf_num_possible_cpus();
+  std::vector<T> values(ncpus > 0 ? ncpus : 1);
+  if (bpf_map_lookup_elem(map_fd, &key, values.data()) != 0) values.assign(values.size(), T{});
+  return values;
+}
+
+// Sum of a per-CPU u64 array slot over CPUs.
+inline uint64_t sum_percpu_u64(int map_fd, uint32_t key) {
+  uint64_t total = 0;
+  for (uint64_t v : lookup_percpu<uint64_t>(map_fd, key)) total += v;
+  return total;
+}
+
+}  // namespace podtrace

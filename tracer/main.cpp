@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// main.cpp: podtrace-tracer entry point: parse flags, check privileges, run.
+#include <cstdio>
+#include <exception>
+
+#include <bpf/libbpf.h>
+
+#include "kernel_features.h"
+#include "options.h"
+#include "privileges.h"
+#include "session.h"
+
+namespace {
+
+bool g_verbose = false;
+
+int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+  if (!g_verbose || level == LIBBPF_DEBUG) return 0;
+  return vfprintf(stderr, format, args);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    auto parsed = podtrace::parse_options(argc, argv);
+    if (!parsed.options) return parsed.exit_code;
+    const auto& options = *parsed.options;
+    g_verbose = options.verbose;
+    libbpf_set_print(libbpf_print);
+    if (auto ok = podtrace::check_privileges(); !ok) {
+      std::fprintf(stderr, "podtrace-tracer: %s\n", ok.error().c_str());
+      return 1;
+    }
+    podtrace::LiveKernelFeatures features;
+    if (options.check) return podtrace::run_check(features, stdout);
+    return podtrace::run_session(options, features, stdout);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "podtrace-tracer: fatal: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// options.h: the tracer's command line, parsed into SessionOptions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "cgroup.h"
+#include "result.h"
+#include "target.h"
+
+namespace podtrace {
+
+enum class OutputFormat { kJsonl, kText };
+
+struct SessionOptions {
+  TargetSpec target;
+  HostRoots roots;
+  uint64_t duration_ns = 0;  // 0: until SIGINT/SIGTERM or the target exits
+  uint64_t interval_ns = 5'000'000'000;
+  uint64_t slow_threshold_ns = 10'000'000;
+  OutputFormat output = OutputFormat::kJsonl;
+  std::string metrics_addr;
+  std::set<std::string> disabled;  // diagnostic names
+  bool check = false;
+  bool verbose = false;
+};
+
+// "10s", "250ms", "2m", "1h", "1500us", "0". Plain numbers are seconds.
+Result<uint64_t> parse_duration_ns(const std::string& text);
+
+// Parses argv. Returns nullopt with exit_code set when the program should exit (help, errors).
+struct ParseOutcome {
+  std::optional<SessionOptions> options;
+  int exit_code = 0;
+};
+ParseOutcome parse_options(int argc, char** argv);
+
+}  // namespace podtrace

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// cpu_probe.cpp: loads cpu.bpf.c and folds its per-row histograms and per-thread totals into the report.
+#include "probes/cpu_probe.h"
+
+#include <algorithm>
+
+#include "cpu.h"
+#include "cpu.skel.h"
+#include "text.h"
+
+namespace podtrace {
+
+Result<AttachType> CpuProbe::start(const ProbeConfig& config) {
+  const SkeletonOps<cpu_bpf> ops{cpu_bpf__open, cpu_bpf__load, cpu_bpf__destroy};
+  auto loaded = load_first_working<cpu_bpf>(
+      ops, config, {AttachType::kTpBtf, AttachType::kRawTp}, [](cpu_bpf*) {},
+      [&](cpu_bpf* s) { write_targets(s->bss, config.cgroup_ids); });
+  if (!loaded) return make_error(loaded.error());
+  loaded_ = std::move(*loaded);
+  return loaded_.attach;
+}
+
+void CpuProbe::set_targets(const std::vector<uint64_t>& ids) {
+  if (loaded_.skel) write_targets(loaded_.skel->bss, ids);
+}
+
+void CpuProbe::fill(Report& report) {
+  if (!loaded_.skel) return;
+  CpuReport cpu = report.cpu.value_or(CpuReport{});
+  const int stats_fd = bpf_map__fd(loaded_.skel->maps.row_stats);
+  const int hist_fd = bpf_map__fd(loaded_.skel->maps.row_hist);
+  auto row = [&](uint32_t r, uint64_t& total_out) {
+    uint64_t total_ns = 0, max_ns = 0;
+    for (const auto& s : lookup_percpu<pt_op_stats>(stats_fd, r)) {
+      total_ns += s.total_ns;
+      max_ns = std::max<uint64_t>(max_ns, s.max_ns);
+    }
+    std::vector<uint64_t> slots(kHistSlots);
+    for (uint32_t s = 0; s < kHistSlots; ++s) slots[s] = sum_percpu_u64(hist_fd, r * kHistSlots + s);
+    total_out = total_ns;
+    return summarize(slots, total_ns, max_ns);
+  };
+  cpu.run_queue = row(SCHED_ROW_RUNQ, cpu.run_queue_ns);
+  cpu.on_cpu = row(SCHED_ROW_ONCPU, cpu.on_cpu_ns);
+  cpu.off_io = row(SCHED_ROW_OFF_IO, cpu.io_ns);
+  cpu.off_sleep = row(SCHED_ROW_OFF_SLEEP, cpu.sleep_ns);
+  cpu.preempted = row(SCHED_ROW_PREEMPTED, cpu.preempted_ns);
+
+  cpu.threads.clear();
+  const int threads_fd = bpf_map__fd(loaded_.skel->maps.threads);
+  uint32_t key = 0, next = 0;
+  uint32_t* prev = nullptr;
+  while (bpf_map_get_next_key(threads_fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    sched_thread t{};
+    if (bpf_map_lookup_elem(threads_fd, &key, &t) != 0) continue;
+    cpu.threads.push_back({t.pid, key, c_string(t.comm, sizeof(t.comm)), t.ns[SCHED_ROW_ONCPU],
+                           t.ns[SCHED_ROW_RUNQ], t.ns[SCHED_ROW_OFF_IO], t.ns[SCHED_ROW_OFF_SLEEP],
+                           t.ns[SCHED_ROW_PREEMPTED], t.switches, t.involuntary});
+  }
+  std::sort(cpu.threads.begin(), cpu.threads.end(), [](const ThreadCpu& a, const ThreadCpu& b) {
+    return a.on_cpu_ns + a.run_queue_ns > b.on_cpu_ns + b.run_queue_ns;
+  });
+  report.cpu = std::move(cpu);
+}
+
+LostCounts CpuProbe::lost() const {
+  if (!loaded_.skel) return {};
+  return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
+}
+
+}  // namespace podtrace

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+// cpu_probe.h: the CPU family: run-queue latency, on-CPU time, off-CPU time by reason.
+#pragma once
+
+#include "probes/probe.h"
+#include "probes/skeleton_loader.h"
+
+struct cpu_bpf;
+
+namespace podtrace {
+
+class CpuProbe : public Probe {
+ public:
+  std::string_view name() const override { return "cpu"; }
+  Result<AttachType> start(const ProbeConfig& config) override;
+  void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
+  void flush(EventSink&) override {}
+  void fill(Report& report) override;
+  LostCounts lost() const override;
+
+ private:
+  LoadedSkeleton<cpu_bpf> loaded_;
+};
+
+}  // namespace podtrace

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// probe.h: the life cycle every diagnostic family follows: start (open, configure, load, attach),
+// retarget, copy events off the ring buffer, flush them on the poll tick, fill the report.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kernel_features.h"
+#include "podtrace_common.h"
+#include "report.h"
+#include "result.h"
+
+namespace podtrace {
+
+struct ProbeConfig {
+  const KernelFeatures* features = nullptr;
+  uint64_t slow_threshold_ns = 10'000'000;
+  std::vector<uint64_t> cgroup_ids;
+};
+
+// Receives one JSON event object per streamed kernel event.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void event(nlohmann::json e) = 0;
+};
+
+struct LostCounts {
+  uint64_t ringbuf = 0;
+  uint64_t map_full = 0;
+  uint64_t userspace = 0;
+};
+
+class Probe {
+ public:
+  virtual ~Probe() = default;
+  virtual std::string_view name() const = 0;
+  // Returns the attach type in use, or why the family could not start.
+  virtual Result<AttachType> start(const ProbeConfig& config) = 0;
+  virtual void set_targets(const std::vector<uint64_t>& cgroup_ids) = 0;
+  virtual int ringbuf_fd() const { return -1; }
+  // Ring-buffer callback context: copies the record and returns, nothing else.
+  void enqueue(const void* data, size_t size);
+  // Poll tick: turns queued records into events and aggregates.
+  virtual void flush(EventSink& sink) = 0;
+  virtual void fill(Report& report) = 0;
+  virtual LostCounts lost() const = 0;
+
+ protected:
+  std::vector<std::vector<uint8_t>> take_queue();
+  uint64_t userspace_lost() const { return queue_dropped_; }
+
+ private:
+  // Bounded so an event flood costs memory once, then counts drops.
+  static constexpr size_t kMaxQueued = 65536;
+  std::deque<std::vector<uint8_t>> queue_;
+  uint64_t queue_dropped_ = 0;
+};
+
+// Base JSON of a streamed event: the fields of its header.
+nlohmann::json event_json(const pt_event_header& h, std::string_view family, std::string_view kind);
+
+}  // namespace podtrace

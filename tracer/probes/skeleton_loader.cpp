@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// skeleton_loader.cpp: program selection by attach-type suffix, attaching, loss counters.
+#include "probes/skeleton_loader.h"
+
+#include <cerrno>
+#include <string_view>
+
+namespace podtrace {
+
+std::string_view program_suffix(AttachType type) {
+  switch (type) {
+    case AttachType::kFentry: return "_fentry";
+    case AttachType::kKprobe: return "_kprobe";
+    case AttachType::kTpBtf: return "_btf";
+    case AttachType::kRawTp: return "_raw";
+    case AttachType::kTracepoint: return "_tp";
+    case AttachType::kUprobe: return "_uprobe";
+    case AttachType::kCgroupSockops: return "_sockops";
+    case AttachType::kCgroupSkb: return "_skb";
+    case AttachType::kRingbuf: return "_ringbuf";
+  }
+  return "";
+}
+
+void select_programs(bpf_object* obj, AttachType type) {
+  const std::string_view suffix = program_suffix(type);
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    const std::string_view name = bpf_program__name(prog);
+    const bool match = name.size() > suffix.size() && name.ends_with(suffix);
+    bpf_program__set_autoload(prog, match);
+  }
+}
+
+Status attach_selected(bpf_object* obj, std::vector<LinkPtr>& links) {
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    if (!bpf_program__autoload(prog)) continue;
+    LinkPtr link(bpf_program__attach(prog));
+    if (!link) {
+      const int err = -errno;
+      links.clear();
+      return make_error(std::string("attach ") + bpf_program__name(prog) + ": " + libbpf_error(err));
+    }
+    links.push_back(std::move(link));
+  }
+  return Ok{};
+}
+
+LostCounts read_lost(int lost_map_fd) {
+  return {sum_percpu_u64(lost_map_fd, PT_LOST_RINGBUF), sum_percpu_u64(lost_map_fd, PT_LOST_MAP_FULL), 0};
+}
+
+}  // namespace podtrace

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+// report.h: the data model of a trace. Probes fill it; the JSON, text and Prometheus renderers
+// read it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "histogram.h"
+
+namespace podtrace {
+
+struct DiagnosticStatus {
+  std::string name;
+  bool enabled = false;
+  std::string attach;  // attach type in use
+  std::string reason;  // why disabled
+};
+
+struct OpReport {
+  std::string op;
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  uint64_t errors = 0;
+  LatencySummary latency;
+};
+
+struct FileReport {
+  std::string path;
+  uint32_t pid = 0;
+  std::string op;
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  uint64_t errors = 0;
+  uint64_t total_ns = 0;
+  uint64_t max_ns = 0;
+  std::map<std::string, uint64_t> errnos;  // filled from error events, e.g. {"ENOENT": 50}
+};
+
+struct FileioReport {
+  std::vector<OpReport> ops;
+  std::vector<FileReport> files;
+};
+
+struct ThreadCpu {
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  std::string comm;
+  uint64_t on_cpu_ns = 0;
+  uint64_t run_queue_ns = 0;
+  uint64_t io_ns = 0;
+  uint64_t sleep_ns = 0;
+  uint64_t preempted_ns = 0;
+  uint64_t switches = 0;
+  uint64_t involuntary = 0;
+};
+
+struct Throttling {
+  std::string cgroup;  // controller directory read
+  std::string source;  // "cgroup-v1" or "cgroup-v2"
+  int64_t quota_us = -1;  // -1: unlimited
+  uint64_t period_us = 0;
+  uint64_t nr_periods = 0;
+  uint64_t nr_throttled = 0;
+  uint64_t throttled_ns = 0;
+};
+
+struct CpuReport {
+  LatencySummary run_queue;
+  LatencySummary on_cpu;
+  LatencySummary off_io;
+  LatencySummary off_sleep;
+  LatencySummary preempted;
+  uint64_t on_cpu_ns = 0;
+  uint64_t run_queue_ns = 0;
+  uint64_t io_ns = 0;
+  uint64_t sleep_ns = 0;
+  uint64_t preempted_ns = 0;
+  std::vector<Throttling> throttling;
+  std::vector<ThreadCpu> threads;
+};
+
+struct ProcessExit {
+  uint32_t pid = 0;
+  uint32_t ppid = 0;
+  std::string comm;
+  int exit_code = 0;
+  int signal = 0;
+  bool core_dumped = false;
+  bool oom_killed = false;
+};
+
+struct ProcessReport {
+  uint64_t execs = 0;
+  uint64_t forks = 0;
+  uint64_t threads = 0;
+  uint64_t exits = 0;
+  uint64_t oom_kills = 0;
+  std::vector<ProcessExit> exited;  // from streamed events (bounded)
+};
+
+struct Finding {
+  std::string severity;  // "critical", "warning", "info"
+  std::string family;
+  std::string title;
+  std::string detail;
+};
+
+struct Report {
+  double duration_s = 0;
+  std::string end_reason;  // "duration", "signal", "target_exited"; empty for summaries
+  bool target_exited = false;
+  uint64_t lost_ringbuf = 0;
+  uint64_t lost_map_full = 0;
+  uint64_t lost_userspace = 0;  // events dropped by the tracer's own bounded queue
+  std::vector<DiagnosticStatus> diagnostics;
+  std::vector<Finding> findings;
+  std::optional<FileioReport> fileio;
+  std::optional<CpuReport> cpu;
+  std::optional<ProcessReport> process;
+};
+
+}  // namespace podtrace

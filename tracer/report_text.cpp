@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// report_text.cpp: findings first, then one section per family with percentiles and bars.
+#include "report_text.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "format.h"
+#include "text.h"
+
+namespace podtrace {
+
+namespace {
+
+std::string bar(uint64_t n, uint64_t max, int width = 30) {
+  if (max == 0) return "";
+  const int cells = static_cast<int>((n * width + max - 1) / max);
+  std::string s;
+  for (int i = 0; i < cells; ++i) s += "█";
+  return s;
+}
+
+void histogram(std::string& out, const LatencySummary& s) {
+  uint64_t max = 0;
+  for (const auto& b : s.buckets) max = std::max(max, b.count);
+  for (const auto& b : s.buckets)
+    out += fmt::format("      ≤ {:>10} {:>8} {}\n", human_ns(b.le_ns), b.count, bar(b.count, max));
+}
+
+std::string percentiles(const LatencySummary& s) {
+  return fmt::format("p50 {:>9}  p90 {:>9}  p99 {:>9}  max {:>9}", human_ns(s.p50_ns),
+                     human_ns(s.p90_ns), human_ns(s.p99_ns), human_ns(s.max_ns));
+}
+
+}  // namespace
+
+std::string render_text(const Report& r, const std::string& target) {
+  std::string out = fmt::format("podtrace report for {} ({:.1f} s, ended: {})\n\n",
+                                terminal_safe(target), r.duration_s, r.end_reason);
+  out += "Findings\n";
+  if (r.findings.empty()) out += "  nothing abnormal\n";
+  for (const auto& f : r.findings)
+    out += fmt::format("  [{}] {}: {}{}\n", f.severity, f.family, terminal_safe(f.title),
+                       f.detail.empty() ? "" : " — " + terminal_safe(f.detail));
+
+  if (r.fileio) {
+    out += "\nFile I/O\n";
+    for (const auto& o : r.fileio->ops) {
+      out += fmt::format("  {:<10} {:>8} calls {:>10} {:>6} errors  {}\n", o.op, o.count,
+                         human_bytes(o.bytes), o.errors, percentiles(o.latency));
+      histogram(out, o.latency);
+    }
+    if (!r.fileio->files.empty()) out += "  top files by time:\n";
+    for (size_t i = 0; i < std::min<size_t>(10, r.fileio->files.size()); ++i) {
+      const auto& f = r.fileio->files[i];
+      out += fmt::format("    {:<9} {:>7}x {:>10} {:>4} err  pid {:<7} {}\n", f.op, f.count,
+                         human_ns(f.total_ns), f.errors, f.pid, terminal_safe(f.path));
+    }
+  }
+  if (r.cpu) {
+    const auto& c = *r.cpu;
+    out += "\nCPU\n";
+    out += fmt::format("  on CPU {}   waiting for CPU {}   blocked in I/O {}   sleeping {}   preempted {}\n",
+                       human_ns(c.on_cpu_ns), human_ns(c.run_queue_ns), human_ns(c.io_ns),
+                       human_ns(c.sleep_ns), human_ns(c.preempted_ns));
+    out += fmt::format("  run-queue latency  {}\n", percentiles(c.run_queue));
+    histogram(out, c.run_queue);
+    for (const auto& t : c.throttling)
+      out += fmt::format("  throttling ({}): {} of {} periods, {} throttled, quota {} us / {} us\n",
+                         t.source, t.nr_throttled, t.nr_periods, human_ns(t.throttled_ns), t.quota_us,
+                         t.period_us);
+  }
+  if (r.process) {
+    const auto& p = *r.process;
+    out += fmt::format("\nProcesses\n  {} exec, {} fork, {} threads, {} exits, {} OOM kills\n",
+                       p.execs, p.forks, p.threads, p.exits, p.oom_kills);
+    for (const auto& x : p.exited)
+      out += fmt::format("    pid {:<7} {:<16} {}\n", x.pid, terminal_safe(x.comm),
+                         x.oom_killed ? "OOM-killed"
+                         : x.signal   ? fmt::format("killed by signal {}", x.signal)
+                                      : fmt::format("exit {}", x.exit_code));
+  }
+  out += "\nDiagnostics\n";
+  for (const auto& d : r.diagnostics)
+    out += fmt::format("  {:<8} {}\n", d.name,
+                       d.enabled ? "on (" + d.attach + ")" : "off: " + terminal_safe(d.reason));
+  out += fmt::format("\nLost events: {} ring buffer, {} queue, {} map full\n", r.lost_ringbuf,
+                     r.lost_userspace, r.lost_map_full);
+  return out;
+}
+
+}  // namespace podtrace

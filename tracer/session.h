@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+// session.h: one trace from start to final report: resolve, start probes, poll, summarize, end.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "kernel_features.h"
+#include "options.h"
+#include "probes/probe.h"
+
+namespace podtrace {
+
+// The families this build knows, in start order.
+std::vector<std::unique_ptr<Probe>> make_probes();
+
+// Runs the trace and writes to `out`. Returns the process exit code.
+int run_session(const SessionOptions& options, const KernelFeatures& features, FILE* out);
+
+// --check: the feature table and each diagnostic's choice.
+int run_check(const KernelFeatures& features, FILE* out);
+
+}  // namespace podtrace
