@@ -3,6 +3,7 @@
 #include "diagnose.h"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -11,6 +12,17 @@
 namespace podtrace {
 
 namespace {
+
+// "a x3, b x1" for the n largest counts.
+std::string top_counts(const std::map<std::string, uint64_t>& counts, size_t n) {
+  std::vector<std::pair<std::string, uint64_t>> sorted(counts.begin(), counts.end());
+  std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  std::string out;
+  for (size_t i = 0; i < std::min(n, sorted.size()); ++i)
+    out += fmt::format("{}{} x{}", i ? ", " : "", sorted[i].first, sorted[i].second);
+  if (sorted.size() > n) out += fmt::format(" (+{} more)", sorted.size() - n);
+  return out;
+}
 
 int rank(const std::string& severity) {
   return severity == "critical" ? 0 : severity == "warning" ? 1 : 2;
@@ -28,13 +40,17 @@ void fileio_findings(const FileioReport& f, const DiagnoseThresholds& t, std::ve
                                  worst ? ", mostly on " + worst->path : "")});
     }
   }
-  for (const auto& file : f.files) {
-    if (file.errors == 0) continue;
-    std::string errs;
-    for (const auto& [name, n] : file.errnos) errs += fmt::format("{}{} x{}", errs.empty() ? "" : ", ", name, n);
-    out.push_back({"warning", "fileio",
-                   fmt::format("{} failed {} of {}", file.errors, file.op, file.path),
-                   fmt::format("pid {}{}", file.pid, errs.empty() ? "" : ": " + errs)});
+  // One finding per failing op, naming its most frequent errors and paths.
+  for (const auto& op : f.ops) {
+    if (op.errors == 0) continue;
+    std::map<std::string, uint64_t> errnos, paths;
+    for (const auto& file : f.files) {
+      if (file.op != op.op || file.errors == 0) continue;
+      paths[file.path] += file.errors;
+      for (const auto& [name, n] : file.errnos) errnos[name] += n;
+    }
+    out.push_back({"warning", "fileio", fmt::format("{} of {} {} calls failed", op.errors, op.count, op.op),
+                   fmt::format("{}{}", top_counts(errnos, 3), paths.empty() ? "" : "; " + top_counts(paths, 3))});
   }
 }
 

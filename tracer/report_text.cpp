@@ -75,11 +75,17 @@ std::string render_text(const Report& r, const std::string& target) {
     const auto& p = *r.process;
     out += fmt::format("\nProcesses\n  {} exec, {} fork, {} threads, {} exits, {} OOM kills\n",
                        p.execs, p.forks, p.threads, p.exits, p.oom_kills);
-    for (const auto& x : p.exited)
+    size_t shown = 0;
+    for (const auto& x : p.exited) {
+      // Clean exits are the common case; show failures and only the first few of the rest.
+      const bool failed = x.oom_killed || x.signal || x.exit_code;
+      if (!failed && shown >= 5) continue;
+      ++shown;
       out += fmt::format("    pid {:<7} {:<16} {}\n", x.pid, terminal_safe(x.comm),
                          x.oom_killed ? "OOM-killed"
                          : x.signal   ? fmt::format("killed by signal {}", x.signal)
                                       : fmt::format("exit {}", x.exit_code));
+    }
   }
   out += "\nDiagnostics\n";
   for (const auto& d : r.diagnostics)
