@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+// URL paths of the few API endpoints the plugin uses; names are validated before they get here.
+#pragma once
+
+#include <string>
+
+namespace podtrace::kube {
+
+std::string pod_path(const std::string &ns, const std::string &name);
+std::string pods_path(const std::string &ns, const std::string &label_selector);
+std::string jobs_path(const std::string &ns);
+std::string job_path(const std::string &ns, const std::string &name);
+std::string pod_log_path(const std::string &ns, const std::string &pod, const std::string &container, bool follow);
+
+} // namespace podtrace::kube
