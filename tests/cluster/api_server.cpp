@@ -6,6 +6,7 @@
 
 #include "discovery.h"
 #include "log_stream.h"
+#include "openapi.h"
 #include "request_info.h"
 #include "watch_stream.h"
 
@@ -123,10 +124,18 @@ void ApiServer::route(const httplib::Request &req, httplib::Response &res)
 			return send(res, *denied);
 	}
 	if (!info.is_resource) {
-		// No OpenAPI documents: kubectl then skips client-side schema validation.
-		if (req.method == "GET")
+		if (req.method == "GET") {
 			if (auto doc = discovery_document(path, address_))
 				return send(res, {200, *doc, ""});
+			if (auto doc = openapi_v3_document(path))
+				return send(res, {200, *doc, ""});
+			if (path == "/openapi/v2") {
+				// kubectl <= 1.27 only reads OpenAPI v2 (protobuf). A document without
+				// definitions makes its validator skip every kind instead of failing.
+				res.set_content(openapi_v2_protobuf(), "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+				return;
+			}
+		}
 		return send(res, status_failure(404, "NotFound", "the server could not find the requested resource",
 						 json::object()));
 	}
