@@ -92,3 +92,15 @@ TEST(Tables, PodStatusColumn)
 	pod["metadata"]["deletionTimestamp"] = "2024-05-01T10:00:00Z";
 	EXPECT_EQ(pod_status_reason(pod), "Terminating");
 }
+
+#include "kubelet.h"
+
+TEST(Kubelet, HostPathArgumentsAreRewritten)
+{
+	std::vector<std::pair<std::string, std::string>> mounts = {{"/host/sys", "/sys"}, {"/host/proc", "/proc"}, {"/rootfs", "/"}};
+	EXPECT_EQ(rewrite_host_paths("/host/sys/fs/cgroup", mounts), "/sys/fs/cgroup");
+	EXPECT_EQ(rewrite_host_paths("--proc-root=/host/proc", mounts), "--proc-root=/proc");
+	EXPECT_EQ(rewrite_host_paths("/host/system", mounts), "/host/system");
+	EXPECT_EQ(rewrite_host_paths("/rootfs/etc", mounts), "/etc");
+	EXPECT_EQ(expand_env_refs("$(NODE)-$$(NODE)-$(MISSING)", {{"NODE", "n1"}}), "n1-$(NODE)-$(MISSING)");
+}

@@ -79,7 +79,41 @@ void set_condition(json &status, const json &c)
 	conditions.push_back(c);
 }
 
+// hostPath volumes, as (mountPath, hostPath) pairs for one container.
+std::vector<std::pair<std::string, std::string>> host_mounts(const json &pod, const json &spec)
+{
+	std::map<std::string, std::string> volumes;
+	for (const auto &v : pod["spec"].value("volumes", json::array()))
+		if (v.contains("hostPath"))
+			volumes[v.value("name", "")] = v["hostPath"].value("path", "");
+	std::vector<std::pair<std::string, std::string>> out;
+	for (const auto &m : spec.value("volumeMounts", json::array())) {
+		auto it = volumes.find(m.value("name", ""));
+		if (it != volumes.end())
+			out.emplace_back(m.value("mountPath", ""), it->second);
+	}
+	return out;
+}
+
 } // namespace
+
+std::string rewrite_host_paths(const std::string &arg, const std::vector<std::pair<std::string, std::string>> &mounts)
+{
+	// Also "--flag=/mount/path/...".
+	size_t eq = arg.find('=');
+	size_t start = (arg.rfind("--", 0) == 0 && eq != std::string::npos) ? eq + 1 : 0;
+	std::string value = arg.substr(start);
+	for (const auto &[mount, host] : mounts) {
+		if (mount.empty())
+			continue;
+		if (value == mount || value.rfind(mount + "/", 0) == 0) {
+			std::string rest = value.substr(mount.size());
+			std::string mapped = host == "/" ? (rest.empty() ? "/" : rest) : host + rest;
+			return arg.substr(0, start) + mapped;
+		}
+	}
+	return arg;
+}
 
 std::string container_log_path(const std::string &state_dir, const json &pod, const std::string &container)
 {
@@ -190,10 +224,11 @@ json Kubelet::start_container(PodRuntime &rt, const json &pod, const json &spec)
 			order.push_back(name);
 		env[name] = value;
 	}
+	auto mounts = host_mounts(pod, spec);
 	std::vector<std::string> argv;
 	for (const char *part : {"command", "args"})
 		for (const auto &a : spec.value(part, json::array()))
-			argv.push_back(expand_env_refs(a.get<std::string>(), env));
+			argv.push_back(rewrite_host_paths(expand_env_refs(a.get<std::string>(), env), mounts));
 	if (argv.empty())
 		argv = {"sleep", "infinity"}; // no image entrypoints here: an idle container
 

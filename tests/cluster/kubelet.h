@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +32,11 @@ std::string container_log_path(const std::string &state_dir, const nlohmann::jso
 
 // Expands $(VAR) references in a command argument like the kubelet ($$ escapes a dollar).
 std::string expand_env_refs(const std::string &text, const std::map<std::string, std::string> &env);
+
+// Processes share the host's mount namespace, so a hostPath volume is simulated by rewriting
+// arguments under its mountPath ("/host/proc/1" with /host/proc ← /proc becomes "/proc/1").
+std::string rewrite_host_paths(const std::string &arg,
+			       const std::vector<std::pair<std::string, std::string>> &mounts);
 
 class Kubelet {
 public:
