@@ -271,8 +271,10 @@ TransportResult HttplibTransport::perform(const HttpRequest &request, const Data
 		case httplib::Error::BindIPAddress:
 		case httplib::Error::ConnectionTimeout:
 			result.failure = TransportFailure::connect;
-			result.message = fmt::format("cannot connect to {}:{}: {}", shared_->address.host,
-						     shared_->address.port, httplib::to_string(err));
+			result.message = fmt::format("cannot connect to {}:{}: {}", shared_->address.host, shared_->address.port,
+						     err == httplib::Error::ConnectionTimeout ? "timed out"
+						     : err == httplib::Error::BindIPAddress   ? "cannot bind the local address"
+											      : "connection refused or unreachable");
 			break;
 		case httplib::Error::SSLServerVerification: {
 			result.failure = TransportFailure::tls;
@@ -296,8 +298,9 @@ TransportResult HttplibTransport::perform(const HttpRequest &request, const Data
 			break;
 		default:
 			result.failure = TransportFailure::io;
-			result.message = fmt::format("connection to {}:{} failed: {}", shared_->address.host,
-						     shared_->address.port, httplib::to_string(err));
+			result.message = fmt::format("connection to {}:{} broke while {} (closed, reset or timed out)",
+						     shared_->address.host, shared_->address.port,
+						     err == httplib::Error::Write ? "sending the request" : "reading the response");
 			break;
 		}
 		return result;

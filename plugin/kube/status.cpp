@@ -47,8 +47,7 @@ std::string describe_api_error(int http_status, const std::string &body, const R
 		return fmt::format("not found: {}", message.empty() ? target.resource : message);
 	}
 	if (reason == "Forbidden" || (reason.empty() && http_status == 403)) {
-		std::string resource = target.group.empty() ? target.resource : target.resource + "." + target.group;
-		return fmt::format("forbidden: you need \"{}\" on \"{}\"{}\n  server said: {}\n{}", target.verb, resource,
+		return fmt::format("forbidden: you need \"{}\" on \"{}\"{}\n  server said: {}\n{}", target.verb, target.resource,
 				   where(target), message, rbac_hint);
 	}
 	if (reason == "Unauthorized" || (reason.empty() && http_status == 401))
