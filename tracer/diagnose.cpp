@@ -88,6 +88,70 @@ void process_findings(const ProcessReport& p, std::vector<Finding>& out) {
   }
 }
 
+// --- Network ---
+
+void tcp_findings(const TcpReport& t, std::vector<Finding>& out) {
+  for (const auto& e : t.endpoints) {
+    const std::string where = fmt::format("{} {}:{}", e.direction == "inbound" ? "from" : "to", e.address, e.port);
+    const uint64_t failed = e.refused + e.timed_out + e.unreachable;
+    if (failed)
+      out.push_back({e.connects ? "warning" : "critical", "tcp",
+                     fmt::format("{} of {} connects {} failed", failed, failed + e.connects, where),
+                     fmt::format("{} refused (nothing listening), {} timed out (SYNs unanswered), {} unreachable",
+                                 e.refused, e.timed_out, e.unreachable)});
+    if (e.connect_latency.count && e.connect_latency.p99_ns >= 100'000'000)
+      out.push_back({"warning", "tcp", fmt::format("slow TCP connects {}: p99 {}", where, human_ns(e.connect_latency.p99_ns)),
+                     fmt::format("p50 {}, smoothed RTT p50 {}: {}", human_ns(e.connect_latency.p50_ns),
+                                 human_ns(e.rtt.p50_ns),
+                                 e.rtt.p50_ns * 2 < e.connect_latency.p50_ns
+                                     ? "connects are slower than the RTT: SYN loss or an overloaded accept queue"
+                                     : "the network path is slow")});
+    if (e.retransmits + e.rto_events >= 10)
+      out.push_back({"warning", "tcp", fmt::format("{} retransmits {}", e.retransmits, where),
+                     fmt::format("{} retransmission timeouts; packets are being lost on the path", e.rto_events)});
+    if (e.resets_received)
+      out.push_back({"warning", "tcp", fmt::format("{} connections {} reset by the peer", e.resets_received, where),
+                     "the remote side aborted: crashed, restarted, or closed with unread data"});
+  }
+}
+
+void dns_findings(const DnsReport& d, std::vector<Finding>& out) {
+  for (const auto& n : d.names) {
+    if (n.timeouts)
+      out.push_back({"critical", "dns", fmt::format("{} DNS queries for {} {} got no answer", n.timeouts, n.name, n.qtype),
+                     "the resolver or its upstream does not answer; each timeout stalls the lookup for seconds"});
+    uint64_t bad = 0;
+    for (const auto& [rc, c] : n.rcodes)
+      if (rc != "NOERROR" && rc != "NXDOMAIN") bad += c;
+    if (bad)
+      out.push_back({"warning", "dns", fmt::format("{} error answers for {} {}", bad, n.name, n.qtype), ""});
+    if (n.latency.count && n.latency.p99_ns >= 100'000'000)
+      out.push_back({"warning", "dns", fmt::format("slow DNS for {}: p99 {}", n.name, human_ns(n.latency.p99_ns)),
+                     "answered by " + n.server});
+  }
+  uint64_t nx = 0, total = 0;
+  for (const auto& n : d.names) {
+    total += n.queries;
+    auto it = n.rcodes.find("NXDOMAIN");
+    if (it != n.rcodes.end()) nx += it->second;
+  }
+  if (total >= 10 && nx * 2 >= total)
+    out.push_back({"info", "dns", fmt::format("{} of {} DNS queries returned NXDOMAIN", nx, total),
+                   "typical of the search list with ndots:5: use fully qualified names (trailing dot) or lower ndots"});
+  for (const auto& l : d.lookups)
+    if (l.calls && l.queries >= 4 * l.calls)
+      out.push_back({"info", "dns", fmt::format("each lookup of {} sent {:.1f} DNS queries", l.host,
+                                                static_cast<double>(l.queries) / static_cast<double>(l.calls)),
+                     "the search list and ndots expand short names; a trailing dot avoids it"});
+}
+
+void udp_findings(const UdpReport& u, std::vector<Finding>& out) {
+  for (const auto& d : u.drops)
+    if (d.count)
+      out.push_back({"warning", "net", fmt::format("{} {} packets of the pod dropped: {}", d.count, d.protocol, d.reason),
+                     ""});
+}
+
 }  // namespace
 
 std::vector<Finding> diagnose(const Report& r, const DiagnoseThresholds& t) {
@@ -95,6 +159,9 @@ std::vector<Finding> diagnose(const Report& r, const DiagnoseThresholds& t) {
   if (r.fileio) fileio_findings(*r.fileio, t, out);
   if (r.cpu) cpu_findings(*r.cpu, t, out);
   if (r.process) process_findings(*r.process, out);
+  if (r.tcp) tcp_findings(*r.tcp, out);
+  if (r.dns) dns_findings(*r.dns, out);
+  if (r.udp) udp_findings(*r.udp, out);
   const uint64_t lost = r.lost_ringbuf + r.lost_userspace;
   if (lost)
     out.push_back({"info", "tracer", fmt::format("{} events were dropped", lost),

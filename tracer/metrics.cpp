@@ -63,6 +63,59 @@ std::string render_prometheus(const Report& r) {
     out += fmt::format("podtrace_process_events_total{{kind=\"exit\"}} {}\n", r.process->exits);
     out += fmt::format("podtrace_process_events_total{{kind=\"oom_kill\"}} {}\n", r.process->oom_kills);
   }
+  // --- Network ---
+  if (r.tcp) {
+    auto labels = [](const TcpEndpointReport& e) {
+      return fmt::format("direction=\"{}\",remote=\"{}\",port=\"{}\"", e.direction, e.address, e.port);
+    };
+    out += "# TYPE podtrace_tcp_connect_latency_seconds histogram\n";
+    for (const auto& e : r.tcp->endpoints)
+      if (e.connect_latency.count)
+        histogram(out, "podtrace_tcp_connect_latency_seconds", labels(e), e.connect_latency,
+                  e.connect_latency.mean_ns * e.connect_latency.count);
+    out += "# TYPE podtrace_tcp_srtt_seconds histogram\n";
+    for (const auto& e : r.tcp->endpoints)
+      if (e.rtt.count) histogram(out, "podtrace_tcp_srtt_seconds", labels(e), e.rtt, e.rtt.mean_ns * e.rtt.count);
+    out += "# TYPE podtrace_tcp_connect_failures_total counter\n";
+    for (const auto& e : r.tcp->endpoints)
+      for (auto [reason, n] : {std::pair{"refused", e.refused}, {"timeout", e.timed_out},
+                               {"unreachable", e.unreachable}, {"other", e.other_failures}})
+        out += fmt::format("podtrace_tcp_connect_failures_total{{{},reason=\"{}\"}} {}\n", labels(e), reason, n);
+    out += "# TYPE podtrace_tcp_retransmits_total counter\n";
+    for (const auto& e : r.tcp->endpoints)
+      out += fmt::format("podtrace_tcp_retransmits_total{{{}}} {}\n", labels(e), e.retransmits);
+    out += "# TYPE podtrace_tcp_resets_total counter\n";
+    for (const auto& e : r.tcp->endpoints) {
+      out += fmt::format("podtrace_tcp_resets_total{{{},side=\"sent\"}} {}\n", labels(e), e.resets_sent);
+      out += fmt::format("podtrace_tcp_resets_total{{{},side=\"received\"}} {}\n", labels(e), e.resets_received);
+    }
+    out += "# TYPE podtrace_tcp_bytes_total counter\n";
+    for (const auto& e : r.tcp->endpoints) {
+      out += fmt::format("podtrace_tcp_bytes_total{{{},dir=\"sent\"}} {}\n", labels(e), e.bytes_sent);
+      out += fmt::format("podtrace_tcp_bytes_total{{{},dir=\"received\"}} {}\n", labels(e), e.bytes_received);
+    }
+  }
+  if (r.dns) {
+    out += "# TYPE podtrace_dns_latency_seconds histogram\n";
+    for (const auto& n : r.dns->names)
+      if (n.latency.count)
+        histogram(out, "podtrace_dns_latency_seconds", fmt::format("name=\"{}\",qtype=\"{}\"", n.name, n.qtype),
+                  n.latency, n.latency.mean_ns * n.latency.count);
+    out += "# TYPE podtrace_dns_responses_total counter\n";
+    for (const auto& n : r.dns->names)
+      for (const auto& [rc, c] : n.rcodes)
+        out += fmt::format("podtrace_dns_responses_total{{name=\"{}\",qtype=\"{}\",rcode=\"{}\"}} {}\n", n.name,
+                           n.qtype, rc, c);
+    out += "# TYPE podtrace_dns_timeouts_total counter\n";
+    for (const auto& n : r.dns->names)
+      out += fmt::format("podtrace_dns_timeouts_total{{name=\"{}\",qtype=\"{}\"}} {}\n", n.name, n.qtype, n.timeouts);
+  }
+  if (r.udp) {
+    out += "# TYPE podtrace_packet_drops_total counter\n";
+    for (const auto& d : r.udp->drops)
+      out += fmt::format("podtrace_packet_drops_total{{reason=\"{}\",protocol=\"{}\"}} {}\n", d.reason, d.protocol,
+                         d.count);
+  }
   return out;
 }
 

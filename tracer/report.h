@@ -102,6 +102,97 @@ struct ProcessReport {
   std::vector<ProcessExit> exited;  // from streamed events (bounded)
 };
 
+// --- Network (tcp, dns, udp families; see docs/network.md) ---
+
+// One remote endpoint: addr:port the pod connected to (outbound), or a client address and the
+// pod's local port (inbound).
+struct TcpEndpointReport {
+  std::string direction;  // "outbound", "inbound"
+  std::string address;
+  uint16_t port = 0;
+  uint64_t connects = 0;  // reached ESTABLISHED
+  uint64_t refused = 0;
+  uint64_t timed_out = 0;
+  uint64_t unreachable = 0;
+  uint64_t other_failures = 0;  // aborted by the application before an answer, other errors
+  LatencySummary connect_latency;
+  LatencySummary rtt;  // smoothed RTT at each RTT sample
+  uint64_t rtt_min_us = 0;
+  uint64_t retransmits = 0;
+  uint64_t rto_events = 0;
+  uint64_t resets_sent = 0;
+  uint64_t resets_received = 0;
+  uint64_t closed = 0;
+  uint64_t bytes_sent = 0;      // of closed connections
+  uint64_t bytes_received = 0;  // of closed connections
+  LatencySummary lifetime;
+};
+
+struct TcpReport {
+  LatencySummary connect_latency;  // pod-wide
+  LatencySummary rtt;
+  LatencySummary lifetime;
+  uint64_t connects = 0;
+  uint64_t failures = 0;
+  uint64_t retransmits = 0;
+  uint64_t resets = 0;
+  std::vector<TcpEndpointReport> endpoints;  // most time-consuming first
+};
+
+// One DNS name and query type as seen on the wire.
+struct DnsNameReport {
+  std::string name;
+  std::string qtype;  // "A", "AAAA", "SRV", or the number
+  uint64_t queries = 0;
+  uint64_t answers = 0;
+  uint64_t timeouts = 0;  // no answer within the DNS timeout, or retried before one came
+  std::map<std::string, uint64_t> rcodes;  // {"NOERROR": 3, "NXDOMAIN": 1}
+  LatencySummary latency;
+  std::string server;  // last server that answered, "addr:port"
+  std::string transport;  // "udp", "tcp", "udp+tcp"
+};
+
+// One getaddrinfo() call site as the application saw it: the whole resolution.
+struct DnsLookupReport {
+  std::string host;
+  uint64_t calls = 0;
+  uint64_t failures = 0;
+  std::map<std::string, uint64_t> errors;  // {"EAI_NONAME": 2}
+  uint64_t queries = 0;  // DNS packets the calls sent (search list x ndots x A/AAAA x retries)
+  LatencySummary latency;
+};
+
+struct DnsReport {
+  uint64_t queries = 0;
+  uint64_t answers = 0;
+  uint64_t timeouts = 0;
+  uint64_t errors = 0;  // answers with an rcode other than NOERROR
+  LatencySummary latency;
+  std::vector<DnsNameReport> names;
+  std::vector<DnsLookupReport> lookups;  // from the getaddrinfo uprobe
+  std::string lookup_status;             // why lookups are missing, when they are
+};
+
+struct UdpEndpointReport {
+  std::string address;
+  uint16_t port = 0;
+  uint64_t packets_sent = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t packets_received = 0;
+  uint64_t bytes_received = 0;
+};
+
+struct DropReport {
+  std::string reason;  // the kernel's skb drop reason, e.g. "NETFILTER_DROP"
+  std::string protocol;  // "tcp", "udp", "other"
+  uint64_t count = 0;
+};
+
+struct UdpReport {
+  std::vector<UdpEndpointReport> endpoints;
+  std::vector<DropReport> drops;
+};
+
 struct Finding {
   std::string severity;  // "critical", "warning", "info"
   std::string family;
@@ -121,6 +212,9 @@ struct Report {
   std::optional<FileioReport> fileio;
   std::optional<CpuReport> cpu;
   std::optional<ProcessReport> process;
+  std::optional<TcpReport> tcp;
+  std::optional<DnsReport> dns;
+  std::optional<UdpReport> udp;
 };
 
 }  // namespace podtrace

@@ -88,6 +88,83 @@ json process_json(const ProcessReport& p) {
           {"exits", p.exits}, {"oom_kills", p.oom_kills}, {"exited", exited}};
 }
 
+// --- Network ---
+
+json tcp_json(const TcpReport& t) {
+  json endpoints = json::array();
+  for (const auto& e : t.endpoints)
+    endpoints.push_back({{"direction", e.direction},
+                         {"address", e.address},
+                         {"port", e.port},
+                         {"connects", e.connects},
+                         {"failures",
+                          {{"refused", e.refused},
+                           {"timeout", e.timed_out},
+                           {"unreachable", e.unreachable},
+                           {"other", e.other_failures}}},
+                         {"connect_latency", latency_json(e.connect_latency)},
+                         {"rtt", latency_json(e.rtt)},
+                         {"rtt_min_us", e.rtt_min_us},
+                         {"retransmits", e.retransmits},
+                         {"rto_events", e.rto_events},
+                         {"resets_sent", e.resets_sent},
+                         {"resets_received", e.resets_received},
+                         {"closed", e.closed},
+                         {"bytes_sent", e.bytes_sent},
+                         {"bytes_received", e.bytes_received},
+                         {"lifetime", latency_json(e.lifetime)}});
+  return {{"connects", t.connects},
+          {"failures", t.failures},
+          {"retransmits", t.retransmits},
+          {"resets", t.resets},
+          {"connect_latency", latency_json(t.connect_latency)},
+          {"rtt", latency_json(t.rtt)},
+          {"lifetime", latency_json(t.lifetime)},
+          {"endpoints", endpoints}};
+}
+
+json dns_json(const DnsReport& d) {
+  json names = json::array();
+  for (const auto& n : d.names)
+    names.push_back({{"name", n.name},
+                     {"qtype", n.qtype},
+                     {"queries", n.queries},
+                     {"answers", n.answers},
+                     {"timeouts", n.timeouts},
+                     {"rcodes", n.rcodes},
+                     {"latency", latency_json(n.latency)},
+                     {"server", n.server},
+                     {"transport", n.transport}});
+  json lookups = json::array();
+  for (const auto& l : d.lookups)
+    lookups.push_back({{"host", l.host},
+                       {"calls", l.calls},
+                       {"failures", l.failures},
+                       {"errors", l.errors},
+                       {"queries", l.queries},
+                       {"latency", latency_json(l.latency)}});
+  json j = {{"queries", d.queries}, {"answers", d.answers}, {"timeouts", d.timeouts},
+            {"errors", d.errors},   {"latency", latency_json(d.latency)},
+            {"names", names},       {"lookups", lookups}};
+  if (!d.lookup_status.empty()) j["lookup_status"] = d.lookup_status;
+  return j;
+}
+
+json udp_json(const UdpReport& u) {
+  json endpoints = json::array();
+  for (const auto& e : u.endpoints)
+    endpoints.push_back({{"address", e.address},
+                         {"port", e.port},
+                         {"packets_sent", e.packets_sent},
+                         {"bytes_sent", e.bytes_sent},
+                         {"packets_received", e.packets_received},
+                         {"bytes_received", e.bytes_received}});
+  json drops = json::array();
+  for (const auto& d : u.drops)
+    drops.push_back({{"reason", d.reason}, {"protocol", d.protocol}, {"count", d.count}});
+  return {{"endpoints", endpoints}, {"drops", drops}};
+}
+
 }  // namespace
 
 json report_json(const Report& r, bool final_report) {
@@ -107,6 +184,9 @@ json report_json(const Report& r, bool final_report) {
   if (r.fileio) j["fileio"] = fileio_json(*r.fileio);
   if (r.cpu) j["cpu"] = cpu_json(*r.cpu);
   if (r.process) j["process"] = process_json(*r.process);
+  if (r.tcp) j["tcp"] = tcp_json(*r.tcp);
+  if (r.dns) j["dns"] = dns_json(*r.dns);
+  if (r.udp) j["udp"] = udp_json(*r.udp);
   return j;
 }
 

@@ -87,6 +87,57 @@ std::string render_text(const Report& r, const std::string& target) {
                                       : fmt::format("exit {}", x.exit_code));
     }
   }
+  // --- Network ---
+  if (r.tcp) {
+    const auto& t = *r.tcp;
+    out += fmt::format("\nTCP\n  {} connects, {} failed, {} retransmits, {} resets\n", t.connects,
+                       t.failures, t.retransmits, t.resets);
+    if (t.connect_latency.count) out += fmt::format("  connect latency    {}\n", percentiles(t.connect_latency));
+    if (t.rtt.count) out += fmt::format("  smoothed RTT       {}\n", percentiles(t.rtt));
+    for (size_t i = 0; i < std::min<size_t>(10, t.endpoints.size()); ++i) {
+      const auto& e = t.endpoints[i];
+      const bool v6 = e.address.find(':') != std::string::npos;
+      out += fmt::format("    {:<3} {:<28} {:>6} conn  connect p50 {:>9}  rtt p50 {:>9}  {} refused {} timeout {} unreach"
+                         "  {} retrans {} rst  {} sent {} recv\n",
+                         e.direction == "inbound" ? "in" : "out",
+                         (v6 ? "[" + e.address + "]" : e.address) + ":" + std::to_string(e.port), e.connects,
+                         human_ns(e.connect_latency.p50_ns), human_ns(e.rtt.p50_ns), e.refused, e.timed_out,
+                         e.unreachable, e.retransmits, e.resets_sent + e.resets_received, human_bytes(e.bytes_sent),
+                         human_bytes(e.bytes_received));
+    }
+  }
+  if (r.dns) {
+    const auto& d = *r.dns;
+    out += fmt::format("\nDNS\n  {} queries, {} answers, {} timeouts, {} error answers  {}\n", d.queries,
+                       d.answers, d.timeouts, d.errors, percentiles(d.latency));
+    for (size_t i = 0; i < std::min<size_t>(15, d.names.size()); ++i) {
+      const auto& n = d.names[i];
+      std::string rcodes;
+      for (const auto& [rc, c] : n.rcodes) rcodes += fmt::format("{}{} x{}", rcodes.empty() ? "" : ", ", rc, c);
+      out += fmt::format("    {:<5} {:<40} {:>5} q {:>5} a {:>3} timeout  p50 {:>9} max {:>9}  {}  {}\n", n.qtype,
+                         terminal_safe(n.name), n.queries, n.answers, n.timeouts, human_ns(n.latency.p50_ns),
+                         human_ns(n.latency.max_ns), rcodes, n.server);
+    }
+    if (!d.lookups.empty()) out += "  getaddrinfo() as the application saw it:\n";
+    for (size_t i = 0; i < std::min<size_t>(10, d.lookups.size()); ++i) {
+      const auto& l = d.lookups[i];
+      out += fmt::format("    {:<40} {:>5} calls {:>3} failed  {:.1f} queries/call  p50 {:>9} max {:>9}\n",
+                         terminal_safe(l.host), l.calls, l.failures,
+                         l.calls ? static_cast<double>(l.queries) / static_cast<double>(l.calls) : 0.0,
+                         human_ns(l.latency.p50_ns), human_ns(l.latency.max_ns));
+    }
+  }
+  if (r.udp && (!r.udp->endpoints.empty() || !r.udp->drops.empty())) {
+    out += "\nUDP and drops\n";
+    for (size_t i = 0; i < std::min<size_t>(10, r.udp->endpoints.size()); ++i) {
+      const auto& e = r.udp->endpoints[i];
+      out += fmt::format("    {:<28} {:>7} pkts {:>10} sent  {:>7} pkts {:>10} received\n",
+                         e.address + ":" + std::to_string(e.port), e.packets_sent, human_bytes(e.bytes_sent),
+                         e.packets_received, human_bytes(e.bytes_received));
+    }
+    for (const auto& d : r.udp->drops)
+      out += fmt::format("    dropped {:>7} {} packets: {}\n", d.count, d.protocol, d.reason);
+  }
   out += "\nDiagnostics\n";
   for (const auto& d : r.diagnostics)
     out += fmt::format("  {:<8} {}\n", d.name,

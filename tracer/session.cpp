@@ -19,6 +19,7 @@
 #include "probes/fileio_probe.h"
 #include "probes/process_probe.h"
 #include "probes/cpu_probe.h"
+#include "probes/tcp_probe.h"
 #include "report_json.h"
 #include "report_text.h"
 #include "target.h"
@@ -73,6 +74,12 @@ std::vector<uint64_t> ids_of(const Target& t) {
   return ids;
 }
 
+std::vector<std::filesystem::path> paths_of(const Target& t) {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& c : t.cgroups) paths.push_back(c.path);
+  return paths;
+}
+
 bool target_alive(const Target& t, bool& had_processes) {
   if (t.kind == "pid") return kill(std::stoi(t.spec), 0) == 0 || errno == EPERM;
   size_t pids = 0;
@@ -95,6 +102,8 @@ std::vector<std::unique_ptr<Probe>> make_probes() {
   probes.push_back(std::make_unique<FileioProbe>());
   probes.push_back(std::make_unique<CpuProbe>());
   probes.push_back(std::make_unique<ProcessProbe>());
+  // Network families.
+  probes.push_back(std::make_unique<TcpProbe>());
   return probes;
 }
 
@@ -133,6 +142,7 @@ int run_session(const SessionOptions& options, const KernelFeatures& features, F
   config.features = &features;
   config.slow_threshold_ns = options.slow_threshold_ns;
   config.cgroup_ids = ids_of(target);
+  config.cgroup_paths = paths_of(target);
 
   Report report;
   std::vector<std::unique_ptr<Probe>> running;
@@ -224,6 +234,8 @@ int run_session(const SessionOptions& options, const KernelFeatures& features, F
     if (ids != config.cgroup_ids) {
       config.cgroup_ids = ids;
       for (auto& probe : running) probe->set_targets(ids);
+      config.cgroup_paths = paths_of(target);
+      for (auto& probe : running) probe->set_target_cgroups(config.cgroup_paths);
     }
     for (auto& probe : running) probe->flush(sink);
     if (now >= next_summary) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,8 @@ struct ProbeConfig {
   const KernelFeatures* features = nullptr;
   uint64_t slow_threshold_ns = 10'000'000;
   std::vector<uint64_t> cgroup_ids;
+  // The same cgroups as directories: cgroup-attached programs (sockops, cgroup_skb) link to them.
+  std::vector<std::filesystem::path> cgroup_paths;
 };
 
 // Receives one JSON event object per streamed kernel event.
@@ -44,6 +47,9 @@ class Probe {
   // Returns the attach type in use, or why the family could not start.
   virtual Result<AttachType> start(const ProbeConfig& config) = 0;
   virtual void set_targets(const std::vector<uint64_t>& cgroup_ids) = 0;
+  // The target's cgroup directories changed (containers restarted, children appeared):
+  // families with cgroup-attached programs re-link. Called after set_targets().
+  virtual void set_target_cgroups(const std::vector<std::filesystem::path>& paths) { (void)paths; }
   virtual int ringbuf_fd() const { return -1; }
   // Ring-buffer callback context: copies the record and returns, nothing else.
   void enqueue(const void* data, size_t size);

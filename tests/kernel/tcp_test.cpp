@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+// tcp_test.cpp: TCP per-endpoint diagnostics against a real echo server behind a veth pair, with
+// a 50 ms NFQUEUE delay line, random loss and a closed port, and a non-target cgroup that must
+// not appear.
+#include <errno.h>
+
+#include <cstdio>
+
+#include <gtest/gtest.h>
+
+#include "kernel_test_util.h"
+#include "net_fixtures.h"
+
+namespace podtrace::testing {
+namespace {
+
+constexpr uint16_t kEchoPort = 8080;
+constexpr uint16_t kClosedPort = 8081;
+constexpr uint16_t kOtherClosedPort = 8082;
+
+const std::vector<std::string> kTcpOnly = {"--disable", "fileio,cpu,process"};
+
+std::vector<std::string> tracer_args(const TestCgroup& cg) {
+  std::vector<std::string> args = {"--cgroup", cg.v2().string()};
+  args.insert(args.end(), kTcpOnly.begin(), kTcpOnly.end());
+  return args;
+}
+
+std::optional<nlohmann::json> endpoint(const nlohmann::json& report, const std::string& addr, int port) {
+  return find_entry(report["tcp"]["endpoints"], {{"address", addr}, {"port", port}, {"direction", "outbound"}});
+}
+
+void expect_near_50ms(uint64_t ns, const char* what) {
+  EXPECT_GE(ns, 42'500'000u) << what;
+  EXPECT_LE(ns, 57'500'000u) << what;
+}
+
+class TcpTest : public ::testing::Test {
+ protected:
+  NetnsPair net_;
+  EchoServer server_{net_, kEchoPort};
+};
+
+TEST_F(TcpTest, ConnectLatencyAndRttFollowInjectedDelayOnlyForTarget) {
+  TestCgroup target("pt-tcp-target"), other("pt-tcp-other");
+  // Every packet the server sends (SYN-ACK, echoes) waits 50 ms: connect and RTT become ~50 ms.
+  DelayLine delay(net_, {"-p", "tcp", "--sport", std::to_string(kEchoPort)}, 50);
+  const std::string ip = net_.server_ip();
+  Workload traced(target, [&] {
+    net_.enter_client();
+    return tcp_echo_client(ip, kEchoPort, 10, 5, 100);
+  });
+  Workload untraced(other, [&] {
+    net_.enter_client();
+    int rc = tcp_echo_client(ip, kEchoPort, 7, 5, 100);
+    return rc ? rc : tcp_failing_connects(ip, kOtherClosedPort, 3, ECONNREFUSED);
+  });
+
+  TracerProcess tracer(tracer_args(target));
+  tracer.wait_for_start();
+  traced.go();
+  untraced.go();
+  ASSERT_EQ(traced.wait(), 0);
+  ASSERT_EQ(untraced.wait(), 0);
+  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+  const auto report = tracer.report();
+  auto ep = endpoint(report, ip, kEchoPort);
+  ASSERT_TRUE(ep) << report["tcp"].dump();
+  // Exactly the target's 10 connections: the other cgroup's 7 are not counted.
+  EXPECT_EQ((*ep)["connects"], 10);
+  EXPECT_EQ((*ep)["connect_latency"]["count"], 10);
+  std::printf("measured with 50 ms delay: connect mean %.2f ms p50 %.2f ms, srtt mean %.2f ms p50 %.2f ms (%d samples)\n",
+              (*ep)["connect_latency"]["mean_ns"].get<double>() / 1e6, (*ep)["connect_latency"]["p50_ns"].get<double>() / 1e6,
+              (*ep)["rtt"]["mean_ns"].get<double>() / 1e6, (*ep)["rtt"]["p50_ns"].get<double>() / 1e6,
+              (*ep)["rtt"]["count"].get<int>());
+  std::printf("srtt histogram: %s\n", (*ep)["rtt"]["histogram"].dump().c_str());
+  expect_near_50ms((*ep)["connect_latency"]["mean_ns"], "connect mean");
+  expect_near_50ms((*ep)["connect_latency"]["p50_ns"], "connect p50");
+  EXPECT_GE((*ep)["rtt"]["count"].get<uint64_t>(), 10u);
+  expect_near_50ms((*ep)["rtt"]["mean_ns"], "srtt mean");
+  expect_near_50ms((*ep)["rtt"]["p50_ns"], "srtt p50");
+  EXPECT_EQ((*ep)["failures"]["refused"], 0);
+  EXPECT_FALSE(endpoint(report, ip, kOtherClosedPort)) << "non-target connects leaked into the report";
+  // Every slow connect was streamed, with the workload's pid.
+  const auto slow = tracer.events("tcp", "slow_connect");
+  EXPECT_EQ(slow.size(), 10u);
+  for (const auto& e : slow) {
+    EXPECT_EQ(e["pid"], traced.pid());
+    EXPECT_EQ(e["remote"], ip + ":" + std::to_string(kEchoPort));
+  }
+}
+
+TEST_F(TcpTest, LossCausesRetransmits) {
+  TestCgroup target("pt-tcp-loss");
+  // 20% of what the client sends never reaches the server.
+  const std::vector<std::string> drop = {"INPUT", "-p", "tcp", "--dport", std::to_string(kEchoPort), "-m",
+                                         "statistic", "--mode", "random", "--probability", "0.2", "-j", "DROP"};
+  std::vector<std::string> add = {"iptables", "-A"};
+  add.insert(add.end(), drop.begin(), drop.end());
+  net_.server_exec(add);
+  const std::string ip = net_.server_ip();
+  Workload traced(target, [&] {
+    net_.enter_client();
+    return tcp_echo_client(ip, kEchoPort, 3, 10, 1000);
+  });
+  TracerProcess tracer(tracer_args(target));
+  tracer.wait_for_start();
+  traced.go();
+  ASSERT_EQ(traced.wait(), 0);
+  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+  const auto report = tracer.report();
+  auto ep = endpoint(report, ip, kEchoPort);
+  ASSERT_TRUE(ep) << report["tcp"].dump();
+  EXPECT_EQ((*ep)["connects"], 3);
+  const uint64_t retrans = (*ep)["retransmits"];
+  EXPECT_GT(retrans, 0u);
+  std::printf("measured with 20%% loss: %llu retransmits, %llu RTO events\n", static_cast<unsigned long long>(retrans),
+              (*ep)["rto_events"].get<unsigned long long>());
+  EXPECT_EQ(report["tcp"]["retransmits"], retrans);
+  const auto events = tracer.events("tcp", "retransmit");
+  EXPECT_EQ(events.size(), retrans);
+  for (const auto& e : events) EXPECT_EQ(e["pid"], traced.pid());
+}
+
+TEST_F(TcpTest, ConnectToClosedPortCountsAsRefused) {
+  TestCgroup target("pt-tcp-refused"), other("pt-tcp-refused-other");
+  const std::string ip = net_.server_ip();
+  Workload traced(target, [&] {
+    net_.enter_client();
+    return tcp_failing_connects(ip, kClosedPort, 5, ECONNREFUSED);
+  });
+  Workload untraced(other, [&] {
+    net_.enter_client();
+    return tcp_failing_connects(ip, kClosedPort, 4, ECONNREFUSED);
+  });
+  TracerProcess tracer(tracer_args(target));
+  tracer.wait_for_start();
+  traced.go();
+  untraced.go();
+  ASSERT_EQ(traced.wait(), 0);
+  ASSERT_EQ(untraced.wait(), 0);
+  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+  const auto report = tracer.report();
+  auto ep = endpoint(report, ip, kClosedPort);
+  ASSERT_TRUE(ep) << report["tcp"].dump();
+  EXPECT_EQ((*ep)["connects"], 0);
+  EXPECT_EQ((*ep)["failures"]["refused"], 5);
+  EXPECT_EQ((*ep)["failures"]["timeout"], 0);
+  EXPECT_EQ((*ep)["failures"]["unreachable"], 0);
+  const auto failed = tracer.events("tcp", "connect_failed");
+  ASSERT_EQ(failed.size(), 5u);
+  for (const auto& e : failed) {
+    EXPECT_EQ(e["failure"], "refused");
+    EXPECT_EQ(e["error"], "ECONNREFUSED");
+    EXPECT_EQ(e["pid"], traced.pid());
+  }
+  bool found = false;
+  for (const auto& f : report["findings"])
+    if (f["family"] == "tcp" && f["title"].get<std::string>().find("refused") == std::string::npos &&
+        f["detail"].get<std::string>().find("5 refused") != std::string::npos)
+      found = true;
+  EXPECT_TRUE(found) << report["findings"].dump();
+}
+
+}  // namespace
+}  // namespace podtrace::testing

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+// tcp_probe.cpp: loads tcp.bpf.c, links its sockops program to the target cgroups, streams
+// abnormal events and reads the per-endpoint tables into the report.
+#include "probes/tcp_probe.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "net_endpoint.h"
+#include "probes/skeleton_loader.h"
+#include "tcp.h"
+#include "tcp.skel.h"
+#include "text.h"
+
+namespace podtrace {
+
+std::string_view tcp_failure_name(uint32_t failure) {
+  switch (failure) {
+    case PT_TCP_FAIL_REFUSED: return "refused";
+    case PT_TCP_FAIL_TIMEOUT: return "timeout";
+    case PT_TCP_FAIL_UNREACHABLE: return "unreachable";
+    case PT_TCP_FAIL_OTHER: return "other";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::string_view event_kind_name(uint32_t kind) {
+  switch (kind) {
+    case PT_TCP_EVENT_SLOW_CONNECT: return "slow_connect";
+    case PT_TCP_EVENT_CONNECT_FAILED: return "connect_failed";
+    case PT_TCP_EVENT_RETRANSMIT: return "retransmit";
+    case PT_TCP_EVENT_RTO: return "rto";
+    case PT_TCP_EVENT_RESET_SENT: return "reset_sent";
+    case PT_TCP_EVENT_RESET_RECEIVED: return "reset_received";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Result<AttachType> TcpProbe::start(const ProbeConfig& config) {
+  if (auto f = config.features->probe(AttachType::kCgroupSockops); !f.works)
+    return make_error("cgroup sockops: " + f.reason);
+  // The sockops program is the family; tcp_send_reset (resets the pod sends) is an extra that
+  // uses tp_btf, else raw_tp, else is left out.
+  std::string why;
+  for (AttachType tp : {AttachType::kTpBtf, AttachType::kRawTp, AttachType::kCgroupSockops}) {
+    if (tp != AttachType::kCgroupSockops && !config.features->has(tp)) continue;
+    SkeletonPtr<tcp_bpf> skel(tcp_bpf__open(), tcp_bpf__destroy);
+    if (!skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
+    select_programs(skel->obj, tp);
+    bpf_program__set_autoload(skel->progs.tcp_sockops, true);
+    skel->rodata->slow_threshold_ns = config.slow_threshold_ns;
+    if (int err = tcp_bpf__load(skel.get()); err) {
+      why += fmt::format("{}{}: load: {}", why.empty() ? "" : "; ", attach_type_name(tp), libbpf_error(err));
+      continue;
+    }
+    std::vector<LinkPtr> links;
+    if (tp != AttachType::kCgroupSockops) {
+      bpf_program* prog = tp == AttachType::kTpBtf ? skel->progs.tcp_send_reset_btf : skel->progs.tcp_send_reset_raw;
+      LinkPtr link(bpf_program__attach(prog));
+      if (!link) {
+        why += fmt::format("{}{}: attach: {}", why.empty() ? "" : "; ", attach_type_name(tp), libbpf_error(-errno));
+        continue;
+      }
+      links.push_back(std::move(link));
+    }
+    CgroupLinks sockops;
+    if (auto ok = sockops.update(skel->progs.tcp_sockops, config.cgroup_paths); !ok) return make_error(ok.error());
+    skel_ = std::move(skel);
+    tracepoint_links_ = std::move(links);
+    sockops_ = std::move(sockops);
+    return AttachType::kCgroupSockops;
+  }
+  return make_error(why);
+}
+
+void TcpProbe::set_targets(const std::vector<uint64_t>&) {
+  // Nothing to write: sockops runs only where it is linked, and the reset tracepoint filters
+  // through the per-socket owner map.
+}
+
+void TcpProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {
+  if (skel_) (void)sockops_.update(skel_->progs.tcp_sockops, paths);
+}
+
+int TcpProbe::ringbuf_fd() const { return skel_ ? bpf_map__fd(skel_->maps.events) : -1; }
+
+void TcpProbe::flush(EventSink& sink) {
+  for (const auto& raw : take_queue()) {
+    if (raw.size() < sizeof(tcp_event)) continue;
+    tcp_event e;
+    std::memcpy(&e, raw.data(), sizeof(e));
+    auto j = event_json(e.hdr, "tcp", event_kind_name(e.hdr.kind));
+    j["direction"] = e.ep.direction == PT_TCP_DIR_INBOUND ? "inbound" : "outbound";
+    j["remote"] = format_endpoint(e.ep.family, e.ep.addr, e.ep.port);
+    j["address"] = format_address(e.ep.family, e.ep.addr);
+    j["port"] = e.ep.port;
+    j["local_port"] = e.local_port;
+    switch (e.hdr.kind) {
+      case PT_TCP_EVENT_SLOW_CONNECT:
+        j["latency_ns"] = e.latency_ns;
+        j["srtt_us"] = e.srtt_us;
+        break;
+      case PT_TCP_EVENT_CONNECT_FAILED:
+        j["latency_ns"] = e.latency_ns;
+        j["failure"] = tcp_failure_name(e.failure);
+        j["errno"] = e.err;
+        if (e.err) j["error"] = errno_name(e.err);
+        j["syn_retransmits"] = e.total_retrans;
+        break;
+      case PT_TCP_EVENT_RETRANSMIT:
+      case PT_TCP_EVENT_RTO:
+        j["srtt_us"] = e.srtt_us;
+        j["total_retrans"] = e.total_retrans;
+        j["state"] = e.state;
+        break;
+      case PT_TCP_EVENT_RESET_SENT:
+      case PT_TCP_EVENT_RESET_RECEIVED:
+        j["connection_age_ns"] = e.latency_ns;
+        if (e.err) j["error"] = errno_name(e.err);
+        j["bytes_sent"] = e.bytes_sent;
+        j["bytes_received"] = e.bytes_received;
+        break;
+    }
+    sink.event(std::move(j));
+  }
+}
+
+void TcpProbe::fill(Report& report) {
+  if (!skel_) return;
+  TcpAggregator agg;
+  const int ep_fd = bpf_map__fd(skel_->maps.tcp_endpoints);
+  tcp_endpoint key{}, next{};
+  tcp_endpoint* prev = nullptr;
+  while (bpf_map_get_next_key(ep_fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    tcp_endpoint_stats s{};
+    if (bpf_map_lookup_elem(ep_fd, &key, &s) == 0) agg.add_stats(key, s);
+  }
+  const int hist_fd = bpf_map__fd(skel_->maps.tcp_ep_hist);
+  tcp_hist_key hk{}, hnext{};
+  tcp_hist_key* hprev = nullptr;
+  while (bpf_map_get_next_key(hist_fd, hprev, &hnext) == 0) {
+    hk = hnext;
+    hprev = &hk;
+    uint64_t n = 0;
+    if (bpf_map_lookup_elem(hist_fd, &hk, &n) == 0) agg.add_hist(hk, n);
+  }
+  const int global_fd = bpf_map__fd(skel_->maps.tcp_hist);
+  for (uint32_t m = 0; m < PT_TCP_METRIC_MAX; ++m) {
+    std::vector<uint64_t> slots(kHistSlots);
+    for (uint32_t s = 0; s < kHistSlots; ++s) slots[s] = sum_percpu_u64(global_fd, m * kHistSlots + s);
+    agg.set_global_hist(m, std::move(slots));
+  }
+  report.tcp = agg.build();
+}
+
+LostCounts TcpProbe::lost() const {
+  if (!skel_) return {};
+  auto l = read_lost(bpf_map__fd(skel_->maps.lost));
+  l.userspace = userspace_lost();
+  return l;
+}
+
+}  // namespace podtrace
