@@ -288,7 +288,7 @@ void render_pod(std::ostream &out, const PodTrace &pod, const Style &style)
 			out << style.dim("disabled diagnostics: " + off) << "\n";
 	}
 	if (pod.garbage_lines)
-		out << style.dim(fmt::format("{} unreadable line(s) from the tracer were skipped", pod.garbage_lines)) << "\n";
+		out << style.dim(fmt::format("{} non-JSON line(s) from the tracer were skipped (stderr output or damaged lines)", pod.garbage_lines)) << "\n";
 }
 
 } // namespace

@@ -20,6 +20,14 @@ void JobCleanup::add(const std::string &ns, const std::string &name)
 	jobs_.push_back({ns, name, false});
 }
 
+void JobCleanup::mark_uncertain(const std::string &name)
+{
+	std::lock_guard<std::mutex> lock(mutex_);
+	for (auto &job : jobs_)
+		if (job.name == name)
+			job.uncertain = true;
+}
+
 void JobCleanup::delete_all()
 {
 	std::lock_guard<std::mutex> lock(mutex_);
@@ -28,7 +36,7 @@ void JobCleanup::delete_all()
 			continue;
 		job.done = true;
 		try {
-			if (keep_) {
+			if (keep_ && !job.uncertain) {
 				err_ << fmt::format("kept job {} in namespace {} (--keep); delete it with: kubectl delete job -n {} {}\n",
 						    job.name, job.ns, job.ns, job.name);
 				continue;
@@ -37,7 +45,7 @@ void JobCleanup::delete_all()
 					       job_delete_options(), {"delete", "jobs", "batch", job.ns, job.name});
 			if (res)
 				err_ << "deleted job " << job.name << "\n";
-			else if (res.error().find("not found") == std::string::npos)
+			else if (!job.uncertain && res.error().find("not found") == std::string::npos)
 				err_ << fmt::format("warning: could not delete job {} in namespace {}: {}\n  delete it with: "
 						    "kubectl delete job -n {} {}\n",
 						    job.name, job.ns, res.error(), job.ns, job.name);

@@ -22,6 +22,10 @@ public:
 	// Register before the create request: if the answer is lost, the Job may still exist.
 	void add(const std::string &ns, const std::string &name);
 
+	// The create request failed: the Job most likely does not exist, so a failure to delete it
+	// is not worth a warning (deletion is still attempted in case the answer was lost).
+	void mark_uncertain(const std::string &name);
+
 	// Deletes what is left; idempotent. Never throws.
 	void delete_all();
 
@@ -30,6 +34,7 @@ private:
 		std::string ns;
 		std::string name;
 		bool done = false;
+		bool uncertain = false;
 	};
 	kube::RestClient &client_;
 	std::ostream &err_;

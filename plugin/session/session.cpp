@@ -107,6 +107,8 @@ int run_session(const SessionOptions &o, kube::RestClient &client, std::ostream 
 	for (size_t j = 0; j < jobs.size(); j++)
 		jobs[j].name = jobs.size() == 1 ? "podtrace-" + session : fmt::format("podtrace-{}-{}", session, j);
 
+	if (stop_requests() > 0)
+		return fail("interrupted before the tracer was started");
 	JobCleanup cleanup(client, err, o.keep);
 	for (auto &job : jobs) {
 		JobParams params;
@@ -132,8 +134,10 @@ int run_session(const SessionOptions &o, kube::RestClient &client, std::ostream 
 			return fail(manifest.error());
 		cleanup.add(job_ns, job.name);
 		auto created = client.post(kube::jobs_path(job_ns), *manifest, {"create", "jobs", "batch", job_ns, ""});
-		if (!created)
+		if (!created) {
+			cleanup.mark_uncertain(job.name);
 			return fail(created.error());
+		}
 		err << fmt::format("created job {} in namespace {} on node {} (session {})\n", job.name, job_ns,
 				   sanitize_for_terminal(job.node), session);
 	}
