@@ -31,8 +31,12 @@ std::string ns_or_dash(const json &obj, const char *key)
 }
 
 void latency_line(std::ostream &out, const std::string &indent, const std::string &label, const json &lat,
-		  [[maybe_unused]] const Style &style, bool histogram)
+		  const Style &style, bool histogram)
 {
+	if (get_u64(lat, "count").value_or(0) == 0) {
+		out << indent << fmt::format("{:<18} ", label) << style.dim("no samples") << "\n";
+		return;
+	}
 	out << indent << fmt::format("{:<18} n={:<8} p50 {:>8}  p90 {:>8}  p99 {:>8}  max {:>8}\n", label,
 				     get_u64(lat, "count").value_or(0), ns_or_dash(lat, "p50_ns"),
 				     ns_or_dash(lat, "p90_ns"), ns_or_dash(lat, "p99_ns"), ns_or_dash(lat, "max_ns"));
@@ -71,7 +75,10 @@ void render_findings(std::ostream &out, const json &report, const Style &style)
 void render_fileio(std::ostream &out, const json &fileio, const Style &style)
 {
 	section_title(out, "FILE I/O", style);
-	if (const json *ops = member(fileio, "ops"); ops && ops->is_array()) {
+	const json *ops = member(fileio, "ops");
+	if (!ops || !ops->is_array() || ops->empty())
+		out << "  " << style.dim("no file operations seen") << "\n";
+	if (ops && ops->is_array() && !ops->empty()) {
 		out << style.dim(fmt::format("  {:<10} {:>8} {:>7} {:>10}  {:>8}  {:>8}  {:>8}  {:>8}\n", "op", "count", "errors",
 					     "bytes", "p50", "p90", "p99", "max"));
 		for (const auto &op : *ops) {
