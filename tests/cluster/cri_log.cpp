@@ -2,6 +2,7 @@
 // CRI log format as written by containerd and parsed by the kubelet (pkg/kubelet/kuberuntime/logs).
 #include "cri_log.h"
 
+#include <algorithm>
 #include <fstream>
 
 namespace podtrace::cluster {
@@ -73,17 +74,14 @@ std::string render_records(const std::vector<LogRecord> &records, const LogOptio
 {
 	size_t first = 0;
 	if (options.tail_lines) {
-		long long want = *options.tail_lines < 0 ? 0 : *options.tail_lines;
-		long long lines = 0;
-		first = records.size();
-		// Count full records from the end; partial ones belong to the next full one.
-		while (first > 0) {
-			if (!records[first - 1].partial && lines == want)
-				break;
-			if (!records[first - 1].partial)
-				++lines;
-			--first;
-		}
+		// A line is a run of partial records closed by a full one; output still open at the
+		// end counts as the last line, as the kubelet's tail does.
+		std::vector<size_t> starts;
+		for (size_t i = 0; i < records.size(); ++i)
+			if (i == 0 || !records[i - 1].partial)
+				starts.push_back(i);
+		size_t want = static_cast<size_t>(std::max(0LL, *options.tail_lines));
+		first = want == 0 ? records.size() : want >= starts.size() ? 0 : starts[starts.size() - want];
 	}
 	std::string out;
 	for (size_t i = first; i < records.size(); ++i) {

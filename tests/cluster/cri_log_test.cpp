@@ -40,6 +40,9 @@ TEST(CriLog, RoundTripsPartialAndFullLines)
 	EXPECT_FALSE(records[1].partial);
 	EXPECT_TRUE(records[3].partial);
 	EXPECT_EQ(render_records(records, {}), "hello world\nsecond\nno newline at end");
+	LogOptions tail;
+	tail.tail_lines = 2;
+	EXPECT_EQ(render_records(records, tail), "second\nno newline at end");
 	EXPECT_EQ(offset, static_cast<long long>(std::filesystem::file_size(path)));
 	std::filesystem::remove(path);
 }

@@ -147,7 +147,9 @@ void serve_pod_log(Store &store, StreamControl &control, const std::string &stat
 		return;
 	}
 
-	res.set_chunked_content_provider("text/plain", [st](size_t, httplib::DataSink &sink) {
+	// Not text/plain: httplib would gzip text/* for clients accepting it and hold the stream
+	// in its compressor's buffer.
+	res.set_chunked_content_provider("application/octet-stream", [st](size_t, httplib::DataSink &sink) {
 		ActiveStream active(st->control);
 		bool client_gone = false;
 		while (true) {

@@ -100,7 +100,9 @@ void serve_watch(Store &store, StreamControl &control, const RequestInfo &info, 
 		}
 	}
 
-	res.set_chunked_content_provider("application/json", [st](size_t, httplib::DataSink &sink) {
+	// The media-type parameter also keeps httplib from gzip-compressing the stream (clients
+	// that send Accept-Encoding: gzip would see nothing until its buffer filled).
+	res.set_chunked_content_provider("application/json;stream=watch", [st](size_t, httplib::DataSink &sink) {
 		ActiveStream active(st->control);
 		for (const auto &line : st->initial)
 			if (!sink.write(line.data(), line.size()))
