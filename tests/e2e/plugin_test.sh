@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# kubectl podtrace through real kubectl against podtrace-cluster, with the real tracer:
+# exact report content, documented errors, Ctrl-C cleanup, API connection drops.
+# usage: plugin_test.sh CLUSTER_BIN WORKLOAD_BIN TRACER_BIN PLUGIN_BIN
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+e2e_require_root
+
+cluster_bin=$1 workload_bin=$2 tracer_bin=$3 plugin_bin=$4
+plugin_dir=$(mktemp -d /tmp/podtrace-e2e-plugin.XXXXXX)
+# kubectl finds plugins by name on PATH.
+ln -s "$(cd "$(dirname "$plugin_bin")" && pwd)/$(basename "$plugin_bin")" "$plugin_dir/kubectl-podtrace"
+export PATH=$plugin_dir:$PATH
+
+start_cluster "$cluster_bin" --nodes node-a,node-b --tracer-bin "$tracer_bin"
+data=$E2E_WORK/data
+mkdir -p "$data"
+
+pod_manifest() { # name node fsyncs trigger
+	cat <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1, namespace: e2e}
+spec:
+  restartPolicy: Never
+  nodeName: $2
+  containers:
+  - name: app
+    image: podtrace/demo-workload:dev
+    command: ["$workload_bin", "run", "--file", "$data/$1.wal", "--fsyncs", "$3", "--trigger", "$4"]
+YAML
+}
+tracer_started() { kubectl logs -n e2e -l app.kubernetes.io/name=podtrace --tail=-1 2>/dev/null | grep -q '"type":"start"'; }
+no_jobs() { [ -z "$(kubectl get jobs -A -o name)" ]; }
+
+kubectl create namespace e2e >/dev/null
+pod_manifest fsync node-a 200 "$data/go" | kubectl create -f - >/dev/null
+pod_manifest elsewhere node-b 0 "$data/never" | kubectl create -f - >/dev/null
+kubectl wait -n e2e --for=condition=Ready pod/fsync pod/elsewhere --timeout=30s >/dev/null
+
+# 1. The report counts exactly the 200 fsyncs the workload did on its file.
+timeout 120 kubectl podtrace fsync -n e2e --diagnose 15s -o json >"$E2E_WORK/report.json" 2>"$E2E_WORK/plugin.err" &
+plugin=$!
+wait_until 60 tracer_started || e2e_fail "tracer never started: $(cat "$E2E_WORK/plugin.err")"
+touch "$data/go"
+wait_until 30 sh -c "kubectl logs -n e2e fsync | grep -q 'fsyncs=200 path=$data/fsync.wal'" || e2e_fail "workload did not report its fsyncs"
+rc=0
+wait "$plugin" || rc=$?
+assert_eq "plugin exit code" 0 "$rc"
+assert_eq "fsync count for the file" 200 "$(jq "[.fileio.files[] | select(.path == \"$data/fsync.wal\" and .op == \"fsync\") | .count] | add" "$E2E_WORK/report.json")"
+assert_eq "fsync op total" 200 "$(jq '[.fileio.ops[] | select(.op == "fsync") | .count] | add' "$E2E_WORK/report.json")"
+assert_eq "end reason" duration "$(jq -r .end_reason "$E2E_WORK/report.json")"
+wait_until 15 no_jobs || e2e_fail "job left after a normal run: $(kubectl get jobs -A)"
+echo "ok: no job left"
+
+# 2. Documented errors, each with exit code 1.
+expect_error() { # name expected-substring args...
+	local name=$1 want=$2
+	shift 2
+	local out rc=0
+	out=$(timeout 90 kubectl podtrace "$@" 2>&1) || rc=$?
+	assert_eq "$name: exit code" 1 "$rc"
+	assert_contains "$name: message" "$want" "$out"
+}
+expect_error "wrong namespace" 'pod "fsync" not found in namespace "default"' fsync -n default --diagnose 5s
+expect_error "missing pod" 'pod "nosuch" not found in namespace "e2e"' nosuch -n e2e --diagnose 5s
+expect_error "forbidden user" 'forbidden' fsync -n e2e --diagnose 5s --context podtrace-restricted
+kubectl delete node node-b >/dev/null
+expect_error "node gone" 'cannot be scheduled' elsewhere -n e2e --diagnose 5s
+wait_until 15 no_jobs || e2e_fail "job left after the node-gone error: $(kubectl get jobs -A)"
+echo "ok: no job left after errors"
+
+# 3. Ctrl-C while streaming: exit 130, the Job is deleted.
+set -m
+timeout 120 kubectl podtrace fsync -n e2e --diagnose 60s >"$E2E_WORK/int.out" 2>&1 &
+plugin=$!
+set +m
+wait_until 60 tracer_started || e2e_fail "tracer never started for the Ctrl-C test"
+kill -INT "$plugin"
+rc=0
+wait "$plugin" || rc=$?
+assert_eq "exit code after Ctrl-C" 130 "$rc"
+wait_until 15 no_jobs || e2e_fail "job left after Ctrl-C: $(kubectl get jobs -A)"
+assert_eq "kubectl get jobs -A after Ctrl-C" "No resources found" "$(kubectl get jobs -A 2>&1)"
+
+# 4. The API connection drops mid-stream: resumed or reported, never a hang.
+timeout 90 kubectl podtrace fsync -n e2e --diagnose 10s -o json >"$E2E_WORK/drop.json" 2>"$E2E_WORK/drop.err" &
+plugin=$!
+wait_until 60 tracer_started || e2e_fail "tracer never started for the drop test"
+sleep 1
+dropped=$(admin_curl POST /harness/v1/faults/drop-log-streams | jq .dropped)
+[ "$dropped" -ge 1 ] || e2e_fail "no stream was open to drop"
+rc=0
+wait "$plugin" || rc=$?
+[ "$rc" != 124 ] || e2e_fail "kubectl podtrace hung after the connection drop"
+if [ "$rc" = 0 ]; then
+	assert_eq "report after reconnect" duration "$(jq -r .end_reason "$E2E_WORK/drop.json")"
+else
+	assert_eq "drop reported with exit 1" 1 "$rc"
+fi
+wait_until 15 no_jobs || e2e_fail "job left after the drop: $(kubectl get jobs -A)"
+echo "ok: connection drop handled (exit $rc)"
+
+stop_cluster
+rm -rf "$plugin_dir"
+echo PASS
