@@ -53,12 +53,14 @@ ParseOutcome parse_options(int argc, char** argv) {
   app.add_option("--slow-threshold", slow, "stream operations slower than this as events");
   app.add_option("--output,-o", output, "jsonl or text")->check(CLI::IsMember({"jsonl", "text"}));
   app.add_option("--metrics-addr", o.metrics_addr, "serve Prometheus /metrics on HOST:PORT");
-  app.add_option("--disable", disable, "diagnostics to turn off (fileio, cpu, process)")
+  app.add_option("--disable", disable, "diagnostics to turn off (fileio, cpu, process, tcp, dns)")
       ->delimiter(',')
       ->check(CLI::IsMember({"fileio", "cpu", "process", "tcp", "dns"}));
   app.add_option("--cgroup-root", cgroup_root, "where the host's /sys/fs/cgroup is mounted");
   app.add_option("--proc-root", proc_root, "where the host's /proc is mounted");
   app.add_flag("--verbose,-v", o.verbose, "show libbpf diagnostics on stderr");
+  std::string dns_timeout = "5s";
+  app.add_option("--dns-timeout", dns_timeout, "count a DNS query without an answer after this long as a timeout");
 
   try {
     app.parse(argc, argv);
@@ -79,7 +81,7 @@ ParseOutcome parse_options(int argc, char** argv) {
   }
   o.target.pid = static_cast<int>(pid);
   for (auto [text, field] : {std::pair{&duration, &o.duration_ns}, {&interval, &o.interval_ns},
-                             {&slow, &o.slow_threshold_ns}}) {
+                             {&slow, &o.slow_threshold_ns}, {&dns_timeout, &o.dns_timeout_ns}}) {
     auto ns = parse_duration_ns(*text);
     if (!ns) return fail(ns.error());
     *field = *ns;

@@ -19,6 +19,7 @@
 #include "probes/fileio_probe.h"
 #include "probes/process_probe.h"
 #include "probes/cpu_probe.h"
+#include "probes/dns_probe.h"
 #include "probes/tcp_probe.h"
 #include "report_json.h"
 #include "report_text.h"
@@ -104,6 +105,7 @@ std::vector<std::unique_ptr<Probe>> make_probes() {
   probes.push_back(std::make_unique<ProcessProbe>());
   // Network families.
   probes.push_back(std::make_unique<TcpProbe>());
+  probes.push_back(std::make_unique<DnsProbe>());
   return probes;
 }
 
@@ -143,6 +145,8 @@ int run_session(const SessionOptions& options, const KernelFeatures& features, F
   config.slow_threshold_ns = options.slow_threshold_ns;
   config.cgroup_ids = ids_of(target);
   config.cgroup_paths = paths_of(target);
+  config.proc_root = options.roots.proc;
+  config.dns_timeout_ns = options.dns_timeout_ns;
 
   Report report;
   std::vector<std::unique_ptr<Probe>> running;

@@ -25,6 +25,10 @@ struct ProbeConfig {
   std::vector<uint64_t> cgroup_ids;
   // The same cgroups as directories: cgroup-attached programs (sockops, cgroup_skb) link to them.
   std::vector<std::filesystem::path> cgroup_paths;
+  // Where the host's /proc is: the dns family finds the target's libc through it.
+  std::filesystem::path proc_root = "/proc";
+  // A DNS query without an answer after this long counts as a timeout (0: the family's default).
+  uint64_t dns_timeout_ns = 0;
 };
 
 // Receives one JSON event object per streamed kernel event.

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+// dns_probe.cpp: loads dns.bpf.c, links its cgroup_skb programs to the target cgroups, probes
+// getaddrinfo() in the target's libc, expires unanswered queries and builds the DNS report.
+#include "probes/dns_probe.h"
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cgroup.h"
+#include "dns.h"
+#include "dns.skel.h"
+#include "dns_message.h"
+#include "net_endpoint.h"
+#include "probes/skeleton_loader.h"
+#include "text.h"
+
+namespace podtrace {
+
+namespace {
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string_view transport_name(uint8_t t) { return t == DNS_TRANSPORT_TCP ? "tcp" : "udp"; }
+
+}  // namespace
+
+Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
+  if (auto f = config.features->probe(AttachType::kCgroupSkb); !f.works) return make_error("cgroup_skb: " + f.reason);
+  SkeletonPtr<dns_bpf> skel(dns_bpf__open(), dns_bpf__destroy);
+  if (!skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
+  uprobes_ = config.features->has(AttachType::kUprobe);
+  if (!uprobes_) lookup_status_ = "uprobes unavailable: " + config.features->probe(AttachType::kUprobe).reason;
+  bpf_program__set_autoload(skel->progs.gai_enter_uprobe, uprobes_);
+  bpf_program__set_autoload(skel->progs.gai_exit_uprobe, uprobes_);
+  skel->rodata->slow_threshold_ns = config.slow_threshold_ns;
+  if (int err = dns_bpf__load(skel.get()); err) return make_error("load: " + libbpf_error(err));
+  write_targets(skel->bss, config.cgroup_ids);
+  if (auto ok = egress_.update(skel->progs.dns_egress_skb, config.cgroup_paths); !ok) return make_error(ok.error());
+  if (auto ok = ingress_.update(skel->progs.dns_ingress_skb, config.cgroup_paths); !ok) return make_error(ok.error());
+  skel_ = std::move(skel);
+  cgroup_paths_ = config.cgroup_paths;
+  proc_root_ = config.proc_root;
+  if (config.dns_timeout_ns) timeout_ns_ = config.dns_timeout_ns;
+  attach_libcs();
+  return AttachType::kCgroupSkb;
+}
+
+void DnsProbe::set_targets(const std::vector<uint64_t>& ids) {
+  if (skel_) write_targets(skel_->bss, ids);
+}
+
+void DnsProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {
+  if (!skel_) return;
+  cgroup_paths_ = paths;
+  (void)egress_.update(skel_->progs.dns_egress_skb, paths);
+  (void)ingress_.update(skel_->progs.dns_ingress_skb, paths);
+  attach_libcs();
+}
+
+void DnsProbe::attach_libcs() {
+  if (!uprobes_ || !skel_) return;
+  last_libc_scan_ns_ = monotonic_ns();
+  for (const auto& cg : cgroup_paths_) {
+    for (int pid : CgroupFs::pids_in(cg)) {
+      const auto proc = proc_root_ / std::to_string(pid);
+      std::ifstream in(proc / "maps");
+      std::stringstream text;
+      text << in.rdbuf();
+      for (const auto& lib : libc_paths_in_maps(text.str())) {
+        // Through the process's root, so a container image's libc is found from the host.
+        const auto path = proc / "root" / std::filesystem::path(lib).relative_path();
+        struct stat st {};
+        if (stat(path.c_str(), &st) != 0) continue;
+        if (!probed_libcs_.insert({st.st_dev, st.st_ino}).second) continue;
+        LIBBPF_OPTS(bpf_uprobe_opts, enter, .func_name = "getaddrinfo");
+        LIBBPF_OPTS(bpf_uprobe_opts, exit, .retprobe = true, .func_name = "getaddrinfo");
+        LinkPtr a(bpf_program__attach_uprobe_opts(skel_->progs.gai_enter_uprobe, -1, path.c_str(), 0, &enter));
+        LinkPtr b(a ? bpf_program__attach_uprobe_opts(skel_->progs.gai_exit_uprobe, -1, path.c_str(), 0, &exit)
+                    : nullptr);
+        if (!a || !b) {
+          lookup_status_ = fmt::format("getaddrinfo uprobe on {}: {}", lib, libbpf_error(-errno));
+          continue;
+        }
+        uprobe_links_.push_back(std::move(a));
+        uprobe_links_.push_back(std::move(b));
+      }
+    }
+  }
+}
+
+int DnsProbe::ringbuf_fd() const { return skel_ ? bpf_map__fd(skel_->maps.events) : -1; }
+
+void DnsProbe::expire_queries(EventSink& sink) {
+  const uint64_t now = monotonic_ns();
+  const int fd = bpf_map__fd(skel_->maps.dns_inflight);
+  std::vector<dns_query_key> old;
+  dns_query_key key{}, next{};
+  dns_query_key* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    dns_inflight q{};
+    if (bpf_map_lookup_elem(fd, &key, &q) != 0 || q.ts_ns + timeout_ns_ > now) continue;
+    old.push_back(key);
+    const auto* raw = reinterpret_cast<const uint8_t*>(&q.name);
+    expired_[std::vector<uint8_t>(raw, raw + sizeof(q.name))]++;
+    pt_event_header h{};
+    h.family = PT_FAMILY_DNS;
+    h.ts_ns = now;
+    h.cgroup_id = q.cgroup_id;
+    h.pid = q.pid;
+    h.tid = q.tid;
+    std::memcpy(h.comm, q.comm, sizeof(h.comm));
+    auto j = event_json(h, "dns", "timeout");
+    j["name"] = decode_key_name({q.name.qname, sizeof(q.name.qname)}, q.name.truncated);
+    j["qtype"] = qtype_name(q.name.qtype);
+    j["server"] = format_endpoint(key.family, key.server, DNS_PORT);
+    j["transport"] = transport_name(key.transport);
+    j["waited_ns"] = now - q.ts_ns;
+    sink.event(std::move(j));
+  }
+  for (const auto& k : old) bpf_map_delete_elem(fd, &k);
+}
+
+void DnsProbe::flush(EventSink& sink) {
+  if (!skel_) return;
+  for (const auto& raw : take_queue()) {
+    if (raw.size() < sizeof(dns_event)) continue;
+    dns_event e;
+    std::memcpy(&e, raw.data(), sizeof(e));
+    const std::string host = c_string(e.host, sizeof(e.host));
+    if (!host.empty() || e.hdr.kind == DNS_EVENT_GAI_FAILED) {
+      auto j = event_json(e.hdr, "dns", e.hdr.kind == DNS_EVENT_GAI_FAILED ? "getaddrinfo_failed" : "slow_lookup");
+      j["host"] = host;
+      j["latency_ns"] = e.latency_ns;
+      j["queries"] = e.gai_queries;
+      if (e.gai_error) j["error"] = gai_error_name(e.gai_error);
+      sink.event(std::move(j));
+      continue;
+    }
+    const char* kind = e.hdr.kind == DNS_EVENT_ERROR ? "error" : e.hdr.kind == DNS_EVENT_TIMEOUT ? "timeout" : "slow";
+    auto j = event_json(e.hdr, "dns", kind);
+    j["name"] = decode_key_name({e.name.qname, sizeof(e.name.qname)}, e.name.truncated);
+    j["qtype"] = qtype_name(e.name.qtype);
+    j["server"] = format_endpoint(e.server_family, e.server, e.server_port);
+    j["transport"] = transport_name(e.transport);
+    if (e.hdr.kind == DNS_EVENT_TIMEOUT) {
+      j["waited_ns"] = e.latency_ns;
+      j["retried"] = true;
+    } else {
+      j["latency_ns"] = e.latency_ns;
+      j["rcode"] = rcode_name(e.rcode);
+    }
+    sink.event(std::move(j));
+  }
+  expire_queries(sink);
+  // Processes that start later may map a libc we have not probed yet.
+  if (uprobes_ && monotonic_ns() - last_libc_scan_ns_ > 2'000'000'000ull) attach_libcs();
+}
+
+void DnsProbe::fill(Report& report) {
+  if (!skel_) return;
+  DnsAggregator agg;
+  const int names_fd = bpf_map__fd(skel_->maps.dns_names);
+  dns_name_key key{}, next{};
+  dns_name_key* prev = nullptr;
+  while (bpf_map_get_next_key(names_fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    dns_name_stats s{};
+    if (bpf_map_lookup_elem(names_fd, &key, &s) == 0) agg.add_name(key, s);
+  }
+  const int hist_fd = bpf_map__fd(skel_->maps.dns_name_hist);
+  dns_hist_key hk{}, hnext{};
+  dns_hist_key* hprev = nullptr;
+  while (bpf_map_get_next_key(hist_fd, hprev, &hnext) == 0) {
+    hk = hnext;
+    hprev = &hk;
+    uint64_t n = 0;
+    if (bpf_map_lookup_elem(hist_fd, &hk, &n) == 0) agg.add_hist(hk, n);
+  }
+  for (const auto& [raw, n] : expired_) {
+    dns_name_key k{};
+    std::memcpy(&k, raw.data(), std::min(raw.size(), sizeof(k)));
+    agg.add_timeouts(k, n);
+  }
+  const int gai_fd = bpf_map__fd(skel_->maps.gai_hosts);
+  gai_host_key gk{}, gnext{};
+  gai_host_key* gprev = nullptr;
+  while (bpf_map_get_next_key(gai_fd, gprev, &gnext) == 0) {
+    gk = gnext;
+    gprev = &gk;
+    gai_stats s{};
+    if (bpf_map_lookup_elem(gai_fd, &gk, &s) == 0) agg.add_lookup(gk, s);
+  }
+  const int global_fd = bpf_map__fd(skel_->maps.dns_hist);
+  std::vector<uint64_t> slots(kHistSlots);
+  for (uint32_t s = 0; s < kHistSlots; ++s) slots[s] = sum_percpu_u64(global_fd, DNS_HIST_ANSWER * kHistSlots + s);
+  agg.set_global_hist(std::move(slots));
+  report.dns = agg.build();
+  if (uprobe_links_.empty() && lookup_status_.empty()) lookup_status_ = "no libc with getaddrinfo found in the target";
+  if (uprobe_links_.empty()) report.dns->lookup_status = lookup_status_;
+}
+
+LostCounts DnsProbe::lost() const {
+  if (!skel_) return {};
+  auto l = read_lost(bpf_map__fd(skel_->maps.lost));
+  l.userspace = userspace_lost();
+  return l;
+}
+
+}  // namespace podtrace

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// dns_probe.h: the dns family: every query and answer of the pod parsed from its packets
+// (cgroup_skb), and getaddrinfo() in the pod's own libc (uprobe).
+#pragma once
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include "libbpf_util.h"
+#include "probes/cgroup_links.h"
+#include "probes/probe.h"
+
+struct dns_bpf;
+
+namespace podtrace {
+
+class DnsProbe : public Probe {
+ public:
+  std::string_view name() const override { return "dns"; }
+  Result<AttachType> start(const ProbeConfig& config) override;
+  void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
+  void set_target_cgroups(const std::vector<std::filesystem::path>& paths) override;
+  int ringbuf_fd() const override;
+  void flush(EventSink& sink) override;
+  void fill(Report& report) override;
+  LostCounts lost() const override;
+
+ private:
+  // Finds the libc of every process in the target and puts the getaddrinfo probes on the ones
+  // not yet probed (by device and inode, so one host libc is probed once).
+  void attach_libcs();
+  void expire_queries(EventSink& sink);
+
+  SkeletonPtr<dns_bpf> skel_{nullptr, nullptr};
+  CgroupLinks egress_, ingress_;
+  std::vector<LinkPtr> uprobe_links_;
+  std::set<std::pair<uint64_t, uint64_t>> probed_libcs_;
+  std::vector<std::filesystem::path> cgroup_paths_;
+  std::filesystem::path proc_root_ = "/proc";
+  bool uprobes_ = false;
+  std::string lookup_status_;
+  uint64_t timeout_ns_ = 5'000'000'000;
+  uint64_t last_libc_scan_ns_ = 0;
+  // Queries user space expired, by the raw name key.
+  std::map<std::vector<uint8_t>, uint64_t> expired_;
+};
+
+}  // namespace podtrace
