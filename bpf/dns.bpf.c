@@ -130,6 +130,14 @@ static __always_inline bool parse_packet(struct __sk_buff *skb, struct packet *p
 	} else {
 		return false;
 	}
+	if (proto != PT_IPPROTO_UDP && proto != PT_IPPROTO_TCP)
+		return false;
+	/* Most packets are not DNS: load only the ports before anything else. */
+	__u16 ports[2];
+	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)))
+		return false;
+	if (ports[0] != bpf_htons(DNS_PORT) && ports[1] != bpf_htons(DNS_PORT))
+		return false;
 	if (proto == PT_IPPROTO_UDP) {
 		struct udphdr uh;
 		if (bpf_skb_load_bytes(skb, l4, &uh, sizeof(uh)))
