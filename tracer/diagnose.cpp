@@ -65,7 +65,11 @@ void cpu_findings(const CpuReport& c, const DiagnoseThresholds& t, std::vector<F
                                  th.nr_throttled, th.nr_periods, human_ns(th.throttled_ns), th.quota_us,
                                  th.period_us)});
   }
-  if (c.run_queue.count && c.run_queue.p99_ns >= t.runq_p99_ns)
+  // A throttled thread waits runnable, so throttling shows up as run-queue time: say it once.
+  uint64_t throttled_ns = 0;
+  for (const auto& th : c.throttling) throttled_ns += th.throttled_ns;
+  const bool explained_by_throttling = throttled_ns * 2 >= c.run_queue_ns && throttled_ns > 0;
+  if (c.run_queue.count && c.run_queue.p99_ns >= t.runq_p99_ns && !explained_by_throttling)
     out.push_back({"warning", "cpu", fmt::format("CPU contention: run-queue p99 {}", human_ns(c.run_queue.p99_ns)),
                    fmt::format("threads waited {} in total for a CPU; {} of it after involuntary preemption",
                                human_ns(c.run_queue_ns), human_ns(c.preempted_ns))});

@@ -134,6 +134,10 @@ int run_session(const SessionOptions& options, const KernelFeatures& features, F
     return 1;
   }
   Target target = std::move(*resolved);
+  // Processes present now count as seen: a target that exits before the first tick has exited,
+  // while a cgroup that starts empty is waiting for its workload.
+  bool had_processes = false;
+  (void)target_alive(target, had_processes);
   install_signal_handlers();
 
   JsonlWriter writer(out);
@@ -222,7 +226,6 @@ int run_session(const SessionOptions& options, const KernelFeatures& features, F
 
   const uint64_t started = monotonic_ns();
   uint64_t next_summary = started + options.interval_ns;
-  bool had_processes = false;
   std::string end_reason;
   while (end_reason.empty()) {
     const int n = ring_buffer__poll(rb ? rb.get() : nullptr, 100);

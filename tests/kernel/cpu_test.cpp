@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+// cpu_test.cpp: CFS throttling under a real quota, and on-CPU time that matches it.
+#include <time.h>
+
+#include <gtest/gtest.h>
+
+#include "kernel_test_util.h"
+
+namespace podtrace::testing {
+namespace {
+
+uint64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1'000'000'000ull + ts.tv_nsec;
+}
+
+int spin_for(uint64_t ns) {
+  volatile uint64_t x = 0;
+  const uint64_t end = now_ns() + ns;
+  while (now_ns() < end) x = x + 1;
+  return 0;
+}
+
+TEST(CpuTest, QuotaThrottlesTheHogAndCapsItsOnCpuTime) {
+  TestCgroup target("pt-cpu-target");
+  target.set_cpu_quota(20'000, 100'000);  // 20% of one CPU
+  Workload hog(target, [] { return spin_for(1'000'000'000); });
+  TracerProcess tracer({"--cgroup", target.v2().string()});
+  tracer.wait_for_start();
+  hog.go();
+  ASSERT_EQ(hog.wait(), 0);
+  ASSERT_EQ(tracer.stop(), 0);
+
+  const auto cpu = tracer.report()["cpu"];
+  ASSERT_EQ(cpu["throttling"].size(), 1u) << cpu.dump();
+  const auto t = cpu["throttling"][0];
+  EXPECT_EQ(t["source"], target.hybrid() ? "cgroup-v1" : "cgroup-v2");
+  EXPECT_EQ(t["quota_us"], 20000);
+  EXPECT_EQ(t["period_us"], 100000);
+  // One second of wall time is ten periods; a hog under quota is throttled in most of them.
+  EXPECT_GE(t["nr_periods"].get<uint64_t>(), 8u);
+  EXPECT_GE(t["nr_throttled"].get<uint64_t>(), 7u);
+  EXPECT_GT(t["throttled_ns"].get<uint64_t>(), 500'000'000u);
+  // 20% of ~1 s: the BPF on-CPU accounting must agree with the quota.
+  const uint64_t on_cpu = cpu["on_cpu_ns"];
+  EXPECT_GT(on_cpu, 150'000'000u);
+  EXPECT_LT(on_cpu, 320'000'000u);
+  bool flagged = false;
+  const auto report = tracer.report();
+  for (const auto& f : report["findings"])
+    if (f["family"] == "cpu" && f["title"].get<std::string>().rfind("CPU throttled", 0) == 0) flagged = true;
+  EXPECT_TRUE(flagged) << report["findings"].dump();
+}
+
+TEST(CpuTest, RunQueueLatencyAppearsUnderContention) {
+  TestCgroup target("pt-runq-target"), other("pt-runq-other");
+  // Pin everything to CPU 0 so the two hogs must take turns.
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(0, &one);
+  auto pinned_spin = [one] {
+    sched_setaffinity(0, sizeof(one), &one);
+    return spin_for(500'000'000);
+  };
+  Workload a(target, pinned_spin), b(other, pinned_spin);
+  TracerProcess tracer({"--cgroup", target.v2().string()});
+  tracer.wait_for_start();
+  a.go();
+  b.go();
+  ASSERT_EQ(a.wait(), 0);
+  ASSERT_EQ(b.wait(), 0);
+  tracer.stop();
+  const auto cpu = tracer.report()["cpu"];
+  EXPECT_GT(cpu["run_queue"]["count"].get<uint64_t>(), 0u);
+  EXPECT_GT(cpu["run_queue_ns"].get<uint64_t>(), 50'000'000u);
+  EXPECT_GT(cpu["off_cpu_ns"]["preempted"].get<uint64_t>(), 0u);
+  // Only the target's thread is listed.
+  ASSERT_EQ(cpu["threads"].size(), 1u) << cpu["threads"].dump();
+  EXPECT_EQ(cpu["threads"][0]["tid"], a.pid());
+}
+
+}  // namespace
+}  // namespace podtrace::testing

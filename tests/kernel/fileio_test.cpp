@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+// fileio_test.cpp: exact file I/O counts, paths and pids from real workloads in real cgroups.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "kernel_test_util.h"
+
+namespace podtrace::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+int fsync_loop(const fs::path& path, int n) {
+  int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  if (fd < 0) return 10;
+  for (int i = 0; i < n; ++i) {
+    if (write(fd, "podtrace\n", 9) != 9) return 11;
+    if (fsync(fd) != 0) return 12;
+  }
+  close(fd);
+  return 0;
+}
+
+int open_missing(const fs::path& path, int n) {
+  for (int i = 0; i < n; ++i)
+    if (open(path.c_str(), O_RDONLY) >= 0) return 10;
+  return 0;
+}
+
+class FileioTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("podtrace-fileio"); }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(FileioTest, CountsExactFsyncsPerFileAndIgnoresOtherCgroups) {
+  TestCgroup target("pt-fsync-target"), other("pt-fsync-other");
+  const fs::path mine = dir_ / "target.wal", theirs = dir_ / "other.wal";
+  Workload traced(target, [&] { return fsync_loop(mine, 200); });
+  Workload untraced(other, [&] { return fsync_loop(theirs, 200); });
+
+  TracerProcess tracer({"--cgroup", target.v2().string(), "--slow-threshold", "10s"});
+  tracer.wait_for_start();
+  traced.go();
+  untraced.go();
+  ASSERT_EQ(traced.wait(), 0);
+  ASSERT_EQ(untraced.wait(), 0);
+  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+  const auto report = tracer.report();
+  const auto ops = report["fileio"]["ops"];
+  auto fsync = find_entry(ops, {{"op", "fsync"}});
+  ASSERT_TRUE(fsync);
+  EXPECT_EQ((*fsync)["count"], 200);
+  EXPECT_EQ((*fsync)["errors"], 0);
+  EXPECT_EQ((*fsync)["latency"]["count"], 200);
+  auto write_op = find_entry(ops, {{"op", "write"}});
+  ASSERT_TRUE(write_op);
+  EXPECT_EQ((*write_op)["count"], 200);
+  EXPECT_EQ((*write_op)["bytes"], 200 * 9);
+
+  const auto files = report["fileio"]["files"];
+  auto file = find_entry(files, {{"path", mine.string()}, {"op", "fsync"}});
+  ASSERT_TRUE(file) << files.dump();
+  EXPECT_EQ((*file)["pid"], traced.pid());
+  EXPECT_EQ((*file)["count"], 200);
+  auto opened = find_entry(files, {{"path", mine.string()}, {"op", "open"}});
+  ASSERT_TRUE(opened);
+  EXPECT_EQ((*opened)["count"], 1);
+  EXPECT_FALSE(find_entry(files, {{"path", theirs.string()}}));
+  EXPECT_EQ(report["lost_events"]["ringbuf"], 0);
+}
+
+TEST_F(FileioTest, StreamsEveryFailedOpenWithPathPidAndErrno) {
+  TestCgroup target("pt-enoent-target"), other("pt-enoent-other");
+  const fs::path missing = dir_ / "does-not-exist.conf";
+  Workload traced(target, [&] { return open_missing(missing, 50); });
+  Workload untraced(other, [&] { return open_missing(missing, 50); });
+
+  TracerProcess tracer({"--cgroup", target.v2().string()});
+  tracer.wait_for_start();
+  traced.go();
+  untraced.go();
+  ASSERT_EQ(traced.wait(), 0);
+  ASSERT_EQ(untraced.wait(), 0);
+  ASSERT_EQ(tracer.stop(), 0);
+
+  const auto errors = tracer.events("fileio", "error");
+  ASSERT_EQ(errors.size(), 50u);
+  for (const auto& e : errors) {
+    EXPECT_EQ(e["op"], "open");
+    EXPECT_EQ(e["path"], missing.string());
+    EXPECT_EQ(e["pid"], traced.pid());
+    EXPECT_EQ(e["errno"], 2);
+    EXPECT_EQ(e["error"], "ENOENT");
+    EXPECT_EQ(e["cgroup_id"], target.id());
+  }
+  const auto report = tracer.report();
+  auto open_op = find_entry(report["fileio"]["ops"], {{"op", "open"}});
+  ASSERT_TRUE(open_op);
+  EXPECT_EQ((*open_op)["count"], 50);
+  EXPECT_EQ((*open_op)["errors"], 50);
+  auto file = find_entry(report["fileio"]["files"], {{"path", missing.string()}, {"op", "open"}});
+  ASSERT_TRUE(file);
+  EXPECT_EQ((*file)["errors"], 50);
+  EXPECT_EQ((*file)["errnos"]["ENOENT"], 50);
+  bool found = false;
+  for (const auto& f : report["findings"])
+    if (f["title"] == "50 of 50 open calls failed") found = true;
+  EXPECT_TRUE(found) << report["findings"].dump();
+}
+
+TEST_F(FileioTest, SlowThresholdStreamsOnlySlowCalls) {
+  TestCgroup target("pt-slow-target");
+  const fs::path path = dir_ / "slow.dat";
+  // 20 fsyncs, each followed by a 0-threshold comparison: with a 0 ns threshold every call is
+  // slow, so exactly 20 fsync slow events must arrive.
+  Workload traced(target, [&] { return fsync_loop(path, 20); });
+  TracerProcess tracer({"--cgroup", target.v2().string(), "--slow-threshold", "0"});
+  tracer.wait_for_start();
+  traced.go();
+  ASSERT_EQ(traced.wait(), 0);
+  ASSERT_EQ(tracer.stop(), 0);
+  size_t fsyncs = 0;
+  for (const auto& e : tracer.events("fileio", "slow"))
+    if (e["op"] == "fsync") {
+      ++fsyncs;
+      EXPECT_EQ(e["path"], path.string());
+      EXPECT_GT(e["latency_ns"].get<uint64_t>(), 0u);
+    }
+  EXPECT_EQ(fsyncs, 20u);
+}
+
+}  // namespace
+}  // namespace podtrace::testing

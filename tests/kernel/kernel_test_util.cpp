@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: Apache-2.0
+// kernel_test_util.cpp: cgroup fixtures, forked workloads and the tracer subprocess.
+#include "kernel_test_util.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+namespace podtrace::testing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool pure_v2() { return fs::exists("/sys/fs/cgroup/cgroup.controllers"); }
+
+fs::path v2_root() { return pure_v2() ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified"; }
+
+// Our own cgroup path in a hierarchy: "" for v2, else a v1 controller name.
+std::string own_cgroup(const std::string& controller) {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    std::string ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (controller.empty() ? ctrls.empty() : ("," + ctrls + ",").find("," + controller + ",") != std::string::npos)
+      return path;
+  }
+  throw std::runtime_error("no cgroup for controller " + controller);
+}
+
+void write_file(const fs::path& p, const std::string& value) {
+  std::ofstream out(p);
+  out << value;
+  out.flush();
+  if (!out) throw std::runtime_error("cannot write " + p.string());
+}
+
+void remove_cgroup(const fs::path& dir) {
+  if (!fs::exists(dir)) return;
+  // Kill stragglers first: a cgroup with members cannot be removed.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::ifstream in(dir / "cgroup.procs");
+    int pid, n = 0;
+    while (in >> pid) {
+      kill(pid, SIGKILL);
+      ++n;
+    }
+    if (n == 0 && rmdir(dir.c_str()) == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
+
+TestCgroup::TestCgroup(const std::string& name) {
+  const std::string unique = name + "-" + std::to_string(getpid());
+  v2_ = v2_root() / fs::path(own_cgroup("")).relative_path() / unique;
+  fs::create_directories(v2_);
+  if (pure_v2()) {
+    cpu_dir_ = memory_dir_ = v2_;
+    return;
+  }
+  for (const std::string controller : {"cpu", "memory"}) {
+    fs::path dir = fs::path("/sys/fs/cgroup") / controller / fs::path(own_cgroup(controller)).relative_path() / unique;
+    fs::create_directories(dir);
+    v1_.push_back(dir);
+    (controller == "cpu" ? cpu_dir_ : memory_dir_) = dir;
+  }
+}
+
+TestCgroup::~TestCgroup() {
+  remove_cgroup(v2_);
+  for (const auto& d : v1_) remove_cgroup(d);
+}
+
+uint64_t TestCgroup::id() const {
+  struct stat st {};
+  stat(v2_.c_str(), &st);
+  return st.st_ino;
+}
+
+void TestCgroup::set_cpu_quota(long quota_us, long period_us) {
+  if (pure_v2()) {
+    write_file(v2_ / "cpu.max", std::to_string(quota_us) + " " + std::to_string(period_us));
+  } else {
+    write_file(*cpu_dir_ / "cpu.cfs_period_us", std::to_string(period_us));
+    write_file(*cpu_dir_ / "cpu.cfs_quota_us", std::to_string(quota_us));
+  }
+}
+
+void TestCgroup::set_memory_limit(long bytes) {
+  write_file(*memory_dir_ / (pure_v2() ? "memory.max" : "memory.limit_in_bytes"), std::to_string(bytes));
+}
+
+void TestCgroup::join_self() const {
+  write_file(v2_ / "cgroup.procs", "0");
+  for (const auto& d : v1_) write_file(d / "cgroup.procs", "0");
+}
+
+Workload::Workload(const TestCgroup& cgroup, std::function<int()> body)
+    : Workload([&cgroup] { cgroup.join_self(); }, std::move(body)) {}
+
+Workload::Workload(std::function<void()> join, std::function<int()> body) {
+  int go[2], ready[2];
+  if (pipe2(go, O_CLOEXEC) != 0 || pipe2(ready, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork");
+  if (pid_ == 0) {
+    close(go[1]);
+    close(ready[0]);
+    int code = 100;
+    try {
+      join();
+      char c = 'r';
+      if (write(ready[1], &c, 1) == 1 && read(go[0], &c, 1) == 1) code = body();
+    } catch (...) {
+      code = 101;
+    }
+    _exit(code);
+  }
+  close(go[0]);
+  close(ready[1]);
+  go_fd_ = go[1];
+  // The tracer must find the workload already in its cgroup.
+  char c;
+  const bool joined = read(ready[0], &c, 1) == 1;
+  close(ready[0]);
+  if (!joined) throw std::runtime_error("workload could not join its cgroup");
+}
+
+Workload::~Workload() {
+  if (go_fd_ >= 0) close(go_fd_);
+  if (!reaped_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+void Workload::go() {
+  char c = 'g';
+  if (write(go_fd_, &c, 1) != 1) throw std::runtime_error("cannot release workload");
+  close(go_fd_);
+  go_fd_ = -1;
+}
+
+int Workload::wait() {
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  reaped_ = true;
+  return status;
+}
+
+std::string tracer_path() {
+  const char* p = std::getenv("PODTRACE_TRACER");
+  if (!p) throw std::runtime_error("PODTRACE_TRACER is not set");
+  return p;
+}
+
+fs::path make_temp_dir(const std::string& prefix) {
+  std::string tmpl = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
+  return tmpl;
+}
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& argv, int& out_fd, int& err_fd) {
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  out_fd = out[0];
+  err_fd = err[0];
+  return pid;
+}
+
+std::string read_all(int fd) {
+  std::string s;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) s.append(buf, n);
+  return s;
+}
+
+}  // namespace
+
+ProcessResult run_command(const std::vector<std::string>& argv) {
+  int out_fd, err_fd;
+  pid_t pid = spawn(argv, out_fd, err_fd);
+  ProcessResult r;
+  std::thread err_reader([&] { r.err = read_all(err_fd); });
+  r.out = read_all(out_fd);
+  err_reader.join();
+  close(out_fd);
+  close(err_fd);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+TracerProcess::TracerProcess(std::vector<std::string> args) {
+  args.insert(args.begin(), tracer_path());
+  pid_ = spawn(args, out_fd_, err_fd_);
+  fcntl(err_fd_, F_SETFL, O_NONBLOCK);
+}
+
+TracerProcess::~TracerProcess() {
+  if (exit_code_ < 0 && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (out_fd_ >= 0) close(out_fd_);
+  if (err_fd_ >= 0) close(err_fd_);
+}
+
+bool TracerProcess::read_line(std::string& line) {
+  for (;;) {
+    auto nl = buffer_.find('\n');
+    if (nl != std::string::npos) {
+      line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return true;
+    }
+    char buf[65536];
+    ssize_t n = read(out_fd_, buf, sizeof(buf));
+    if (n <= 0) return false;
+    buffer_.append(buf, n);
+  }
+}
+
+nlohmann::json TracerProcess::wait_for_start() {
+  std::string line;
+  while (read_line(line)) {
+    auto j = nlohmann::json::parse(line);
+    lines_.push_back(j);
+    if (j["type"] == "start") return j;
+  }
+  wait_exit();
+  throw std::runtime_error("tracer exited before start: " + err_);
+}
+
+void TracerProcess::drain() {
+  std::string line;
+  while (read_line(line)) lines_.push_back(nlohmann::json::parse(line));
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(err_fd_, buf, sizeof(buf))) > 0) err_.append(buf, n);
+}
+
+int TracerProcess::wait_exit() {
+  drain();
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return exit_code_;
+}
+
+int TracerProcess::stop() {
+  kill(pid_, SIGINT);
+  return wait_exit();
+}
+
+nlohmann::json TracerProcess::report() const {
+  for (const auto& l : lines_)
+    if (l["type"] == "report") return l;
+  throw std::runtime_error("no report line; stderr: " + err_);
+}
+
+std::vector<nlohmann::json> TracerProcess::events(const std::string& family, const std::string& kind) const {
+  std::vector<nlohmann::json> out;
+  for (const auto& l : lines_)
+    if (l["type"] == "event" && l["family"] == family && l["kind"] == kind) out.push_back(l);
+  return out;
+}
+
+std::optional<nlohmann::json> find_entry(const nlohmann::json& array, const nlohmann::json& match) {
+  for (const auto& e : array) {
+    bool ok = true;
+    for (auto& [k, v] : match.items())
+      if (!e.contains(k) || e[k] != v) ok = false;
+    if (ok) return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace podtrace::testing

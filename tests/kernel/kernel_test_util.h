@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// kernel_test_util.h: real cgroups, real workloads and the real tracer binary for kernel tests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace podtrace::testing {
+
+// A fresh cgroup beneath the test's own cgroup, in the v2 tree and (on hybrid hosts) in the v1
+// cpu and memory hierarchies, as runc does. Removed on destruction.
+class TestCgroup {
+ public:
+  explicit TestCgroup(const std::string& name);
+  ~TestCgroup();
+  TestCgroup(const TestCgroup&) = delete;
+  TestCgroup& operator=(const TestCgroup&) = delete;
+
+  const std::filesystem::path& v2() const { return v2_; }
+  uint64_t id() const;
+  bool hybrid() const { return !v1_.empty(); }
+  // Sets the CFS quota: cpu.max on pure v2, cpu.cfs_quota_us/cpu.cfs_period_us on v1.
+  void set_cpu_quota(long quota_us, long period_us);
+  // memory.max on pure v2, memory.limit_in_bytes on v1.
+  void set_memory_limit(long bytes);
+  // Moves the calling process into every hierarchy of this cgroup (used in forked children).
+  void join_self() const;
+
+ private:
+  std::filesystem::path v2_;
+  std::vector<std::filesystem::path> v1_;  // cpu, memory dirs on hybrid hosts
+  std::optional<std::filesystem::path> cpu_dir_;
+  std::optional<std::filesystem::path> memory_dir_;
+};
+
+// A forked child that joins `cgroup`, waits for go(), runs `body` and exits with its result.
+class Workload {
+ public:
+  Workload(const TestCgroup& cgroup, std::function<int()> body);
+  // `join` moves the child into its cgroup(s); the constructor returns once it has.
+  Workload(std::function<void()> join, std::function<int()> body);
+  ~Workload();
+  pid_t pid() const { return pid_; }
+  void go();
+  // The raw wait status.
+  int wait();
+
+ private:
+  pid_t pid_ = -1;
+  int go_fd_ = -1;
+  bool reaped_ = false;
+};
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a command to completion, capturing stdout and stderr.
+ProcessResult run_command(const std::vector<std::string>& argv);
+
+// The real podtrace-tracer (path from $PODTRACE_TRACER) streaming JSON lines.
+class TracerProcess {
+ public:
+  explicit TracerProcess(std::vector<std::string> args);
+  ~TracerProcess();
+  // Blocks until the `start` line; returns it.
+  nlohmann::json wait_for_start();
+  // SIGINT, then reads everything until the tracer exits. Returns its exit code.
+  int stop();
+  // Reads until the tracer exits by itself.
+  int wait_exit();
+  const std::vector<nlohmann::json>& lines() const { return lines_; }
+  nlohmann::json report() const;
+  std::vector<nlohmann::json> events(const std::string& family, const std::string& kind) const;
+  const std::string& stderr_text() const { return err_; }
+
+ private:
+  bool read_line(std::string& line);
+  void drain();
+
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  std::string buffer_;
+  std::string err_;
+  std::vector<nlohmann::json> lines_;
+  int exit_code_ = -1;
+};
+
+std::string tracer_path();
+std::filesystem::path make_temp_dir(const std::string& prefix);
+
+// The report's entry of a JSON array whose fields match.
+std::optional<nlohmann::json> find_entry(const nlohmann::json& array, const nlohmann::json& match);
+
+}  // namespace podtrace::testing
