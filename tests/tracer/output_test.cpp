@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// output_test.cpp: JSON-lines envelope and escaping, terminal sanitizing, durations, struct layouts,
+// cpu.stat parsing and the diagnosis rules.
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "cpu_throttle.h"
+#include "diagnose.h"
+#include "fileio.h"
+#include "jsonl_writer.h"
+#include "options.h"
+#include "process.h"
+#include "report_json.h"
+#include "text.h"
+
+namespace podtrace {
+namespace {
+
+// The BPF side and user space share these layouts; a change must be deliberate.
+static_assert(sizeof(pt_event_header) == 48);
+static_assert(offsetof(fileio_event, op) == 48);
+static_assert(offsetof(fileio_event, path) == 88);
+static_assert(sizeof(fileio_event) == 88 + FILEIO_PATH_LEN);
+static_assert(offsetof(process_event, argv) == 80);
+static_assert(sizeof(pt_op_stats) == 40);
+
+TEST(JsonlTest, EnvelopeAndOneObjectPerLine) {
+  const std::string line = to_jsonl("event", {{"family", "fileio"}, {"path", "/tmp/a\nb"}}, 123);
+  ASSERT_EQ(line.back(), '\n');
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["type"], "event");
+  EXPECT_EQ(j["ts_ns"], 123);
+  EXPECT_EQ(j["path"], "/tmp/a\nb");
+}
+
+TEST(JsonlTest, HostileTextStaysData) {
+  // Invalid UTF-8, an escape sequence and a quote from a traced process's path.
+  const std::string evil = std::string("/tmp/\xff\xfe\x1b[2J\"}{") + '\0' + "x";
+  const std::string line = to_jsonl("event", {{"path", evil}}, 1);
+  EXPECT_EQ(line.find('\x1b'), std::string::npos);
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["path"], std::string("/tmp/\xEF\xBF\xBD\xEF\xBF\xBD\x1b[2J\"}{") + '\0' + "x");
+}
+
+TEST(TextTest, TerminalSafeNeutralisesControlsAndBidi) {
+  EXPECT_EQ(terminal_safe("ok path"), "ok path");
+  EXPECT_EQ(terminal_safe("a\x1b[31mb"), "a?[31mb");
+  EXPECT_EQ(terminal_safe("a\r\nb\x7f"), "a??b?");
+  EXPECT_EQ(terminal_safe("\xc2\x9b" "31m"), "?31m");        // C1 CSI
+  EXPECT_EQ(terminal_safe("x\xe2\x80\xae" "y"), "x?y");      // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(terminal_safe("caf\xc3\xa9"), "caf\xc3\xa9");     // valid UTF-8 kept
+  EXPECT_EQ(terminal_safe("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+}
+
+TEST(TextTest, SplitsArgvAndKeepsATruncatedTail) {
+  const char buf[] = "sh\0-c\0exit 3";
+  EXPECT_EQ(split_argv(buf, sizeof(buf) - 1), (std::vector<std::string>{"sh", "-c", "exit 3"}));
+  EXPECT_EQ(split_argv(buf, sizeof(buf)), (std::vector<std::string>{"sh", "-c", "exit 3"}));
+  EXPECT_EQ(errno_name(2), "ENOENT");
+}
+
+TEST(OptionsTest, ParsesDurations) {
+  EXPECT_EQ(*parse_duration_ns("30s"), 30'000'000'000u);
+  EXPECT_EQ(*parse_duration_ns("250ms"), 250'000'000u);
+  EXPECT_EQ(*parse_duration_ns("2m"), 120'000'000'000u);
+  EXPECT_EQ(*parse_duration_ns("1.5s"), 1'500'000'000u);
+  EXPECT_EQ(*parse_duration_ns("10"), 10'000'000'000u);
+  EXPECT_EQ(*parse_duration_ns("0"), 0u);
+  EXPECT_FALSE(parse_duration_ns("ten"));
+  EXPECT_FALSE(parse_duration_ns("5 s"));
+  EXPECT_FALSE(parse_duration_ns("-1s"));
+  EXPECT_FALSE(parse_duration_ns("9999h"));
+  EXPECT_EQ(parse_duration_ns("3d").error(), "invalid duration \"3d\": unknown unit \"d\"");
+}
+
+class ThrottleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "podtrace-cpu-XXXXXX").string();
+    dir_ = mkdtemp(tmpl.data());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ThrottleTest, ReadsCgroupV2) {
+  write("cpu.stat", "usage_usec 100\nnr_periods 50\nnr_throttled 48\nthrottled_usec 3900000\n");
+  write("cpu.max", "20000 100000\n");
+  auto t = read_throttling(dir_, true);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->source, "cgroup-v2");
+  EXPECT_EQ(t->nr_periods, 50u);
+  EXPECT_EQ(t->nr_throttled, 48u);
+  EXPECT_EQ(t->throttled_ns, 3'900'000'000u);
+  EXPECT_EQ(t->quota_us, 20000);
+  EXPECT_EQ(t->period_us, 100000u);
+  write("cpu.max", "max 100000\n");
+  EXPECT_EQ(read_throttling(dir_, true)->quota_us, -1);
+}
+
+TEST_F(ThrottleTest, ReadsCgroupV1) {
+  write("cpu.stat", "nr_periods 10\nnr_throttled 9\nthrottled_time 812000000\n");
+  write("cpu.cfs_quota_us", "25000\n");
+  write("cpu.cfs_period_us", "100000\n");
+  auto t = read_throttling(dir_, false);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->source, "cgroup-v1");
+  EXPECT_EQ(t->throttled_ns, 812'000'000u);
+  EXPECT_EQ(t->quota_us, 25000);
+}
+
+TEST(DiagnoseTest, ThrottlingIsCriticalAndExplainsRunQueueTime) {
+  Report r;
+  r.cpu = CpuReport{};
+  r.cpu->throttling.push_back({"/x", "cgroup-v1", 20000, 100000, 10, 9, 800'000'000});
+  r.cpu->run_queue.count = 10;
+  r.cpu->run_queue.p99_ns = 80'000'000;
+  r.cpu->run_queue_ns = 800'000'000;
+  const auto f = diagnose(r);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].severity, "critical");
+  EXPECT_EQ(f[0].title, "CPU throttled in 90% of periods");
+}
+
+TEST(DiagnoseTest, FailedOpensGroupedByErrnoAndPath) {
+  Report r;
+  r.fileio = FileioReport{};
+  OpReport open;
+  open.op = "open";
+  open.count = 60;
+  open.errors = 50;
+  r.fileio->ops.push_back(open);
+  FileReport f;
+  f.path = "/etc/missing";
+  f.op = "open";
+  f.count = f.errors = 50;
+  f.errnos["ENOENT"] = 50;
+  r.fileio->files.push_back(f);
+  const auto findings = diagnose(r);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].title, "50 of 60 open calls failed");
+  EXPECT_EQ(findings[0].detail, "ENOENT x50; /etc/missing x50");
+}
+
+TEST(DiagnoseTest, OomKillIsCriticalAndFirst) {
+  Report r;
+  r.process = ProcessReport{};
+  r.process->exited.push_back({10, 1, "app", 0, 0, false, false});
+  r.process->exited.push_back({11, 1, "worker", 0, 9, false, true});
+  r.process->exited.push_back({12, 1, "job", 2, 0, false, false});
+  const auto f = diagnose(r);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].severity, "critical");
+  EXPECT_EQ(f[0].title, "worker (pid 11) was OOM-killed");
+  EXPECT_EQ(f[1].title, "job (pid 12) exited with code 2");
+}
+
+TEST(ReportJsonTest, FinalReportCarriesLossAndDiagnostics) {
+  Report r;
+  r.end_reason = "signal";
+  r.lost_ringbuf = 7;
+  r.diagnostics.push_back({"tcp", false, "", "sockops: EPERM"});
+  const auto j = report_json(r, true);
+  EXPECT_EQ(j["lost_events"]["ringbuf"], 7);
+  EXPECT_EQ(j["diagnostics"][0]["reason"], "sockops: EPERM");
+  EXPECT_EQ(j["end_reason"], "signal");
+  EXPECT_FALSE(report_json(r, false).contains("findings"));
+}
+
+}  // namespace
+}  // namespace podtrace
