@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 e2e_require_root
 
-cluster_bin=$1 workload_bin=$2 tracer_bin=$3 plugin_bin=$4
+# Absolute: pod commands run from the simulated kubelet, not from this directory.
+cluster_bin=$(realpath "$1") workload_bin=$(realpath "$2") tracer_bin=$(realpath "$3") plugin_bin=$(realpath "$4")
 plugin_dir=$(mktemp -d /tmp/podtrace-e2e-plugin.XXXXXX)
 # kubectl finds plugins by name on PATH.
 ln -s "$(cd "$(dirname "$plugin_bin")" && pwd)/$(basename "$plugin_bin")" "$plugin_dir/kubectl-podtrace"
