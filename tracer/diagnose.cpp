@@ -65,10 +65,12 @@ void cpu_findings(const CpuReport& c, const DiagnoseThresholds& t, std::vector<F
                                  th.nr_throttled, th.nr_periods, human_ns(th.throttled_ns), th.quota_us,
                                  th.period_us)});
   }
-  // A throttled thread waits runnable, so throttling shows up as run-queue time: say it once.
-  uint64_t throttled_ns = 0;
-  for (const auto& th : c.throttling) throttled_ns += th.throttled_ns;
-  const bool explained_by_throttling = throttled_ns * 2 >= c.run_queue_ns && throttled_ns > 0;
+  // A throttled thread waits runnable, so throttling shows up as run-queue time (once per
+  // thread): when throttling was reported, it is the explanation, not contention.
+  bool explained_by_throttling = false;
+  for (const auto& th : c.throttling)
+    if (th.nr_periods && th.nr_throttled >= t.throttled_ratio * static_cast<double>(th.nr_periods))
+      explained_by_throttling = true;
   if (c.run_queue.count && c.run_queue.p99_ns >= t.runq_p99_ns && !explained_by_throttling)
     out.push_back({"warning", "cpu", fmt::format("CPU contention: run-queue p99 {}", human_ns(c.run_queue.p99_ns)),
                    fmt::format("threads waited {} in total for a CPU; {} of it after involuntary preemption",
