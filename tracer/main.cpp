@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <exception>
 
+#include <sys/mount.h>
+#include <unistd.h>
+
 #include <bpf/libbpf.h>
 
 #include "kernel_features.h"
@@ -19,6 +22,14 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
   return vfprintf(stderr, format, args);
 }
 
+// Classic tracepoints need tracefs; node images do not always mount it. Best effort: a failure
+// only means the tracepoint attach type is reported unavailable.
+void ensure_tracefs() {
+  if (access("/sys/kernel/tracing/events", F_OK) == 0 || access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+    return;
+  mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -32,6 +43,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "podtrace-tracer: %s\n", ok.error().c_str());
       return 1;
     }
+    ensure_tracefs();
     podtrace::LiveKernelFeatures features;
     if (options.check) return podtrace::run_check(features, stdout);
     return podtrace::run_session(options, features, stdout);

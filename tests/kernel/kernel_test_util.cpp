@@ -259,6 +259,16 @@ nlohmann::json TracerProcess::wait_for_start() {
   throw std::runtime_error("tracer exited before start: " + err_);
 }
 
+nlohmann::json TracerProcess::wait_for(const std::string& type) {
+  std::string line;
+  while (read_line(line)) {
+    auto j = nlohmann::json::parse(line);
+    lines_.push_back(j);
+    if (j["type"] == type) return j;
+  }
+  throw std::runtime_error("tracer exited before a " + type + " line: " + err_);
+}
+
 void TracerProcess::drain() {
   std::string line;
   while (read_line(line)) lines_.push_back(nlohmann::json::parse(line));

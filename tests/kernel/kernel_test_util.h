@@ -74,6 +74,8 @@ class TracerProcess {
   ~TracerProcess();
   // Blocks until the `start` line; returns it.
   nlohmann::json wait_for_start();
+  // Blocks until the next line of this type; returns it.
+  nlohmann::json wait_for(const std::string& type);
   // SIGINT, then reads everything until the tracer exits. Returns its exit code.
   int stop();
   // Reads until the tracer exits by itself.
