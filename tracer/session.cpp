@@ -3,6 +3,7 @@
 #include "session.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -228,9 +229,11 @@ int run_session(const SessionOptions& options, const KernelFeatures& features, F
   uint64_t next_summary = started + options.interval_ns;
   std::string end_reason;
   while (end_reason.empty()) {
-    const int n = ring_buffer__poll(rb ? rb.get() : nullptr, 100);
-    if (!rb) usleep(100'000);
-    (void)n;
+    // Families without events (cpu) leave no ring buffer: then the tick is a plain sleep.
+    if (rb)
+      ring_buffer__poll(rb.get(), 100);
+    else
+      usleep(100'000);
     const uint64_t now = monotonic_ns();
     if (g_stop_signal.load()) end_reason = "signal";
     else if (options.duration_ns && now - started >= options.duration_ns) end_reason = "duration";

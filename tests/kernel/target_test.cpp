@@ -212,3 +212,31 @@ TEST(FallbackTest, ExplainsEveryDisabledDiagnostic) {
 
 }  // namespace
 }  // namespace podtrace::testing
+
+namespace podtrace::testing {
+namespace {
+
+TEST(DisableTest, OnlyTheRequestedFamiliesRunAndTheRestSayWhy) {
+  TestCgroup target("pt-disable-target");
+  Workload keeper(target, [] { return 0; });
+  // cpu has no ring buffer: with every streaming family off the loop must still tick.
+  TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", "fileio,process,tcp,dns",
+                        "--duration", "500ms"});
+  const auto start = tracer.wait_for_start();
+  EXPECT_EQ(tracer.wait_exit(), 0) << tracer.stderr_text();
+  for (const auto& d : start["diagnostics"]) {
+    if (d["name"] == "cpu") {
+      EXPECT_EQ(d["enabled"], true);
+    } else if (d["name"] != "udp") {
+      EXPECT_EQ(d["enabled"], false) << d.dump();
+      EXPECT_EQ(d["reason"], "disabled by --disable") << d.dump();
+    }
+  }
+  const auto report = tracer.report();
+  EXPECT_EQ(report["end_reason"], "duration");
+  EXPECT_TRUE(report.contains("cpu"));
+  EXPECT_FALSE(report.contains("fileio"));
+}
+
+}  // namespace
+}  // namespace podtrace::testing
