@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: Apache-2.0
+// syscall_bench.cpp: cost per syscall of fileio's sys_enter/sys_exit hooks: untraced, empty
+// tp_btf programs, podtrace-tracer (target and non-target cgroup) and equivalent bpftrace scripts.
+//
+// Usage: syscall-bench --tracer PATH [--bpftrace PATH|none] [--iterations N] [--reps R] [--cpu C].
+// Root: it creates two cgroups beneath its own v2 cgroup and removes them at the end.
+//
+// The workload, pinned to one CPU, runs two timed loops of N iterations each:
+//   file:     pwrite(64 bytes) + pread(64 bytes) on a tmpfs file (fileio's full path);
+//   non-file: getppid() twice (fileio's "not a file syscall" path: classify, return).
+// Each loop is timed in thread CPU time (preemption by other jobs does not count) in 20 chunks,
+// and a run keeps its best chunk. Every repetition runs all scenarios back to back, so drift on
+// a shared machine hits all alike; the table shows medians over repetitions.
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <bpf/libbpf.h>
+#include <nlohmann/json.hpp>
+
+#include "empty_hooks.skel.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kIoSize = 64;
+
+// CPU time of this thread: time spent preempted by other jobs on a shared machine is not
+// counted (the kernel's syscall work is).
+double thread_cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+// ns per syscall of each loop of one workload run.
+struct Sample {
+  double file_ns = 0;
+  double other_ns = 0;
+  double all_ns() const { return (file_ns + other_ns) / 2; }  // both loops make 2N syscalls
+};
+
+constexpr long kChunks = 20;
+
+// ns per call of `loop` (2 syscalls per iteration): the best of kChunks chunks of n/kChunks
+// iterations. The best chunk is the one least disturbed by others' cache and TLB pollution.
+template <typename Loop>
+double best_chunk_ns(Loop loop, long n) {
+  double best = 1e18;
+  for (long c = 0; c < kChunks; ++c) {
+    const double t0 = thread_cpu_ns();
+    loop(n / kChunks);
+    best = std::min(best, (thread_cpu_ns() - t0) / (2.0 * (n / kChunks)));
+  }
+  return best;
+}
+
+// The child's side: open `path`, warm up, then time the two loops.
+Sample workload(const fs::path& path, long iterations) {
+  char buf[kIoSize];
+  std::memset(buf, 'x', sizeof(buf));
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) _exit(1);
+  auto file_loop = [&](long n) {
+    for (long i = 0; i < n; ++i) {
+      if (pwrite(fd, buf, kIoSize, 0) != static_cast<ssize_t>(kIoSize)) _exit(1);
+      if (pread(fd, buf, kIoSize, 0) != static_cast<ssize_t>(kIoSize)) _exit(1);
+    }
+  };
+  // syscall(): glibc may one day cache getppid like it once cached getpid.
+  auto other_loop = [](long n) {
+    for (long i = 0; i < n; ++i) {
+      syscall(SYS_getppid);
+      syscall(SYS_getppid);
+    }
+  };
+  Sample s;
+  other_loop(iterations / 10);
+  s.other_ns = best_chunk_ns(other_loop, iterations);
+  // The warm-up file calls are workload syscalls too: the caller counts them.
+  file_loop(iterations / 10);
+  s.file_ns = best_chunk_ns(file_loop, iterations);
+  close(fd);
+  return s;
+}
+
+// Runs the workload in a child that first joins `cgroup` and pins itself to `cpu`.
+Sample run_workload(const fs::path& cgroup, int cpu, const fs::path& file, long iterations, pid_t* child = nullptr) {
+  int p[2];
+  if (pipe(p) != 0) return {};
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    std::ofstream(cgroup / "cgroup.procs") << "0";
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+    Sample s = workload(file, iterations);
+    (void)!write(p[1], &s, sizeof(s));
+    _exit(0);
+  }
+  close(p[1]);
+  Sample s;
+  if (read(p[0], &s, sizeof(s)) != sizeof(s)) std::fprintf(stderr, "workload failed\n");
+  close(p[0]);
+  waitpid(pid, nullptr, 0);
+  if (child) *child = pid;
+  return s;
+}
+
+fs::path own_v2_cgroup() {
+  const fs::path root = fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("0::", 0) == 0) return root / fs::path(line.substr(3)).relative_path();
+  return root;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A child process writing its stdout to `out`; started when `ready` appears there.
+struct Spawned {
+  pid_t pid = -1;
+  fs::path out;
+};
+
+Spawned spawn(const std::vector<std::string>& argv, const fs::path& out, const std::string& ready) {
+  Spawned s{-1, out};
+  fs::remove(out);  // else `ready` may be the previous run's
+  s.pid = fork();
+  if (s.pid == 0) {
+    FILE* f = std::fopen(out.c_str(), "w");
+    dup2(fileno(f), 1);
+    // bpftrace warns on every start that it cannot raise RLIMIT_MEMLOCK (not needed since 5.11).
+    FILE* e = std::fopen((out.string() + ".err").c_str(), "w");
+    dup2(fileno(e), 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 1500; ++i) {
+    if (slurp(out).find(ready) != std::string::npos) return s;
+    int status;
+    if (waitpid(s.pid, &status, WNOHANG) == s.pid) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::fprintf(stderr, "%s did not start (waited for %s):\n%s\n", argv[0].c_str(), ready.c_str(),
+               slurp(out.string() + ".err").c_str());
+  std::exit(1);
+}
+
+// SIGINT, wait, and return every JSON line of its output.
+std::vector<nlohmann::json> stop(Spawned& s) {
+  kill(s.pid, SIGINT);
+  waitpid(s.pid, nullptr, 0);
+  std::ifstream in(s.out);
+  std::string line;
+  std::vector<nlohmann::json> lines;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded()) lines.push_back(std::move(j));
+  }
+  return lines;
+}
+
+// What the tracer's final report says about the workload: read and write calls on `file` by
+// `pid` (the target run's child), and the per-op totals.
+struct TracerCounts {
+  uint64_t file_reads = 0, file_writes = 0, op_reads = 0, op_writes = 0;
+};
+
+TracerCounts tracer_counts(const std::vector<nlohmann::json>& lines, const fs::path& file, pid_t pid) {
+  TracerCounts c;
+  for (const auto& j : lines) {
+    if (j.value("type", "") != "report" || !j.contains("fileio")) continue;
+    for (const auto& o : j["fileio"]["ops"]) {
+      if (o["op"] == "read") c.op_reads = o["count"];
+      if (o["op"] == "write") c.op_writes = o["count"];
+    }
+    for (const auto& f : j["fileio"]["files"]) {
+      if (f["pid"] != pid || f["path"] != file.string()) continue;
+      if (f["op"] == "read") c.file_reads = f["count"];
+      if (f["op"] == "write") c.file_writes = f["count"];
+    }
+  }
+  return c;
+}
+
+// The same aggregation as fileio.bpf.c for read/write/pread64/pwrite64/fsync/openat: latency
+// histogram, count and bytes per syscall, filtered to the target cgroup. Two hook choices:
+//   raw:      tracepoint:raw_syscalls:sys_enter/sys_exit, the same hook as podtrace, with the
+//             syscall number checked before the cgroup as fileio.bpf.c does;
+//   syscalls: tracepoint:syscalls:sys_{enter,exit}_<name>, which the kernel fires only for those
+//             six syscalls (its own bitmap check on the shared sys_enter tracepoint).
+std::string bpftrace_script(const std::string& kind, const fs::path& target) {
+  const std::string cg = "cgroup == cgroupid(\"" + target.string() + "\")";
+  const std::string ids = "(args->id == 0 || args->id == 1 || args->id == 17 || args->id == 18 || "
+                          "args->id == 74 || args->id == 257)";
+  const std::string aggregate =
+      "  $lat = nsecs - @start[tid]; delete(@start[tid]);\n"
+      "  @lat_ns[$nr] = hist($lat); @count[$nr] = count();\n"
+      "  if (args->ret > 0 && $nr != 74 && $nr != 257) { @bytes[$nr] = sum(args->ret); }\n";
+  if (kind == "raw")
+    return "tracepoint:raw_syscalls:sys_enter /" + ids + " && " + cg + "/ { @start[tid] = nsecs; }\n" +
+           "tracepoint:raw_syscalls:sys_exit /" + ids + " && " + cg + " && @start[tid]/ {\n" +
+           "  $nr = args->id;\n" + aggregate + "}\n";
+  std::string enter, exit;
+  for (const char* name : {"read", "write", "pread64", "pwrite64", "fsync", "openat"}) {
+    enter += std::string(enter.empty() ? "" : ",\n") + "tracepoint:syscalls:sys_enter_" + name;
+    exit += std::string(exit.empty() ? "" : ",\n") + "tracepoint:syscalls:sys_exit_" + name;
+  }
+  return enter + "\n/" + cg + "/ { @start[tid] = nsecs; }\n" + exit + "\n/" + cg + " && @start[tid]/ {\n" +
+         "  $nr = args->__syscall_nr;\n" + aggregate + "}\n";
+}
+
+// bpftrace's @count for syscall `nr`, from its JSON output.
+uint64_t bpftrace_count(const std::vector<nlohmann::json>& lines, int nr) {
+  for (const auto& j : lines)
+    if (j.value("type", "") == "map" && j["data"].contains("@count")) {
+      const auto& m = j["data"]["@count"];
+      if (m.contains(std::to_string(nr))) return m[std::to_string(nr)];
+    }
+  return 0;
+}
+
+struct EmptyHooksDeleter {
+  void operator()(empty_hooks_bpf* s) const { empty_hooks_bpf__destroy(s); }
+};
+using EmptyHooks = std::unique_ptr<empty_hooks_bpf, EmptyHooksDeleter>;
+
+EmptyHooks attach_empty_hooks() {
+  EmptyHooks s(empty_hooks_bpf__open_and_load());
+  if (!s || empty_hooks_bpf__attach(s.get()) != 0) {
+    std::fprintf(stderr, "cannot load/attach the empty tp_btf programs\n");
+    std::exit(1);
+  }
+  return s;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+struct Scenario {
+  std::string name;
+  std::vector<Sample> samples;
+  double all() const {
+    std::vector<double> v;
+    for (const auto& s : samples) v.push_back(s.all_ns());
+    return median(v);
+  }
+  double file() const {
+    std::vector<double> v;
+    for (const auto& s : samples) v.push_back(s.file_ns);
+    return median(v);
+  }
+  double other() const {
+    std::vector<double> v;
+    for (const auto& s : samples) v.push_back(s.other_ns);
+    return median(v);
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string tracer, bpftrace = "/usr/bin/bpftrace";
+  long iterations = 500000;
+  int reps = 5;
+  int cpu = static_cast<int>(std::thread::hardware_concurrency()) - 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--tracer") tracer = argv[i + 1];
+    else if (a == "--bpftrace") bpftrace = argv[i + 1];
+    else if (a == "--iterations") iterations = std::stol(argv[i + 1]);
+    else if (a == "--reps") reps = std::stoi(argv[i + 1]);
+    else if (a == "--cpu") cpu = std::stoi(argv[i + 1]);
+  }
+  if (tracer.empty() || geteuid() != 0 || iterations < 10) {
+    std::fprintf(stderr,
+                 "usage (root): syscall-bench --tracer PATH [--bpftrace PATH|none] [--iterations N] "
+                 "[--reps R] [--cpu C]\n");
+    return 2;
+  }
+  const bool with_bpftrace = bpftrace != "none" && access(bpftrace.c_str(), X_OK) == 0;
+  if (!with_bpftrace) std::fprintf(stderr, "bpftrace not used (%s)\n", bpftrace.c_str());
+
+  const std::string tag = std::to_string(getpid());
+  const fs::path base = own_v2_cgroup();
+  const fs::path target = base / ("pt-sysbench-target-" + tag);
+  const fs::path other = base / ("pt-sysbench-other-" + tag);
+  fs::create_directories(target);
+  fs::create_directories(other);
+  const fs::path dir = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+  const fs::path file = dir / ("pt-sysbench-" + tag + ".dat");
+  const fs::path out = fs::temp_directory_path() / ("pt-sysbench-" + tag + ".out");
+  const fs::path script = fs::temp_directory_path() / ("pt-sysbench-" + tag + ".bt");
+  // Each traced workload makes this many pread and this many pwrite calls (warm-up included).
+  const uint64_t expected = iterations / 10 + iterations / kChunks * kChunks;
+
+  std::vector<Scenario> sc = {{"untraced", {}},
+                              {"empty tp_btf hooks", {}},
+                              {"podtrace, non-target", {}},
+                              {"podtrace, target", {}},
+                              {"bpftrace raw_syscalls, non-target", {}},
+                              {"bpftrace raw_syscalls, target", {}},
+                              {"bpftrace syscalls:*, non-target", {}},
+                              {"bpftrace syscalls:*, target", {}}};
+  enum { kUntraced, kEmpty, kPtOther, kPtTarget, kBtRawOther, kBtRawTarget, kBtSysOther, kBtSysTarget };
+  std::vector<std::string> count_checks;
+  bool counts_ok = true;
+
+  for (int r = 0; r < reps; ++r) {
+    sc[kUntraced].samples.push_back(run_workload(other, cpu, file, iterations));
+    {
+      EmptyHooks hooks = attach_empty_hooks();
+      sc[kEmpty].samples.push_back(run_workload(other, cpu, file, iterations));
+    }
+    {
+      Spawned t = spawn({tracer, "--cgroup", target.string(), "--disable", "cpu,process,tcp,dns", "--interval", "1h"},
+                        out, "\"type\":\"start\"");
+      sc[kPtOther].samples.push_back(run_workload(other, cpu, file, iterations));
+      pid_t child = -1;
+      sc[kPtTarget].samples.push_back(run_workload(target, cpu, file, iterations, &child));
+      const TracerCounts c = tracer_counts(stop(t), file, child);
+      const bool ok = c.file_reads == expected && c.file_writes == expected && c.op_reads == expected &&
+                      c.op_writes == expected;
+      counts_ok &= ok;
+      count_checks.push_back("podtrace rep " + std::to_string(r + 1) + ": pread " + std::to_string(c.file_reads) +
+                             ", pwrite " + std::to_string(c.file_writes) + " on the file by the target's pid; op read " +
+                             std::to_string(c.op_reads) + ", op write " + std::to_string(c.op_writes) +
+                             " (expected " + std::to_string(expected) + " each)" + (ok ? "" : "  MISMATCH"));
+    }
+    if (!with_bpftrace) continue;
+    for (const char* kind : {"raw", "syscalls"}) {
+      std::ofstream(script) << bpftrace_script(kind, target);
+      Spawned b = spawn({bpftrace, "-f", "json", script.string()}, out, "attached_probes");
+      const bool raw = std::string(kind) == "raw";
+      sc[raw ? kBtRawOther : kBtSysOther].samples.push_back(run_workload(other, cpu, file, iterations));
+      sc[raw ? kBtRawTarget : kBtSysTarget].samples.push_back(run_workload(target, cpu, file, iterations));
+      const auto lines = stop(b);
+      const uint64_t preads = bpftrace_count(lines, 17), pwrites = bpftrace_count(lines, 18);
+      const bool ok = preads == expected && pwrites == expected;
+      counts_ok &= ok;
+      count_checks.push_back("bpftrace " + std::string(kind) + " rep " + std::to_string(r + 1) + ": pread " +
+                             std::to_string(preads) + ", pwrite " + std::to_string(pwrites) + (ok ? "" : "  MISMATCH"));
+    }
+  }
+
+  std::printf("syscall-bench: %ld iterations x (pwrite+pread of %zu B on %s | getppid x2), CPU %d; ns per syscall "
+              "(thread CPU time, best of %ld chunks per run), median of %d runs\n",
+              iterations, kIoSize, dir.c_str(), cpu, kChunks, reps);
+  std::printf("%-34s %8s %8s %8s %10s   %s\n", "scenario", "all", "file", "non-file", "overhead", "runs (all)");
+  const double base_all = sc[kUntraced].all();
+  for (const auto& s : sc) {
+    if (s.samples.empty()) continue;
+    std::string runs;
+    for (const auto& x : s.samples) {
+      char b[32];
+      std::snprintf(b, sizeof(b), "%s%.1f", runs.empty() ? "" : " ", x.all_ns());
+      runs += b;
+    }
+    std::printf("%-34s %8.1f %8.1f %8.1f %+10.1f   %s\n", s.name.c_str(), s.all(), s.file(), s.other(),
+                s.all() - base_all, runs.c_str());
+  }
+  // Ratios on medians, per path and overall.
+  auto ratio = [&](int num, int den, double (Scenario::*f)() const) {
+    const double b = (sc[kUntraced].*f)();
+    return ((sc[num].*f)() - b) / ((sc[den].*f)() - b);
+  };
+  std::printf("\n(podtrace non-target - untraced) / (empty hooks - untraced): all %.2f, file %.2f, non-file %.2f"
+              "  [target <= 1.25]\n",
+              ratio(kPtOther, kEmpty, &Scenario::all), ratio(kPtOther, kEmpty, &Scenario::file),
+              ratio(kPtOther, kEmpty, &Scenario::other));
+  if (with_bpftrace) {
+    std::printf("podtrace target overhead / bpftrace raw_syscalls target overhead: all %.2f, file %.2f, non-file %.2f"
+                "  [target < 1]\n",
+                ratio(kPtTarget, kBtRawTarget, &Scenario::all), ratio(kPtTarget, kBtRawTarget, &Scenario::file),
+                ratio(kPtTarget, kBtRawTarget, &Scenario::other));
+    std::printf("podtrace target overhead / bpftrace syscalls:* target overhead:   all %.2f, file %.2f, non-file %.2f"
+                "  [target < 1]\n",
+                ratio(kPtTarget, kBtSysTarget, &Scenario::all), ratio(kPtTarget, kBtSysTarget, &Scenario::file),
+                ratio(kPtTarget, kBtSysTarget, &Scenario::other));
+  }
+  std::printf("\ncounts seen by the tracers (workload of each target run: %llu pread + %llu pwrite):\n",
+              static_cast<unsigned long long>(expected), static_cast<unsigned long long>(expected));
+  for (const auto& l : count_checks) std::printf("  %s\n", l.c_str());
+
+  fs::remove(out);
+  fs::remove(out.string() + ".err");
+  fs::remove(script);
+  fs::remove(file);
+  rmdir(target.c_str());
+  rmdir(other.c_str());
+  return counts_ok ? 0 : 1;
+}
