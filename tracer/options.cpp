@@ -53,9 +53,9 @@ ParseOutcome parse_options(int argc, char** argv) {
   app.add_option("--slow-threshold", slow, "stream operations slower than this as events");
   app.add_option("--output,-o", output, "jsonl or text")->check(CLI::IsMember({"jsonl", "text"}));
   app.add_option("--metrics-addr", o.metrics_addr, "serve Prometheus /metrics on HOST:PORT");
-  app.add_option("--disable", disable, "diagnostics to turn off (fileio, cpu, process, tcp, dns)")
+  app.add_option("--disable", disable, "diagnostics to turn off (fileio, cpu, process, tcp, dns, udp)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"fileio", "cpu", "process", "tcp", "dns"}));
+      ->check(CLI::IsMember({"fileio", "cpu", "process", "tcp", "dns", "udp"}));
   app.add_option("--cgroup-root", cgroup_root, "where the host's /sys/fs/cgroup is mounted");
   app.add_option("--proc-root", proc_root, "where the host's /proc is mounted");
   app.add_flag("--verbose,-v", o.verbose, "show libbpf diagnostics on stderr");

@@ -180,6 +180,9 @@ struct UdpEndpointReport {
   uint64_t bytes_sent = 0;
   uint64_t packets_received = 0;
   uint64_t bytes_received = 0;
+  uint64_t errors = 0;          // socket errors: ICMP unreachable on a connected socket...
+  uint64_t receive_errors = 0;  // datagrams from this sender the receive queue refused
+  std::string last_error;       // e.g. "ECONNREFUSED"
 };
 
 struct DropReport {

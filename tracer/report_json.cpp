@@ -158,7 +158,10 @@ json udp_json(const UdpReport& u) {
                          {"packets_sent", e.packets_sent},
                          {"bytes_sent", e.bytes_sent},
                          {"packets_received", e.packets_received},
-                         {"bytes_received", e.bytes_received}});
+                         {"bytes_received", e.bytes_received},
+                         {"errors", e.errors},
+                         {"receive_errors", e.receive_errors},
+                         {"last_error", e.last_error}});
   json drops = json::array();
   for (const auto& d : u.drops)
     drops.push_back({{"reason", d.reason}, {"protocol", d.protocol}, {"count", d.count}});

@@ -22,6 +22,7 @@
 #include "probes/cpu_probe.h"
 #include "probes/dns_probe.h"
 #include "probes/tcp_probe.h"
+#include "probes/udp_probe.h"
 #include "report_json.h"
 #include "report_text.h"
 #include "target.h"
@@ -107,6 +108,7 @@ std::vector<std::unique_ptr<Probe>> make_probes() {
   // Network families.
   probes.push_back(std::make_unique<TcpProbe>());
   probes.push_back(std::make_unique<DnsProbe>());
+  probes.push_back(std::make_unique<UdpProbe>());
   return probes;
 }
 

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+// udp_probe.cpp: loads udp.bpf.c, links its cgroup_skb programs to the target cgroups, attaches
+// the drop and error tracepoints (tp_btf, else raw_tp), streams drops and errors and reads the
+// per-endpoint and per-reason tables into the report.
+#include "probes/udp_probe.h"
+
+#include <bpf/btf.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "net_endpoint.h"
+#include "probes/skeleton_loader.h"
+#include "text.h"
+#include "udp.h"
+#include "udp.skel.h"
+
+namespace podtrace {
+
+std::map<uint32_t, std::string> load_drop_reason_names() {
+  std::map<uint32_t, std::string> names;
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return names;
+  const int id = btf__find_by_name_kind(vmlinux, "skb_drop_reason", BTF_KIND_ENUM);
+  if (id > 0) {
+    const btf_type* t = btf__type_by_id(vmlinux, id);
+    const struct btf_enum* e = btf_enum(t);
+    for (uint16_t i = 0; i < btf_vlen(t); ++i, ++e) {
+      std::string_view name = btf__name_by_offset(vmlinux, e->name_off);
+      constexpr std::string_view kPrefix = "SKB_DROP_REASON_";
+      if (name.starts_with(kPrefix)) name.remove_prefix(kPrefix.size());
+      names[static_cast<uint32_t>(e->val)] = std::string(name);
+    }
+  }
+  btf__free(vmlinux);
+  return names;
+}
+
+std::string drop_reason_name(const std::map<uint32_t, std::string>& names, uint32_t reason) {
+  if (auto it = names.find(reason); it != names.end()) return it->second;
+  // Subsystem reasons (the high 16 bits name a subsystem) are not in the core enum.
+  return fmt::format("reason {}", reason);
+}
+
+namespace {
+
+std::string_view protocol_name(uint32_t p) {
+  switch (p) {
+    case UDP_PROTO_TCP: return "tcp";
+    case UDP_PROTO_UDP: return "udp";
+  }
+  return "other";
+}
+
+}  // namespace
+
+Result<AttachType> UdpProbe::start(const ProbeConfig& config) {
+  if (auto f = config.features->probe(AttachType::kCgroupSkb); !f.works) return make_error("cgroup_skb: " + f.reason);
+  // The cgroup_skb counters are the family; drops and errors need tp_btf or raw_tp.
+  std::string why;
+  for (AttachType tp : {AttachType::kTpBtf, AttachType::kRawTp}) {
+    if (!config.features->has(tp)) {
+      why += fmt::format("{}{}: unavailable", why.empty() ? "" : "; ", attach_type_name(tp));
+      continue;
+    }
+    SkeletonPtr<udp_bpf> skel(udp_bpf__open(), udp_bpf__destroy);
+    if (!skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
+    select_programs(skel->obj, tp);
+    bpf_program__set_autoload(skel->progs.udp_egress_skb, true);
+    bpf_program__set_autoload(skel->progs.udp_ingress_skb, true);
+    if (int err = udp_bpf__load(skel.get()); err) {
+      why += fmt::format("{}{}: load: {}", why.empty() ? "" : "; ", attach_type_name(tp), libbpf_error(err));
+      continue;
+    }
+    // Targets before attach: the tracepoints never run unfiltered.
+    write_targets(skel->bss, config.cgroup_ids);
+    std::vector<LinkPtr> links;
+    bool ok = true;
+    for (bpf_program* prog : tp == AttachType::kTpBtf
+                                 ? std::vector<bpf_program*>{skel->progs.kfree_skb_btf, skel->progs.udp_error_report_btf,
+                                                             skel->progs.udp_fail_queue_btf}
+                                 : std::vector<bpf_program*>{skel->progs.kfree_skb_raw, skel->progs.udp_error_report_raw,
+                                                             skel->progs.udp_fail_queue_raw}) {
+      LinkPtr link(bpf_program__attach(prog));
+      if (!link) {
+        why += fmt::format("{}{}: attach {}: {}", why.empty() ? "" : "; ", attach_type_name(tp),
+                           bpf_program__name(prog), libbpf_error(-errno));
+        ok = false;
+        break;
+      }
+      links.push_back(std::move(link));
+    }
+    if (!ok) continue;
+    CgroupLinks egress, ingress;
+    if (auto r = egress.update(skel->progs.udp_egress_skb, config.cgroup_paths); !r) return make_error(r.error());
+    if (auto r = ingress.update(skel->progs.udp_ingress_skb, config.cgroup_paths); !r) return make_error(r.error());
+    skel_ = std::move(skel);
+    tracepoint_links_ = std::move(links);
+    egress_ = std::move(egress);
+    ingress_ = std::move(ingress);
+    reasons_ = load_drop_reason_names();
+    return tp;
+  }
+  return make_error(why);
+}
+
+void UdpProbe::set_targets(const std::vector<uint64_t>& ids) {
+  if (skel_) write_targets(skel_->bss, ids);
+}
+
+void UdpProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {
+  if (!skel_) return;
+  (void)egress_.update(skel_->progs.udp_egress_skb, paths);
+  (void)ingress_.update(skel_->progs.udp_ingress_skb, paths);
+}
+
+int UdpProbe::ringbuf_fd() const { return skel_ ? bpf_map__fd(skel_->maps.events) : -1; }
+
+void UdpProbe::flush(EventSink& sink) {
+  for (const auto& raw : take_queue()) {
+    if (raw.size() < sizeof(udp_event)) continue;
+    udp_event e;
+    std::memcpy(&e, raw.data(), sizeof(e));
+    const bool drop = e.hdr.kind == PT_UDP_EVENT_DROP;
+    auto j = event_json(e.hdr, "udp", drop ? "drop" : "socket_error");
+    j["protocol"] = protocol_name(e.protocol);
+    if (e.ep.family == UDP_AF_INET || e.ep.family == UDP_AF_INET6) {
+      j["remote"] = format_endpoint(e.ep.family, e.ep.addr, e.ep.port);
+      j["address"] = format_address(e.ep.family, e.ep.addr);
+      j["port"] = e.ep.port;
+    }
+    j["local_port"] = e.local_port;
+    if (drop) {
+      j["reason"] = drop_reason_name(reasons_, e.reason);
+      j["reason_code"] = e.reason;
+      j["count"] = e.count;  // drops of this reason and protocol so far (events are rate-limited)
+    } else {
+      j["errno"] = e.err;
+      if (e.err) j["error"] = errno_name(static_cast<int>(e.err));
+    }
+    sink.event(std::move(j));
+  }
+}
+
+void UdpProbe::fill(Report& report) {
+  if (!skel_) return;
+  UdpReport u;
+  const int ep_fd = bpf_map__fd(skel_->maps.udp_endpoints);
+  udp_endpoint key{}, next{};
+  udp_endpoint* prev = nullptr;
+  while (bpf_map_get_next_key(ep_fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    udp_endpoint_stats s{};
+    if (bpf_map_lookup_elem(ep_fd, &key, &s) != 0) continue;
+    UdpEndpointReport r;
+    r.address = format_address(key.family, key.addr);
+    r.port = key.port;
+    r.packets_sent = s.packets_sent;
+    r.bytes_sent = s.bytes_sent;
+    r.packets_received = s.packets_received;
+    r.bytes_received = s.bytes_received;
+    r.errors = s.errors;
+    r.receive_errors = s.receive_errors;
+    if (s.last_errno) r.last_error = errno_name(static_cast<int>(s.last_errno));
+    u.endpoints.push_back(std::move(r));
+  }
+  std::sort(u.endpoints.begin(), u.endpoints.end(), [](const auto& a, const auto& b) {
+    const uint64_t x = a.bytes_sent + a.bytes_received, y = b.bytes_sent + b.bytes_received;
+    if (x != y) return x > y;
+    return std::tie(a.address, a.port) < std::tie(b.address, b.port);
+  });
+  const int drop_fd = bpf_map__fd(skel_->maps.udp_drops);
+  udp_drop_key dk{}, dnext{};
+  udp_drop_key* dprev = nullptr;
+  while (bpf_map_get_next_key(drop_fd, dprev, &dnext) == 0) {
+    dk = dnext;
+    dprev = &dk;
+    udp_drop_stats s{};
+    if (bpf_map_lookup_elem(drop_fd, &dk, &s) != 0 || !s.count) continue;
+    u.drops.push_back({drop_reason_name(reasons_, dk.reason), std::string(protocol_name(dk.protocol)), s.count});
+  }
+  std::sort(u.drops.begin(), u.drops.end(), [](const auto& a, const auto& b) {
+    if (a.count != b.count) return a.count > b.count;
+    return std::tie(a.reason, a.protocol) < std::tie(b.reason, b.protocol);
+  });
+  report.udp = std::move(u);
+}
+
+LostCounts UdpProbe::lost() const {
+  if (!skel_) return {};
+  auto l = read_lost(bpf_map__fd(skel_->maps.lost));
+  l.userspace = userspace_lost();
+  return l;
+}
+
+}  // namespace podtrace

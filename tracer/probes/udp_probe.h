@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+// udp_probe.h: the udp family: UDP packets, bytes and errors per remote endpoint (cgroup_skb and
+// socket tracepoints), and drops of the pod's packets with the kernel's reason (skb:kfree_skb).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "libbpf_util.h"
+#include "probes/cgroup_links.h"
+#include "probes/probe.h"
+
+struct udp_bpf;
+
+namespace podtrace {
+
+// `enum skb_drop_reason` of the running kernel from its BTF, without the SKB_DROP_REASON_
+// prefix: {2: "NOT_SPECIFIED", 6: "SOCKET_RCVBUFF", ...}. Empty when there is no BTF.
+std::map<uint32_t, std::string> load_drop_reason_names();
+std::string drop_reason_name(const std::map<uint32_t, std::string>& names, uint32_t reason);
+
+class UdpProbe : public Probe {
+ public:
+  std::string_view name() const override { return "udp"; }
+  Result<AttachType> start(const ProbeConfig& config) override;
+  void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
+  void set_target_cgroups(const std::vector<std::filesystem::path>& paths) override;
+  int ringbuf_fd() const override;
+  void flush(EventSink& sink) override;
+  void fill(Report& report) override;
+  LostCounts lost() const override;
+
+ private:
+  SkeletonPtr<udp_bpf> skel_{nullptr, nullptr};
+  std::vector<LinkPtr> tracepoint_links_;
+  CgroupLinks egress_, ingress_;
+  std::map<uint32_t, std::string> reasons_;
+};
+
+}  // namespace podtrace
