@@ -150,6 +150,36 @@ static __always_inline void fill_socket_header(struct pt_event_header *h, __u32 
 	h->cgroup_id = cgroup_id;
 }
 
+/* The remote end of a packet from its headers: the source of a received packet, the
+ * destination of a sent one. Only on rate-limited or error paths. Returns false when the
+ * headers are not IPv4/IPv6 with a transport header. */
+static __always_inline bool skb_remote(struct sk_buff *skb, bool received, struct udp_endpoint *ep)
+{
+	__builtin_memset(ep, 0, sizeof(*ep));
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u8 vb = 0;
+	if (bpf_probe_read_kernel(&vb, 1, head + nh))
+		return false;
+	if ((vb >> 4) == 4) {
+		ep->family = UDP_AF_INET;
+		/* Wire format, not kernel layout: saddr at 12, daddr at 16. */
+		bpf_probe_read_kernel(ep->addr, 4, head + nh + (received ? 12 : 16));
+	} else if ((vb >> 4) == 6) {
+		ep->family = UDP_AF_INET6;
+		/* saddr at 8, daddr at 24. */
+		bpf_probe_read_kernel(ep->addr, 16, head + nh + (received ? 8 : 24));
+	} else {
+		return false;
+	}
+	/* TCP and UDP both start with source and destination ports. */
+	__u16 ports[2] = {};
+	bpf_probe_read_kernel(ports, sizeof(ports), head + th);
+	ep->port = bpf_ntohs(received ? ports[0] : ports[1]);
+	return true;
+}
+
 static __always_inline int on_kfree_skb(struct sk_buff *skb, __u32 reason, struct sock *rx_sk)
 {
 	/* consume_skb() never reaches this tracepoint, but SKB_CONSUMED is not a drop either. */
@@ -190,6 +220,9 @@ static __always_inline int on_kfree_skb(struct sk_buff *skb, __u32 reason, struc
 	}
 	fill_socket_header(&e->hdr, PT_UDP_EVENT_DROP, cgid);
 	sock_remote(sk, &e->ep, &e->local_port);
+	/* An unconnected socket has no remote of its own: take it from the packet. */
+	if (!e->ep.port)
+		skb_remote(skb, rx_sk != NULL, &e->ep);
 	e->reason = reason;
 	e->protocol = key.protocol;
 	e->err = 0;
@@ -264,24 +297,9 @@ static __always_inline int on_fail_queue(struct sock *sk, struct sk_buff *skb)
 	__u64 cgid = sock_cgroup_id(sk);
 	if (!cgid || !is_target_cgroup(cgid))
 		return 0;
-	struct udp_endpoint ep = {};
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 th = BPF_CORE_READ(skb, transport_header);
-	__u8 vb = 0;
-	bpf_probe_read_kernel(&vb, 1, head + nh);
-	if ((vb >> 4) == 4) {
-		ep.family = UDP_AF_INET;
-		bpf_probe_read_kernel(ep.addr, 4, head + nh + offsetof(struct iphdr, saddr));
-	} else if ((vb >> 4) == 6) {
-		ep.family = UDP_AF_INET6;
-		bpf_probe_read_kernel(ep.addr, 16, head + nh + offsetof(struct ipv6hdr, saddr));
-	} else {
+	struct udp_endpoint ep;
+	if (!skb_remote(skb, true, &ep))
 		return 0;
-	}
-	__u16 sport = 0;
-	bpf_probe_read_kernel(&sport, 2, head + th);
-	ep.port = bpf_ntohs(sport);
 	struct udp_endpoint_stats *s = endpoint_stats(&ep);
 	if (s)
 		__sync_fetch_and_add(&s->receive_errors, 1);

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "kernel_test_util.h"
+#include "net_fixtures.h"
 
 namespace podtrace::testing {
 namespace {
@@ -292,12 +293,60 @@ TEST(UdpTest, ReceiveBufferOverflowDropsWithReasonOnlyForTarget) {
   for (const auto& e : drops) {
     EXPECT_EQ(e["reason"], "SOCKET_RCVBUFF");
     EXPECT_EQ(e["protocol"], "udp");
+    EXPECT_EQ(e["remote"], "127.0.0.1:" + std::to_string(sender));  // from the dropped packet
     EXPECT_EQ(e["cgroup_id"], target.id());
   }
   bool found = false;
   for (const auto& f : report["findings"])
     if (f["title"].get<std::string>().find("SOCKET_RCVBUFF") != std::string::npos) found = true;
   EXPECT_TRUE(found) << report["findings"].dump();
+}
+
+// `n` datagrams from the client namespace to the server; each must be refused locally with
+// EPERM by the iptables DROP rule. 0 on success.
+int udp_to_dropping_rule(const NetnsPair& net, uint16_t port, int n) {
+  net.enter_client();
+  Fd s(socket(AF_INET, SOCK_DGRAM, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  inet_pton(AF_INET, net.server_ip().c_str(), &a.sin_addr);
+  char buf[64] = {};
+  for (int i = 0; i < n; ++i)
+    if (sendto(s.fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != -1 || errno != EPERM) return 2;
+  return 0;
+}
+
+TEST(UdpTest, NetfilterDropOnEgressCountsWithReasonOnlyForTarget) {
+  NetnsPair net;
+  constexpr uint16_t kPort = 9053;
+  // In the client namespace (removed with it): everything to the port is dropped on output.
+  auto rc = run_command({"ip", "netns", "exec", net.client_ns(), "iptables", "-A", "OUTPUT", "-p", "udp", "--dport",
+                         std::to_string(kPort), "-j", "DROP"});
+  ASSERT_EQ(rc.exit_code, 0) << rc.err;
+  TestCgroup target("pt-udp-nfdrop"), other("pt-udp-nfdrop-other");
+  Workload traced(target, [&] { return udp_to_dropping_rule(net, kPort, 7); });
+  Workload untraced(other, [&] { return udp_to_dropping_rule(net, kPort, 5); });
+
+  TracerProcess tracer(tracer_args(target));
+  tracer.wait_for_start();
+  traced.go();
+  untraced.go();
+  ASSERT_EQ(traced.wait(), 0);
+  ASSERT_EQ(untraced.wait(), 0);
+  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+
+  const auto report = tracer.report();
+  std::printf("netfilter drops: %s\n", report["udp"].dump().c_str());
+  // The sending socket owns the skb: exactly the target's 7, not the other cgroup's 5.
+  EXPECT_EQ(drops_of(report, "NETFILTER_DROP", "udp"), 7u);
+  ASSERT_EQ(report["udp"]["drops"].size(), 1u) << report["udp"].dump();
+  // cgroup egress runs after the OUTPUT chain: the dropped datagrams were never sent.
+  EXPECT_FALSE(find_entry(report["udp"]["endpoints"], {{"port", kPort}})) << report["udp"].dump();
+  const auto drops = tracer.events("udp", "drop");
+  ASSERT_GE(drops.size(), 1u);
+  EXPECT_EQ(drops[0]["reason"], "NETFILTER_DROP");
+  EXPECT_EQ(drops[0]["remote"], net.server_ip() + ":" + std::to_string(kPort));
 }
 
 }  // namespace
