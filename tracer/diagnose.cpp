@@ -156,6 +156,17 @@ void udp_findings(const UdpReport& u, std::vector<Finding>& out) {
     if (d.count)
       out.push_back({"warning", "net", fmt::format("{} {} packets of the pod dropped: {}", d.count, d.protocol, d.reason),
                      ""});
+  // Per-endpoint UDP errors (udp family).
+  for (const auto& e : u.endpoints) {
+    const std::string ep = e.address + ":" + std::to_string(e.port);
+    if (e.errors)
+      out.push_back({"warning", "udp", fmt::format("{} UDP errors with {}: {}", e.errors, ep, e.last_error),
+                     e.last_error == "ECONNREFUSED" ? "ICMP port unreachable: nothing listens on that port" : ""});
+    if (e.receive_errors)
+      out.push_back({"warning", "udp",
+                     fmt::format("{} datagrams from {} refused by the pod's receive queue", e.receive_errors, ep),
+                     "the application reads too slowly or its SO_RCVBUF is too small"});
+  }
 }
 
 }  // namespace

@@ -197,6 +197,11 @@ TEST(UdpTest, ClosedPortCountsAsRefusedError) {
   EXPECT_EQ((*ep)["errors"], 3);
   EXPECT_EQ((*ep)["last_error"], "ECONNREFUSED");
   EXPECT_FALSE(find_entry(report["udp"]["endpoints"], {{"port", other_port}})) << report["udp"].dump();
+  bool finding = false;
+  for (const auto& f : report["findings"])
+    if (f["family"] == "udp" && f["title"] == "3 UDP errors with 127.0.0.1:" + std::to_string(port) + ": ECONNREFUSED")
+      finding = true;
+  EXPECT_TRUE(finding) << report["findings"].dump();
   const auto errors = tracer.events("udp", "socket_error");
   ASSERT_EQ(errors.size(), 3u);
   for (const auto& e : errors) {
