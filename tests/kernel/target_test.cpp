@@ -136,8 +136,8 @@ TEST(CapabilitiesTest, RunsWithOnlyTheDocumentedCapabilities) {
   EXPECT_EQ(eff & ~0xc001081000ull, 0u) << std::hex << eff;
   EXPECT_EQ(eff & 0xc000000000ull, 0xc000000000ull) << std::hex << eff;
   EXPECT_NE(r.out.find("\"type\":\"report\""), std::string::npos);
-  for (const std::string family : {"fileio", "cpu", "process"})
-    EXPECT_NE(r.out.find("{\"attach\":\"tp_btf\",\"enabled\":true,\"name\":\"" + family + "\"}"),
+  for (const char* family : {"fileio", "cpu", "process"})
+    EXPECT_NE(r.out.find(std::string("{\"attach\":\"tp_btf\",\"enabled\":true,\"name\":\"") + family + "\"}"),
               std::string::npos)
         << family << ": " << r.out.substr(0, 600);
 }

@@ -138,7 +138,7 @@ TEST(ContainerIdTest, AcceptsRuntimePrefixesAndRejectsEverythingElse) {
   EXPECT_EQ(*parse_container_id("cri-o://" + kId), kId);
   EXPECT_EQ(*parse_container_id("docker://" + kId), kId);
   EXPECT_EQ(*parse_container_id(kId), kId);
-  for (const std::string bad : {std::string(""), kId.substr(1), kId + "0", "containerd://" + kId.substr(0, 63) + "g",
+  for (const std::string& bad : {std::string(""), kId.substr(1), kId + "0", "containerd://" + kId.substr(0, 63) + "g",
                                 "rkt://" + kId, "../../" + kId.substr(6), std::string(64, 'A')})
     EXPECT_FALSE(parse_container_id(bad)) << bad;
 }
