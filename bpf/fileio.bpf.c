@@ -188,19 +188,22 @@ static __always_inline void remember_open_path(struct fileio_file_id *id, __u64 
 		count_lost(PT_LOST_MAP_FULL);
 }
 
-static __always_inline void file_stats_add(struct fileio_file_key *key, __u64 latency, __u64 bytes,
+/* Returns true when this (pid, op, file) was seen for the first time. */
+static __always_inline bool file_stats_add(struct fileio_file_key *key, __u64 latency, __u64 bytes,
 					   bool error)
 {
+	bool created = false;
 	struct pt_op_stats *s = bpf_map_lookup_elem(&file_stats, key);
 	if (!s) {
 		struct pt_op_stats zero = {};
 		if (bpf_map_update_elem(&file_stats, key, &zero, BPF_NOEXIST) == -E2BIG) {
 			count_lost(PT_LOST_MAP_FULL);
-			return;
+			return false;
 		}
+		created = true;
 		s = bpf_map_lookup_elem(&file_stats, key);
 		if (!s)
-			return;
+			return created;
 	}
 	__sync_fetch_and_add(&s->count, 1);
 	__sync_fetch_and_add(&s->bytes, bytes);
@@ -208,6 +211,7 @@ static __always_inline void file_stats_add(struct fileio_file_key *key, __u64 la
 	__sync_fetch_and_add(&s->total_ns, latency);
 	if (latency > s->max_ns)
 		s->max_ns = latency;
+	return created;
 }
 
 static __always_inline void emit(struct inflight *in, __u32 kind, __s32 err, __u64 latency,
@@ -260,23 +264,20 @@ static __always_inline int on_sys_exit(long syscall_nr, long ret)
 	struct fileio_file_id id = {};
 	__u64 upath = 0;
 	__u64 bytes = 0;
+	struct file *f = NULL;
 
 	if (call.op == FILEIO_OP_OPEN) {
 		upath = call.arg0;
 		if (!failed) {
-			struct file *f = fd_to_file((__u64)ret);
+			f = fd_to_file((__u64)ret);
 			if (regular_file_id(f, &id))
 				remember_open_path(&id, upath);
 		}
 	} else {
-		struct file *f = fd_to_file(call.arg0);
-		if (!regular_file_id(f, &id)) {
-			/* A failed call on a bad fd is still a file I/O error worth showing. */
-			if (!(failed && err == 9 /* EBADF */))
-				return 0;
-		} else {
-			remember_dentry_name(f, &id);
-		}
+		f = fd_to_file(call.arg0);
+		/* A failed call on a bad fd is still a file I/O error worth showing. */
+		if (!regular_file_id(f, &id) && !(failed && err == 9 /* EBADF */))
+			return 0;
 		if (!failed && call.op != FILEIO_OP_FSYNC && call.op != FILEIO_OP_FDATASYNC)
 			bytes = (__u64)ret;
 	}
@@ -290,7 +291,9 @@ static __always_inline int on_sys_exit(long syscall_nr, long ret)
 			.dev = id.dev,
 			.ino = id.ino,
 		};
-		file_stats_add(&key, latency, bytes, failed);
+		/* A file's name is looked up once per (pid, op, file), not on every read. */
+		if (file_stats_add(&key, latency, bytes, failed) && call.op != FILEIO_OP_OPEN)
+			remember_dentry_name(f, &id);
 	}
 
 	if (failed)
