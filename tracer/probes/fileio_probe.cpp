@@ -24,7 +24,7 @@ std::string_view fileio_op_name(uint32_t op) {
 Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
   const SkeletonOps<fileio_bpf> ops{fileio_bpf__open, fileio_bpf__load, fileio_bpf__destroy};
   auto loaded = load_first_working<fileio_bpf>(
-      ops, config, {AttachType::kTpBtf, AttachType::kRawTp},
+      ops, config, {AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp},
       [&](fileio_bpf* s) { s->rodata->slow_threshold_ns = config.slow_threshold_ns; },
       [&](fileio_bpf* s) { write_targets(s->bss, config.cgroup_ids); });
   if (!loaded) return make_error(loaded.error());
