@@ -27,10 +27,8 @@ TEST(CpuTest, QuotaThrottlesTheHogAndCapsItsOnCpuTime) {
   target.set_cpu_quota(20'000, 100'000);  // 20% of one CPU
   Workload hog(target, [] { return spin_for(1'000'000'000); });
   TracerProcess tracer({"--cgroup", target.v2().string()});
-  tracer.wait_for_start();
-  hog.go();
-  ASSERT_EQ(hog.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0);
+  ASSERT_EQ(run_under_tracer(tracer, {&hog}), std::vector<int>({0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
 
   const auto cpu = tracer.report()["cpu"];
   ASSERT_EQ(cpu["throttling"].size(), 1u) << cpu.dump();

@@ -148,12 +148,8 @@ TEST_F(DnsTest, ExactCountsRcodesAndTimeoutsPerNameOnlyForTarget) {
   });
   TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", "fileio,cpu,process,tcp", "--dns-timeout",
                         "500ms", "--slow-threshold", "10s"});
-  tracer.wait_for_start();
-  traced.go();
-  untraced.go();
-  ASSERT_EQ(traced.wait(), 0);
-  ASSERT_EQ(untraced.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+  ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
   const auto report = tracer.report();
   ASSERT_TRUE(report.contains("dns")) << report.dump();
 
@@ -230,10 +226,8 @@ TEST_F(DnsTest, GetaddrinfoShowsSearchListExpansion) {
     return 0;
   });
   TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", "fileio,cpu,process,tcp"});
-  tracer.wait_for_start();
-  traced.go();
-  ASSERT_EQ(traced.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+  ASSERT_EQ(run_under_tracer(tracer, {&traced}), std::vector<int>({0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
   const auto report = tracer.report();
   ASSERT_TRUE(report.contains("dns")) << report.dump();
   auto svc = find_entry(report["dns"]["lookups"], {{"host", "svc"}});

@@ -44,12 +44,8 @@ TEST_F(FileioTest, CountsExactFsyncsPerFileAndIgnoresOtherCgroups) {
   Workload untraced(other, [&] { return fsync_loop(theirs, 200); });
 
   TracerProcess tracer({"--cgroup", target.v2().string(), "--slow-threshold", "10s"});
-  tracer.wait_for_start();
-  traced.go();
-  untraced.go();
-  ASSERT_EQ(traced.wait(), 0);
-  ASSERT_EQ(untraced.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+  ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
 
   const auto report = tracer.report();
   const auto ops = report["fileio"]["ops"];
@@ -82,12 +78,8 @@ TEST_F(FileioTest, StreamsEveryFailedOpenWithPathPidAndErrno) {
   Workload untraced(other, [&] { return open_missing(missing, 50); });
 
   TracerProcess tracer({"--cgroup", target.v2().string()});
-  tracer.wait_for_start();
-  traced.go();
-  untraced.go();
-  ASSERT_EQ(traced.wait(), 0);
-  ASSERT_EQ(untraced.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0);
+  ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
 
   const auto errors = tracer.events("fileio", "error");
   ASSERT_EQ(errors.size(), 50u);
@@ -121,10 +113,8 @@ TEST_F(FileioTest, SlowThresholdStreamsOnlySlowCalls) {
   // slow, so exactly 20 fsync slow events must arrive.
   Workload traced(target, [&] { return fsync_loop(path, 20); });
   TracerProcess tracer({"--cgroup", target.v2().string(), "--slow-threshold", "0"});
-  tracer.wait_for_start();
-  traced.go();
-  ASSERT_EQ(traced.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0);
+  ASSERT_EQ(run_under_tracer(tracer, {&traced}), std::vector<int>({0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
   size_t fsyncs = 0;
   for (const auto& e : tracer.events("fileio", "slow"))
     if (e["op"] == "fsync") {

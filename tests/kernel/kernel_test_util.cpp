@@ -303,6 +303,15 @@ std::vector<nlohmann::json> TracerProcess::events(const std::string& family, con
   return out;
 }
 
+std::vector<int> run_under_tracer(TracerProcess& tracer, const std::vector<Workload*>& workloads) {
+  tracer.wait_for_start();
+  for (Workload* w : workloads) w->go();
+  std::vector<int> statuses;
+  for (Workload* w : workloads) statuses.push_back(w->wait());
+  tracer.stop();
+  return statuses;
+}
+
 std::optional<nlohmann::json> find_entry(const nlohmann::json& array, const nlohmann::json& match) {
   for (const auto& e : array) {
     bool ok = true;

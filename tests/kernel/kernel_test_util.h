@@ -80,6 +80,7 @@ class TracerProcess {
   int stop();
   // Reads until the tracer exits by itself.
   int wait_exit();
+  int exit_code() const { return exit_code_; }
   const std::vector<nlohmann::json>& lines() const { return lines_; }
   nlohmann::json report() const;
   std::vector<nlohmann::json> events(const std::string& family, const std::string& kind) const;
@@ -97,6 +98,11 @@ class TracerProcess {
   std::vector<nlohmann::json> lines_;
   int exit_code_ = -1;
 };
+
+// The usual shape of a kernel test: once the tracer is attached, release the workloads, wait
+// for each, then stop the tracer (its lines stay in `tracer`). Returns the workloads' wait
+// statuses, in order.
+std::vector<int> run_under_tracer(TracerProcess& tracer, const std::vector<Workload*>& workloads);
 
 std::string tracer_path();
 std::filesystem::path make_temp_dir(const std::string& prefix);

@@ -25,10 +25,8 @@ TEST(ReliabilityTest, AFloodOfErrorsIsCountedExactlyAndEveryDropIsAccounted) {
     return 0;
   });
   TracerProcess tracer({"--cgroup", target.v2().string()});
-  tracer.wait_for_start();
-  flood.go();
-  ASSERT_EQ(flood.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+  ASSERT_EQ(run_under_tracer(tracer, {&flood}), std::vector<int>({0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
   const auto report = tracer.report();
   auto open_op = find_entry(report["fileio"]["ops"], {{"op", "open"}});
   ASSERT_TRUE(open_op);

@@ -57,12 +57,8 @@ TEST_F(TcpTest, ConnectLatencyAndRttFollowInjectedDelayOnlyForTarget) {
   });
 
   TracerProcess tracer(tracer_args(target));
-  tracer.wait_for_start();
-  traced.go();
-  untraced.go();
-  ASSERT_EQ(traced.wait(), 0);
-  ASSERT_EQ(untraced.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+  ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
 
   const auto report = tracer.report();
   auto ep = endpoint(report, ip, kEchoPort);
@@ -105,10 +101,8 @@ TEST_F(TcpTest, LossCausesRetransmits) {
     return tcp_echo_client(ip, kEchoPort, 3, 10, 1000);
   });
   TracerProcess tracer(tracer_args(target));
-  tracer.wait_for_start();
-  traced.go();
-  ASSERT_EQ(traced.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+  ASSERT_EQ(run_under_tracer(tracer, {&traced}), std::vector<int>({0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
 
   const auto report = tracer.report();
   auto ep = endpoint(report, ip, kEchoPort);
@@ -136,12 +130,8 @@ TEST_F(TcpTest, ConnectToClosedPortCountsAsRefused) {
     return tcp_failing_connects(ip, kClosedPort, 4, ECONNREFUSED);
   });
   TracerProcess tracer(tracer_args(target));
-  tracer.wait_for_start();
-  traced.go();
-  untraced.go();
-  ASSERT_EQ(traced.wait(), 0);
-  ASSERT_EQ(untraced.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+  ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
 
   const auto report = tracer.report();
   auto ep = endpoint(report, ip, kClosedPort);

@@ -149,12 +149,8 @@ TEST(UdpTest, BytesAndPacketsPerEndpointOnlyForTarget) {
   Workload untraced(other, [other_port] { return udp_client(other_port, 30, 100); });
 
   TracerProcess tracer(tracer_args(target));
-  tracer.wait_for_start();
-  traced.go();
-  untraced.go();
-  ASSERT_EQ(traced.wait(), 0);
-  ASSERT_EQ(untraced.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+  ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
 
   const auto report = tracer.report();
   ASSERT_TRUE(report.contains("udp")) << report.dump();
@@ -334,12 +330,8 @@ TEST(UdpTest, NetfilterDropOnEgressCountsWithReasonOnlyForTarget) {
   Workload untraced(other, [&] { return udp_to_dropping_rule(net, kPort, 5); });
 
   TracerProcess tracer(tracer_args(target));
-  tracer.wait_for_start();
-  traced.go();
-  untraced.go();
-  ASSERT_EQ(traced.wait(), 0);
-  ASSERT_EQ(untraced.wait(), 0);
-  ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+  ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
 
   const auto report = tracer.report();
   std::printf("netfilter drops: %s\n", report["udp"].dump().c_str());
