@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "podtrace_common.h"
+
 namespace podtrace {
 
 // libbpf returns -errno; this is where it becomes words.
@@ -41,6 +43,27 @@ std::vector<T> lookup_percpu(int map_fd, uint32_t key) {
 inline uint64_t sum_percpu_u64(int map_fd, uint32_t key) {
   uint64_t total = 0;
   for (uint64_t v : lookup_percpu<uint64_t>(map_fd, key)) total += v;
+  return total;
+}
+
+// One row of a per-CPU log-linear histogram array (rows of PT_HIST_SLOTS u64 slots), summed
+// over CPUs.
+inline std::vector<uint64_t> read_hist_row(int map_fd, uint32_t row) {
+  std::vector<uint64_t> slots(PT_HIST_SLOTS);
+  for (uint32_t s = 0; s < PT_HIST_SLOTS; ++s) slots[s] = sum_percpu_u64(map_fd, row * PT_HIST_SLOTS + s);
+  return slots;
+}
+
+// A per-CPU pt_op_stats entry, summed over CPUs (max is the max).
+inline pt_op_stats sum_op_stats(int map_fd, uint32_t key) {
+  pt_op_stats total{};
+  for (const auto& s : lookup_percpu<pt_op_stats>(map_fd, key)) {
+    total.count += s.count;
+    total.bytes += s.bytes;
+    total.errors += s.errors;
+    total.total_ns += s.total_ns;
+    if (s.max_ns > total.max_ns) total.max_ns = s.max_ns;
+  }
   return total;
 }
 

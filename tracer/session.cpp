@@ -218,7 +218,7 @@ int run_session(const SessionOptions& options, const KernelFeatures& features, F
       const LostCounts l = probe->lost();
       r.lost_ringbuf += l.ringbuf;
       r.lost_map_full += l.map_full;
-      r.lost_userspace += l.userspace;
+      r.lost_userspace += probe->userspace_lost();
     }
     auto throttling = throttle.since_start();
     if (!throttling.empty() || r.cpu) {

@@ -30,15 +30,9 @@ void CpuProbe::fill(Report& report) {
   const int stats_fd = bpf_map__fd(loaded_.skel->maps.row_stats);
   const int hist_fd = bpf_map__fd(loaded_.skel->maps.row_hist);
   auto row = [&](uint32_t r, uint64_t& total_out) {
-    uint64_t total_ns = 0, max_ns = 0;
-    for (const auto& s : lookup_percpu<pt_op_stats>(stats_fd, r)) {
-      total_ns += s.total_ns;
-      max_ns = std::max<uint64_t>(max_ns, s.max_ns);
-    }
-    std::vector<uint64_t> slots(kHistSlots);
-    for (uint32_t s = 0; s < kHistSlots; ++s) slots[s] = sum_percpu_u64(hist_fd, r * kHistSlots + s);
-    total_out = total_ns;
-    return summarize(slots, total_ns, max_ns);
+    const pt_op_stats stats = sum_op_stats(stats_fd, r);
+    total_out = stats.total_ns;
+    return summarize(read_hist_row(hist_fd, r), stats.total_ns, stats.max_ns);
   };
   cpu.run_queue = row(SCHED_ROW_RUNQ, cpu.run_queue_ns);
   cpu.on_cpu = row(SCHED_ROW_ONCPU, cpu.on_cpu_ns);

@@ -204,9 +204,7 @@ void DnsProbe::fill(Report& report) {
     if (bpf_map_lookup_elem(gai_fd, &gk, &s) == 0) agg.add_lookup(gk, s);
   }
   const int global_fd = bpf_map__fd(skel_->maps.dns_hist);
-  std::vector<uint64_t> slots(kHistSlots);
-  for (uint32_t s = 0; s < kHistSlots; ++s) slots[s] = sum_percpu_u64(global_fd, DNS_HIST_ANSWER * kHistSlots + s);
-  agg.set_global_hist(std::move(slots));
+  agg.set_global_hist(read_hist_row(global_fd, DNS_HIST_ANSWER));
   report.dns = agg.build();
   if (uprobe_links_.empty() && lookup_status_.empty()) lookup_status_ = "no libc with getaddrinfo found in the target";
   if (uprobe_links_.empty()) report.dns->lookup_status = lookup_status_;
@@ -214,9 +212,7 @@ void DnsProbe::fill(Report& report) {
 
 LostCounts DnsProbe::lost() const {
   if (!skel_) return {};
-  auto l = read_lost(bpf_map__fd(skel_->maps.lost));
-  l.userspace = userspace_lost();
-  return l;
+  return read_lost(bpf_map__fd(skel_->maps.lost));
 }
 
 }  // namespace podtrace

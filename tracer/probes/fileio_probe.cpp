@@ -78,19 +78,13 @@ void FileioProbe::fill(Report& report) {
   const int stats_fd = bpf_map__fd(loaded_.skel->maps.op_stats);
   const int hist_fd = bpf_map__fd(loaded_.skel->maps.op_hist);
   for (uint32_t op = 0; op < FILEIO_OP_MAX; ++op) {
+    const pt_op_stats stats = sum_op_stats(stats_fd, op);
     OpReport r;
     r.op = fileio_op_name(op);
-    uint64_t total_ns = 0, max_ns = 0;
-    for (const auto& s : lookup_percpu<pt_op_stats>(stats_fd, op)) {
-      r.count += s.count;
-      r.bytes += s.bytes;
-      r.errors += s.errors;
-      total_ns += s.total_ns;
-      max_ns = std::max<uint64_t>(max_ns, s.max_ns);
-    }
-    std::vector<uint64_t> slots(kHistSlots);
-    for (uint32_t s = 0; s < kHistSlots; ++s) slots[s] = sum_percpu_u64(hist_fd, op * kHistSlots + s);
-    r.latency = summarize(slots, total_ns, max_ns);
+    r.count = stats.count;
+    r.bytes = stats.bytes;
+    r.errors = stats.errors;
+    r.latency = summarize(read_hist_row(hist_fd, op), stats.total_ns, stats.max_ns);
     if (r.count) out.ops.push_back(std::move(r));
   }
 
@@ -128,9 +122,7 @@ void FileioProbe::fill(Report& report) {
 
 LostCounts FileioProbe::lost() const {
   if (!loaded_.skel) return {};
-  auto l = read_lost(bpf_map__fd(loaded_.skel->maps.lost));
-  l.userspace = userspace_lost();
-  return l;
+  return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
 }
 
 }  // namespace podtrace

@@ -41,7 +41,6 @@ class EventSink {
 struct LostCounts {
   uint64_t ringbuf = 0;
   uint64_t map_full = 0;
-  uint64_t userspace = 0;
 };
 
 class Probe {
@@ -60,11 +59,13 @@ class Probe {
   // Poll tick: turns queued records into events and aggregates.
   virtual void flush(EventSink& sink) = 0;
   virtual void fill(Report& report) = 0;
+  // What the kernel side lost (ring buffer full, maps full).
   virtual LostCounts lost() const = 0;
+  // Events the bounded user-space queue refused.
+  uint64_t userspace_lost() const { return queue_dropped_; }
 
  protected:
   std::vector<std::vector<uint8_t>> take_queue();
-  uint64_t userspace_lost() const { return queue_dropped_; }
 
  private:
   // Bounded so an event flood costs memory once, then counts drops.

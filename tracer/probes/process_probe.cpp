@@ -80,9 +80,7 @@ void ProcessProbe::fill(Report& report) {
 
 LostCounts ProcessProbe::lost() const {
   if (!loaded_.skel) return {};
-  auto l = read_lost(bpf_map__fd(loaded_.skel->maps.lost));
-  l.userspace = userspace_lost();
-  return l;
+  return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
 }
 
 }  // namespace podtrace

@@ -48,7 +48,7 @@ Status attach_selected(bpf_object* obj, std::vector<LinkPtr>& links) {
 }
 
 LostCounts read_lost(int lost_map_fd) {
-  return {sum_percpu_u64(lost_map_fd, PT_LOST_RINGBUF), sum_percpu_u64(lost_map_fd, PT_LOST_MAP_FULL), 0};
+  return {sum_percpu_u64(lost_map_fd, PT_LOST_RINGBUF), sum_percpu_u64(lost_map_fd, PT_LOST_MAP_FULL)};
 }
 
 }  // namespace podtrace

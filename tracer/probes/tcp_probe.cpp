@@ -152,19 +152,13 @@ void TcpProbe::fill(Report& report) {
     if (bpf_map_lookup_elem(hist_fd, &hk, &n) == 0) agg.add_hist(hk, n);
   }
   const int global_fd = bpf_map__fd(skel_->maps.tcp_hist);
-  for (uint32_t m = 0; m < PT_TCP_METRIC_MAX; ++m) {
-    std::vector<uint64_t> slots(kHistSlots);
-    for (uint32_t s = 0; s < kHistSlots; ++s) slots[s] = sum_percpu_u64(global_fd, m * kHistSlots + s);
-    agg.set_global_hist(m, std::move(slots));
-  }
+  for (uint32_t m = 0; m < PT_TCP_METRIC_MAX; ++m) agg.set_global_hist(m, read_hist_row(global_fd, m));
   report.tcp = agg.build();
 }
 
 LostCounts TcpProbe::lost() const {
   if (!skel_) return {};
-  auto l = read_lost(bpf_map__fd(skel_->maps.lost));
-  l.userspace = userspace_lost();
-  return l;
+  return read_lost(bpf_map__fd(skel_->maps.lost));
 }
 
 }  // namespace podtrace

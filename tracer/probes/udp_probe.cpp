@@ -191,9 +191,7 @@ void UdpProbe::fill(Report& report) {
 
 LostCounts UdpProbe::lost() const {
   if (!skel_) return {};
-  auto l = read_lost(bpf_map__fd(skel_->maps.lost));
-  l.userspace = userspace_lost();
-  return l;
+  return read_lost(bpf_map__fd(skel_->maps.lost));
 }
 
 }  // namespace podtrace
