@@ -12,4 +12,4 @@ if ')' + delim + '"' in text:
 with open(out, 'w', encoding='utf-8') as f:
     f.write('// Generated from ' + src.split('/')[-1] + ' by embed_file.py. Do not edit.\n')
     f.write('#pragma once\n#include <string_view>\n')
-    f.write(f'namespace podtrace {{\ninline constexpr std::string_view {name} = R"{delim}({text}){delim}";\n}}\n')
+    f.write(f'namespace podtrace::plugin {{\ninline constexpr std::string_view {name} = R"{delim}({text}){delim}";\n}}\n')

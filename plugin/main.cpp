@@ -11,9 +11,10 @@
 #include "cli/options.h"
 #include "kube/client_config.h"
 #include "kube/client_factory.h"
-#include "render/style.h"
+#include "style.h"
 #include "session/session.h"
 #include "session/signals.h"
+#include "view/view.h"
 
 namespace {
 
@@ -31,16 +32,22 @@ int run(int argc, char **argv)
 		   "  kubectl podtrace web-7d9f -n shop                  # 30 s diagnosis, report at the end\n"
 		   "  kubectl podtrace web-7d9f -n shop --diagnose 2m -o json\n"
 		   "  kubectl podtrace web-7d9f -n shop --follow         # live slow/failed operations\n"
-		   "  kubectl podtrace -l app=web -n shop --diagnose 20s # several pods, one report each");
-	podtrace::CliOptions cli;
-	podtrace::register_options(app, cli);
+		   "  kubectl podtrace -l app=web -n shop --diagnose 20s # several pods, one report each\n"
+		   "  kubectl podtrace view trace.json                    # a saved trace, as a live run shows it");
+	podtrace::plugin::CliOptions cli;
+	podtrace::plugin::register_options(app, cli);
+	podtrace::plugin::ViewOptions view_options;
+	CLI::App *view = podtrace::plugin::register_view_command(app, view_options);
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::ParseError &e) {
 		return app.exit(e);
 	}
+	if (view->parsed())
+		return podtrace::plugin::run_view(view_options, std::cout, std::cerr,
+						  podtrace::Style::colors_wanted(STDOUT_FILENO));
 
-	podtrace::kube::ConfigRequest request;
+	podtrace::plugin::kube::ConfigRequest request;
 	request.sources.explicit_path = cli.kubeconfig;
 	if (const char *k = std::getenv("KUBECONFIG"))
 		request.sources.env_list = std::string(k);
@@ -50,29 +57,29 @@ int run(int argc, char **argv)
 	request.context_override = cli.context;
 
 	// Names are checked before the kubeconfig is even read: bad input costs no request.
-	auto early = podtrace::make_session_options(cli, "default");
+	auto early = podtrace::plugin::make_session_options(cli, "default");
 	if (!early) {
 		std::cerr << "error: " << early.error() << "\n";
 		return 1;
 	}
-	auto config = podtrace::kube::load_client_config(request);
+	auto config = podtrace::plugin::kube::load_client_config(request);
 	if (!config) {
 		std::cerr << "error: " << config.error() << "\n";
 		return 1;
 	}
-	auto options = podtrace::make_session_options(cli, config->namespace_);
+	auto options = podtrace::plugin::make_session_options(cli, config->namespace_);
 	if (!options) {
 		std::cerr << "error: " << options.error() << "\n";
 		return 1;
 	}
 
-	podtrace::install_stop_handlers();
-	auto client = podtrace::kube::make_rest_client(*config, {}, isatty(STDIN_FILENO) == 1);
+	podtrace::plugin::install_stop_handlers();
+	auto client = podtrace::plugin::kube::make_rest_client(*config, {}, isatty(STDIN_FILENO) == 1);
 	if (!client) {
 		std::cerr << "error: " << client.error() << "\n";
 		return 1;
 	}
-	return podtrace::run_session(*options, **client, std::cout, std::cerr, isatty(STDERR_FILENO) == 1,
+	return podtrace::plugin::run_session(*options, **client, std::cout, std::cerr, isatty(STDERR_FILENO) == 1,
 				     podtrace::Style::colors_wanted(STDOUT_FILENO));
 }
 

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <system_error>
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 namespace fs = std::filesystem;
 
@@ -180,4 +180,4 @@ Result<uint64_t> cgroup_id_of(const fs::path& dir) {
   return static_cast<uint64_t>(st.st_ino);
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

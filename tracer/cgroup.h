@@ -11,7 +11,7 @@
 
 #include "result.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 struct HostRoots {
   std::filesystem::path cgroup = "/sys/fs/cgroup";
@@ -68,4 +68,4 @@ std::vector<std::filesystem::path> cgroup_subtree(const std::filesystem::path& d
 // True when a directory name is the cgroup of container `id` (bare hex) for a known runtime.
 bool is_container_cgroup_name(const std::string& name, const std::string& id);
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

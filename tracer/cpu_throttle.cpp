@@ -6,7 +6,7 @@
 #include <map>
 #include <sstream>
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 namespace fs = std::filesystem;
 
@@ -79,4 +79,4 @@ std::vector<Throttling> ThrottleMonitor::since_start() const {
   return out;
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "cgroup.h"
-#include "report.h"
+#include "sections/cpu.h"
 #include "result.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 // One reading of a cpu controller directory. `v2` selects the file format.
 Result<Throttling> read_throttling(const std::filesystem::path& dir, bool v2);
@@ -30,4 +30,4 @@ class ThrottleMonitor {
   std::vector<Watched> watched_;
 };
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -9,8 +9,9 @@
 #include <fmt/format.h>
 
 #include "net_endpoint.h"
+#include "histogram.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 namespace {
 
@@ -268,9 +269,9 @@ DnsReport DnsAggregator::build() const {
   return r;
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 std::vector<std::string> libc_paths_in_maps(const std::string& maps) {
   std::vector<std::string> out;
@@ -293,4 +294,4 @@ std::vector<std::string> libc_paths_in_maps(const std::string& maps) {
   return out;
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "dns.h"
-#include "report.h"
+#include "sections/dns.h"
 #include "result.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 // A name in a kernel key: length-prefixed labels, no compression, zero padded. Returns the
 // dotted, lower-cased name ("." for the root); "…" marks a truncated name. Bytes outside
@@ -74,12 +74,12 @@ class DnsAggregator {
   std::vector<uint64_t> global_;
 };
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 // Paths (as the process sees them) of the C libraries mapped in a /proc/PID/maps text: glibc's
 // libc.so.6 / libc-2.x.so and musl's ld-musl-*.so.1, where getaddrinfo() lives.
 std::vector<std::string> libc_paths_in_maps(const std::string& maps);
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -6,7 +6,7 @@
 #include <bit>
 #include <numeric>
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 uint32_t hist_slot(uint64_t value) {
   if (value < 4) return static_cast<uint32_t>(value);
@@ -64,4 +64,4 @@ LatencySummary summarize(std::span<const uint64_t> slots, uint64_t total_ns, uin
   return out;
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -7,9 +7,10 @@
 #include <span>
 #include <vector>
 
+#include "latency.h"
 #include "podtrace_common.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 inline constexpr uint32_t kHistSlots = PT_HIST_SLOTS;
 
@@ -19,24 +20,9 @@ uint32_t hist_slot(uint64_t value);
 uint64_t slot_lower(uint32_t slot);
 uint64_t slot_upper(uint32_t slot);
 
-struct Bucket {
-  uint64_t le_ns;  // inclusive upper bound
-  uint64_t count;
-};
-
-struct LatencySummary {
-  uint64_t count = 0;
-  uint64_t p50_ns = 0;
-  uint64_t p90_ns = 0;
-  uint64_t p99_ns = 0;
-  uint64_t max_ns = 0;
-  uint64_t mean_ns = 0;
-  std::vector<Bucket> buckets;  // non-empty only
-};
-
 // Percentile q in (0,1], interpolated inside its bucket and clamped to the exact max.
 uint64_t percentile(std::span<const uint64_t> slots, double q, uint64_t max_ns);
 
 LatencySummary summarize(std::span<const uint64_t> slots, uint64_t total_ns, uint64_t max_ns);
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -4,9 +4,9 @@
 
 #include <chrono>
 
-#include "report_json.h"
+#include "report.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 uint64_t wall_clock_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -26,4 +26,4 @@ void JsonlWriter::write(const std::string& type, nlohmann::json body) {
   fflush(out_);
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 // Serializes with invalid UTF-8 replaced by U+FFFD, so a hostile path cannot break the stream.
 std::string to_jsonl(const std::string& type, nlohmann::json body, uint64_t ts_ns);
@@ -23,4 +23,4 @@ class JsonlWriter {
 
 uint64_t wall_clock_ns();
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

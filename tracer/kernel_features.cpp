@@ -17,7 +17,7 @@ extern "C" __attribute__((noinline, used)) int podtrace_uprobe_probe_target(int 
   return x + 1;
 }
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 std::string_view attach_type_name(AttachType type) {
   switch (type) {
@@ -116,4 +116,4 @@ FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
   return finish({true, ""});
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 enum class AttachType {
   kFentry,
@@ -66,4 +66,4 @@ class FixedKernelFeatures : public KernelFeatures {
   std::map<AttachType, bool> works_;
 };
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

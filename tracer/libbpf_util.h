@@ -12,7 +12,7 @@
 
 #include "podtrace_common.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 // libbpf returns -errno; this is where it becomes words.
 inline std::string libbpf_error(int err) {
@@ -67,4 +67,18 @@ inline pt_op_stats sum_op_stats(int map_fd, uint32_t key) {
   return total;
 }
 
-}  // namespace podtrace
+// Calls fn(key, value) for every entry of a BPF hash map. An entry deleted between the key walk
+// and the lookup is skipped; one added meanwhile may or may not be seen (the kernel's semantics).
+template <typename Key, typename Value, typename Fn>
+void for_each_map_entry(int map_fd, Fn&& fn) {
+  Key key{}, next{};
+  Key* prev = nullptr;
+  while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    Value value{};
+    if (bpf_map_lookup_elem(map_fd, &key, &value) == 0) fn(key, value);
+  }
+}
+
+}  // namespace podtrace::tracer

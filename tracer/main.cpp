@@ -34,19 +34,19 @@ void ensure_tracefs() {
 
 int main(int argc, char** argv) {
   try {
-    auto parsed = podtrace::parse_options(argc, argv);
+    auto parsed = podtrace::tracer::parse_options(argc, argv);
     if (!parsed.options) return parsed.exit_code;
     const auto& options = *parsed.options;
     g_verbose = options.verbose;
     libbpf_set_print(libbpf_print);
-    if (auto ok = podtrace::check_privileges(); !ok) {
+    if (auto ok = podtrace::tracer::check_privileges(); !ok) {
       std::fprintf(stderr, "podtrace-tracer: %s\n", ok.error().c_str());
       return 1;
     }
     ensure_tracefs();
-    podtrace::LiveKernelFeatures features;
-    if (options.check) return podtrace::run_check(features, stdout);
-    return podtrace::run_session(options, features, stdout);
+    podtrace::tracer::LiveKernelFeatures features;
+    if (options.check) return podtrace::tracer::run_check(features, stdout);
+    return podtrace::tracer::run_session(options, features, stdout);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "podtrace-tracer: fatal: %s\n", e.what());
     return 1;

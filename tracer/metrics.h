@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// metrics.h: Prometheus exposition of the report, and the /metrics HTTP endpoint.
+// metrics.h: the /metrics HTTP endpoint, serving the latest Prometheus rendering of the report.
 #pragma once
 
 #include <memory>
@@ -7,16 +7,13 @@
 #include <string>
 #include <thread>
 
-#include "report.h"
 #include "result.h"
 
 namespace httplib {
 class Server;
 }
 
-namespace podtrace {
-
-std::string render_prometheus(const Report& report);
+namespace podtrace::tracer {
 
 // Serves the latest rendering; update() is called on the poll tick, never from the hot path.
 class MetricsServer {
@@ -34,4 +31,4 @@ class MetricsServer {
   std::string latest_;
 };
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

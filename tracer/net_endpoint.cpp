@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // net_endpoint.cpp: address formatting, covering cgroups and TCP per-endpoint aggregation.
 #include "net_endpoint.h"
+#include "histogram.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 std::string format_address(uint8_t family, const uint8_t addr[16]) {
   char buf[INET6_ADDRSTRLEN] = {};
@@ -143,4 +144,4 @@ TcpReport TcpAggregator::build() const {
   return r;
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

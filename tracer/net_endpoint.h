@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "report.h"
+#include "sections/tcp.h"
 #include "tcp.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 // "10.0.0.1", "2001:db8::1"; IPv4 in the first 4 bytes, network order.
 std::string format_address(uint8_t family, const uint8_t addr[16]);
@@ -54,4 +54,4 @@ class TcpAggregator {
   std::map<uint32_t, std::vector<uint64_t>> global_;
 };
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

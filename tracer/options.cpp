@@ -2,12 +2,14 @@
 // options.cpp: CLI11 registration and validation of the tracer's flags.
 #include "options.h"
 
+#include "families.h"
+
 #include <cctype>
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 Result<uint64_t> parse_duration_ns(const std::string& text) {
   size_t i = 0;
@@ -53,9 +55,13 @@ ParseOutcome parse_options(int argc, char** argv) {
   app.add_option("--slow-threshold", slow, "stream operations slower than this as events");
   app.add_option("--output,-o", output, "jsonl or text")->check(CLI::IsMember({"jsonl", "text"}));
   app.add_option("--metrics-addr", o.metrics_addr, "serve Prometheus /metrics on HOST:PORT");
-  app.add_option("--disable", disable, "diagnostics to turn off (fileio, cpu, process, tcp, dns, udp)")
+  const auto names = family_names();
+  std::string listed;
+  for (const auto& n : names) listed += (listed.empty() ? "" : ", ") + n;
+  app.add_option("--disable", disable, "diagnostics to turn off (" + listed + ")")
       ->delimiter(',')
-      ->check(CLI::IsMember({"fileio", "cpu", "process", "tcp", "dns", "udp"}));
+      ->check(CLI::IsMember(names));
+  app.add_flag("--histograms", o.histograms, "--output text: full latency histograms under each row");
   app.add_option("--cgroup-root", cgroup_root, "where the host's /sys/fs/cgroup is mounted");
   app.add_option("--proc-root", proc_root, "where the host's /proc is mounted");
   app.add_flag("--verbose,-v", o.verbose, "show libbpf diagnostics on stderr");
@@ -96,4 +102,4 @@ ParseOutcome parse_options(int argc, char** argv) {
   return {o, 0};
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -11,7 +11,7 @@
 #include "result.h"
 #include "target.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 enum class OutputFormat { kJsonl, kText };
 
@@ -25,6 +25,7 @@ struct SessionOptions {
   OutputFormat output = OutputFormat::kJsonl;
   std::string metrics_addr;
   std::set<std::string> disabled;  // diagnostic names
+  bool histograms = false;  // --output text: full histograms
   bool check = false;
   bool verbose = false;
 };
@@ -39,4 +40,4 @@ struct ParseOutcome {
 };
 ParseOutcome parse_options(int argc, char** argv);
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

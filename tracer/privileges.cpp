@@ -8,7 +8,7 @@
 
 #include <string>
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 namespace {
 
@@ -34,4 +34,4 @@ Status check_privileges() {
   return Ok{};
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -4,8 +4,8 @@
 
 #include "result.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 Status check_privileges();
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// session.cpp: the trace loop. Signals only set a flag; everything else happens on the poll tick.
+// session.cpp: one trace, as a sequence of steps: resolve the target, start the families, open
+// the ring buffer and /metrics, poll until an end condition, then write the final report.
+// Signals only set a flag; everything else happens on the poll tick.
 #include "session.h"
 
 #include <signal.h>
@@ -14,20 +16,17 @@
 
 #include "cpu_throttle.h"
 #include "diagnose.h"
+#include "families.h"
 #include "jsonl_writer.h"
 #include "libbpf_util.h"
 #include "metrics.h"
-#include "probes/fileio_probe.h"
-#include "probes/process_probe.h"
-#include "probes/cpu_probe.h"
-#include "probes/dns_probe.h"
-#include "probes/tcp_probe.h"
-#include "probes/udp_probe.h"
-#include "report_json.h"
-#include "report_text.h"
+#include "render_prometheus.h"
+#include "render_text.h"
+#include "report.h"
+#include "sections/cpu.h"
 #include "target.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 namespace {
 
@@ -62,9 +61,9 @@ struct RingBufferDeleter {
 
 class WriterSink : public EventSink {
  public:
-  WriterSink(JsonlWriter* writer) : writer_(writer) {}
-  void event(nlohmann::json e) override {
-    if (writer_) writer_->write("event", std::move(e));
+  explicit WriterSink(JsonlWriter* writer) : writer_(writer) {}
+  void event(Event e) override {
+    if (writer_) writer_->write("event", nlohmann::json(e));
   }
 
  private:
@@ -98,19 +97,199 @@ nlohmann::json target_json(const Target& t) {
   return {{"kind", t.kind}, {"spec", t.spec}, {"cgroups", cgroups}};
 }
 
-}  // namespace
+// The state of one trace between its steps.
+class TraceSession {
+ public:
+  TraceSession(const SessionOptions& options, const KernelFeatures& features, FILE* out)
+      : options_(options),
+        features_(features),
+        out_(out),
+        cgroups_(options.roots),
+        writer_(out),
+        jsonl_(options.output == OutputFormat::kJsonl),
+        sink_(jsonl_ ? &writer_ : nullptr) {}
 
-std::vector<std::unique_ptr<Probe>> make_probes() {
-  std::vector<std::unique_ptr<Probe>> probes;
-  probes.push_back(std::make_unique<FileioProbe>());
-  probes.push_back(std::make_unique<CpuProbe>());
-  probes.push_back(std::make_unique<ProcessProbe>());
-  // Network families.
-  probes.push_back(std::make_unique<TcpProbe>());
-  probes.push_back(std::make_unique<DnsProbe>());
-  probes.push_back(std::make_unique<UdpProbe>());
-  return probes;
-}
+  int run() {
+    if (auto ok = resolve(); !ok) return fail(ok.error());
+    install_signal_handlers();
+    if (auto ok = start_families(); !ok) return fail(ok.error());
+    if (auto ok = open_ring_buffer(); !ok) return fail(ok.error());
+    throttle_.start(cgroups_, target_.roots);
+    if (auto ok = start_metrics(); !ok) return fail(ok.error());
+    write_start();
+    const std::string end_reason = poll_until_end();
+    finish(end_reason);
+    // Probes (and their links) are destroyed with the session, detaching everything.
+    return 0;
+  }
+
+ private:
+  int fail(const std::string& message) {
+    fmt::print(stderr, "podtrace-tracer: {}\n", message);
+    return 1;
+  }
+
+  Status resolve() {
+    auto resolved = resolve_target(options_.target, cgroups_);
+    if (!resolved) return resolved.take_error();
+    target_ = std::move(*resolved);
+    // Processes present now count as seen: a target that exits before the first tick has
+    // exited, while a cgroup that starts empty is waiting for its workload.
+    (void)target_alive(target_, had_processes_);
+    config_.features = &features_;
+    config_.slow_threshold_ns = options_.slow_threshold_ns;
+    config_.cgroup_ids = ids_of(target_);
+    config_.cgroup_paths = paths_of(target_);
+    config_.proc_root = options_.roots.proc;
+    config_.dns_timeout_ns = options_.dns_timeout_ns;
+    return ok_status();
+  }
+
+  // Each family starts on its own: one that cannot load is disabled alone, with its reason.
+  Status start_families() {
+    for (const auto& family : families()) {
+      DiagnosticStatus status{std::string(family.name), false, "", ""};
+      auto probe = family.make();
+      if (options_.disabled.count(status.name)) {
+        status.reason = "disabled by --disable";
+      } else if (auto attach = probe->start(config_)) {
+        status.enabled = true;
+        status.attach = attach_type_name(*attach);
+        running_.push_back(std::move(probe));
+      } else {
+        status.reason = attach.error();
+        fmt::print(stderr, "podtrace-tracer: {} diagnostics disabled: {}\n", status.name,
+                   status.reason);
+      }
+      report_.diagnostics.push_back(status);
+    }
+    if (running_.empty()) return make_error("no diagnostic could start on this kernel");
+    return ok_status();
+  }
+
+  Status open_ring_buffer() {
+    for (auto& probe : running_) {
+      const int fd = probe->ringbuf_fd();
+      if (fd < 0) continue;
+      if (!rb_) {
+        rb_.reset(ring_buffer__new(fd, on_ringbuf_record, probe.get(), nullptr));
+        if (!rb_) return make_error("cannot open ring buffer: " + libbpf_error(-errno));
+      } else if (int err = ring_buffer__add(rb_.get(), fd, on_ringbuf_record, probe.get()); err) {
+        return make_error("cannot add ring buffer: " + libbpf_error(err));
+      }
+    }
+    return ok_status();
+  }
+
+  Status start_metrics() {
+    if (options_.metrics_addr.empty()) return ok_status();
+    return metrics_.start(options_.metrics_addr);
+  }
+
+  void write_start() {
+    if (!jsonl_) return;
+    writer_.write("start", {{"tracer_version", PODTRACE_VERSION},
+                            {"target", target_json(target_)},
+                            {"slow_threshold_ns", options_.slow_threshold_ns},
+                            {"diagnostics", report_.diagnostics}});
+  }
+
+  // Polls the ring buffer until a signal, the duration or the target's exit; writes a summary
+  // every interval. Returns why it ended.
+  std::string poll_until_end() {
+    const uint64_t started = started_ = monotonic_ns();
+    uint64_t next_summary = started + options_.interval_ns;
+    while (true) {
+      // Families without events (cpu) leave no ring buffer: then the tick is a plain sleep.
+      if (rb_)
+        ring_buffer__poll(rb_.get(), 100);
+      else
+        usleep(100'000);
+      const uint64_t now = monotonic_ns();
+      if (g_stop_signal.load()) return "signal";
+      if (options_.duration_ns && now - started >= options_.duration_ns) return "duration";
+      if (!refresh_target(target_) || !target_alive(target_, had_processes_)) return "target_exited";
+      retarget();
+      for (auto& probe : running_) probe->flush(sink_);
+      if (now >= next_summary) {
+        next_summary = now + options_.interval_ns;
+        collect();
+        report_.duration_s = static_cast<double>(now - started) / 1e9;
+        if (jsonl_) writer_.write("summary", report_to_json(report_));
+        if (!options_.metrics_addr.empty()) metrics_.update(render_prometheus(report_));
+      }
+    }
+  }
+
+  // The target's cgroups changed (containers restarted, children appeared): refilter.
+  void retarget() {
+    const auto ids = ids_of(target_);
+    if (ids == config_.cgroup_ids) return;
+    config_.cgroup_ids = ids;
+    for (auto& probe : running_) probe->set_targets(ids);
+    config_.cgroup_paths = paths_of(target_);
+    for (auto& probe : running_) probe->set_target_cgroups(config_.cgroup_paths);
+  }
+
+  void collect() {
+    for (auto& probe : running_) probe->flush(sink_);
+    report_.lost_ringbuf = report_.lost_map_full = report_.lost_userspace = 0;
+    for (auto& probe : running_) {
+      probe->fill(report_);
+      const LostCounts l = probe->lost();
+      report_.lost_ringbuf += l.ringbuf;
+      report_.lost_map_full += l.map_full;
+      report_.lost_userspace += probe->userspace_lost();
+    }
+    // Throttling is read from the cgroup files, so it is reported even without the cpu probe.
+    auto throttling = throttle_.since_start();
+    if (!throttling.empty() || report_.find<CpuReport>())
+      report_.get<CpuReport>().throttling = std::move(throttling);
+  }
+
+  void finish(const std::string& end_reason) {
+    // Whatever the kernel committed before we stopped is still in the ring buffer.
+    if (rb_) ring_buffer__consume(rb_.get());
+    collect();
+    report_.duration_s = static_cast<double>(monotonic_ns() - started_) / 1e9;
+    report_.final_report = true;
+    report_.end_reason = end_reason;
+    report_.target_exited = end_reason == "target_exited";
+    report_.findings = diagnose(report_);
+    if (report_.target_exited)
+      report_.findings.insert(report_.findings.begin(),
+                              {"info", "target", "the target exited during the trace",
+                               "the report covers what ran until then"});
+    if (jsonl_) {
+      writer_.write("report", report_to_json(report_));
+    } else {
+      TextWriter text(Style(false), {.histograms = options_.histograms});
+      text.heading(fmt::format("podtrace report for {} {}", target_.kind, target_.spec));
+      render_report_body(text, report_);
+      fmt::print(out_, "{}", text.str());
+    }
+    if (!options_.metrics_addr.empty()) metrics_.update(render_prometheus(report_));
+  }
+
+  const SessionOptions& options_;
+  const KernelFeatures& features_;
+  FILE* out_;
+  CgroupFs cgroups_;
+  JsonlWriter writer_;
+  const bool jsonl_;
+  WriterSink sink_;
+  Target target_;
+  bool had_processes_ = false;
+  ProbeConfig config_;
+  Report report_;
+  std::vector<std::unique_ptr<Probe>> running_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> rb_;
+  ThrottleMonitor throttle_;
+  MetricsServer metrics_;
+  uint64_t started_ = 0;
+};
+
+}  // namespace
 
 int run_check(const KernelFeatures& features, FILE* out) {
   fmt::print(out, "{:<16} {}\n", "ATTACH TYPE", "STATUS");
@@ -121,162 +300,17 @@ int run_check(const KernelFeatures& features, FILE* out) {
   fmt::print(out, "\n{:<16} {}\n", "DIAGNOSTIC", "USES");
   ProbeConfig config;
   config.features = &features;
-  for (auto& probe : make_probes()) {
+  for (const auto& family : families()) {
+    auto probe = family.make();
     auto r = probe->start(config);
-    fmt::print(out, "{:<16} {}\n", probe->name(),
+    fmt::print(out, "{:<16} {}\n", family.name,
                r ? std::string(attach_type_name(*r)) : "disabled: " + r.error());
   }
   return 0;
 }
 
 int run_session(const SessionOptions& options, const KernelFeatures& features, FILE* out) {
-  CgroupFs cgroups(options.roots);
-  auto resolved = resolve_target(options.target, cgroups);
-  if (!resolved) {
-    fmt::print(stderr, "podtrace-tracer: {}\n", resolved.error());
-    return 1;
-  }
-  Target target = std::move(*resolved);
-  // Processes present now count as seen: a target that exits before the first tick has exited,
-  // while a cgroup that starts empty is waiting for its workload.
-  bool had_processes = false;
-  (void)target_alive(target, had_processes);
-  install_signal_handlers();
-
-  JsonlWriter writer(out);
-  const bool jsonl = options.output == OutputFormat::kJsonl;
-  WriterSink sink(jsonl ? &writer : nullptr);
-
-  ProbeConfig config;
-  config.features = &features;
-  config.slow_threshold_ns = options.slow_threshold_ns;
-  config.cgroup_ids = ids_of(target);
-  config.cgroup_paths = paths_of(target);
-  config.proc_root = options.roots.proc;
-  config.dns_timeout_ns = options.dns_timeout_ns;
-
-  Report report;
-  std::vector<std::unique_ptr<Probe>> running;
-  for (auto& probe : make_probes()) {
-    DiagnosticStatus status{std::string(probe->name()), false, "", ""};
-    if (options.disabled.count(status.name)) {
-      status.reason = "disabled by --disable";
-    } else if (auto attach = probe->start(config)) {
-      status.enabled = true;
-      status.attach = attach_type_name(*attach);
-      running.push_back(std::move(probe));
-    } else {
-      status.reason = attach.error();
-      fmt::print(stderr, "podtrace-tracer: {} diagnostics disabled: {}\n", status.name, status.reason);
-    }
-    report.diagnostics.push_back(status);
-  }
-  if (running.empty()) {
-    fmt::print(stderr, "podtrace-tracer: no diagnostic could start on this kernel\n");
-    return 1;
-  }
-
-  std::unique_ptr<ring_buffer, RingBufferDeleter> rb;
-  for (auto& probe : running) {
-    const int fd = probe->ringbuf_fd();
-    if (fd < 0) continue;
-    if (!rb) {
-      rb.reset(ring_buffer__new(fd, on_ringbuf_record, probe.get(), nullptr));
-      if (!rb) {
-        fmt::print(stderr, "podtrace-tracer: cannot open ring buffer: {}\n", libbpf_error(-errno));
-        return 1;
-      }
-    } else if (int err = ring_buffer__add(rb.get(), fd, on_ringbuf_record, probe.get()); err) {
-      fmt::print(stderr, "podtrace-tracer: cannot add ring buffer: {}\n", libbpf_error(err));
-      return 1;
-    }
-  }
-
-  std::vector<std::filesystem::path> roots = target.roots;
-  ThrottleMonitor throttle;
-  throttle.start(cgroups, roots);
-
-  MetricsServer metrics;
-  if (!options.metrics_addr.empty()) {
-    if (auto ok = metrics.start(options.metrics_addr); !ok) {
-      fmt::print(stderr, "podtrace-tracer: {}\n", ok.error());
-      return 1;
-    }
-  }
-
-  if (jsonl)
-    writer.write("start", {{"tracer_version", PODTRACE_VERSION},
-                           {"target", target_json(target)},
-                           {"slow_threshold_ns", options.slow_threshold_ns},
-                           {"diagnostics", diagnostics_json(report.diagnostics)}});
-
-  auto collect = [&](Report& r) {
-    for (auto& probe : running) probe->flush(sink);
-    r.lost_ringbuf = r.lost_map_full = r.lost_userspace = 0;
-    for (auto& probe : running) {
-      probe->fill(r);
-      const LostCounts l = probe->lost();
-      r.lost_ringbuf += l.ringbuf;
-      r.lost_map_full += l.map_full;
-      r.lost_userspace += probe->userspace_lost();
-    }
-    auto throttling = throttle.since_start();
-    if (!throttling.empty() || r.cpu) {
-      if (!r.cpu) r.cpu = CpuReport{};
-      r.cpu->throttling = std::move(throttling);
-    }
-  };
-
-  const uint64_t started = monotonic_ns();
-  uint64_t next_summary = started + options.interval_ns;
-  std::string end_reason;
-  while (end_reason.empty()) {
-    // Families without events (cpu) leave no ring buffer: then the tick is a plain sleep.
-    if (rb)
-      ring_buffer__poll(rb.get(), 100);
-    else
-      usleep(100'000);
-    const uint64_t now = monotonic_ns();
-    if (g_stop_signal.load()) end_reason = "signal";
-    else if (options.duration_ns && now - started >= options.duration_ns) end_reason = "duration";
-    else if (!refresh_target(target) || !target_alive(target, had_processes)) end_reason = "target_exited";
-    if (!end_reason.empty()) break;
-
-    const auto ids = ids_of(target);
-    if (ids != config.cgroup_ids) {
-      config.cgroup_ids = ids;
-      for (auto& probe : running) probe->set_targets(ids);
-      config.cgroup_paths = paths_of(target);
-      for (auto& probe : running) probe->set_target_cgroups(config.cgroup_paths);
-    }
-    for (auto& probe : running) probe->flush(sink);
-    if (now >= next_summary) {
-      next_summary = now + options.interval_ns;
-      collect(report);
-      report.duration_s = (now - started) / 1e9;
-      if (jsonl) writer.write("summary", report_json(report, false));
-      if (!options.metrics_addr.empty()) metrics.update(render_prometheus(report));
-    }
-  }
-
-  // Whatever the kernel committed before we stopped is still in the ring buffer.
-  if (rb) ring_buffer__consume(rb.get());
-  collect(report);
-  report.duration_s = (monotonic_ns() - started) / 1e9;
-  report.end_reason = end_reason;
-  report.target_exited = end_reason == "target_exited";
-  report.findings = diagnose(report);
-  if (report.target_exited)
-    report.findings.insert(report.findings.begin(),
-                           {"info", "target", "the target exited during the trace",
-                            "the report covers what ran until then"});
-  if (jsonl)
-    writer.write("report", report_json(report, true));
-  else
-    fmt::print(out, "{}", render_text(report, target.kind + " " + target.spec));
-  if (!options.metrics_addr.empty()) metrics.update(render_prometheus(report));
-  // Probes (and their links) are destroyed here, detaching everything.
-  return 0;
+  return TraceSession(options, features, out).run();
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -10,10 +10,7 @@
 #include "options.h"
 #include "probes/probe.h"
 
-namespace podtrace {
-
-// The families this build knows, in start order.
-std::vector<std::unique_ptr<Probe>> make_probes();
+namespace podtrace::tracer {
 
 // Runs the trace and writes to `out`. Returns the process exit code.
 int run_session(const SessionOptions& options, const KernelFeatures& features, FILE* out);
@@ -21,4 +18,4 @@ int run_session(const SessionOptions& options, const KernelFeatures& features, F
 // --check: the feature table and each diagnostic's choice.
 int run_check(const KernelFeatures& features, FILE* out);
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 namespace fs = std::filesystem;
 
@@ -120,4 +120,4 @@ bool refresh_target(Target& t) {
   return true;
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

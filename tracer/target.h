@@ -11,7 +11,7 @@
 #include "cgroup.h"
 #include "result.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 struct TargetSpec {
   int pid = 0;
@@ -43,4 +43,4 @@ Result<Target> resolve_target(const TargetSpec& spec, const CgroupFs& cgroups);
 // Returns false when every root is gone (the target exited).
 bool refresh_target(Target& target);
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -7,9 +7,9 @@
 #include "job/job_spec.h"
 #include "kube/names.h"
 #include "util/duration.h"
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 void register_options(CLI::App &app, CliOptions &o)
 {
@@ -22,6 +22,7 @@ void register_options(CLI::App &app, CliOptions &o)
 	app.add_option("--diagnose", o.diagnose, "Trace for DURATION (e.g. 30s, 2m) and print the report [default: 30s]");
 	app.add_flag("-f,--follow", o.follow, "Print abnormal events live (until Ctrl-C, or --diagnose DURATION)");
 	app.add_option("-o,--output", o.output, "Report format")->check(CLI::IsMember({"text", "json"}));
+	app.add_flag("--histograms", o.histograms, "Full latency histograms under each row of the text report");
 	app.add_option("--image", o.image, fmt::format("Tracer image [default: {}]", default_tracer_image));
 	app.add_flag("--privileged", o.privileged,
 		     "Run the tracer privileged; --privileged=false adds only BPF, PERFMON, SYS_RESOURCE, NET_ADMIN, SYS_PTRACE");
@@ -68,6 +69,7 @@ Result<SessionOptions> make_session_options(const CliOptions &cli, const std::st
 	o.privileged = cli.privileged;
 	o.keep = cli.keep;
 	o.follow = cli.follow;
+	o.histograms = cli.histograms;
 	o.output = cli.output == "json" ? OutputFormat::json : OutputFormat::text;
 
 	if (!cli.diagnose.empty()) {
@@ -87,4 +89,4 @@ Result<SessionOptions> make_session_options(const CliOptions &cli, const std::st
 	return o;
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -7,9 +7,9 @@
 #include <CLI/CLI.hpp>
 
 #include "session/session.h"
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 struct CliOptions {
 	std::string pod;
@@ -20,6 +20,7 @@ struct CliOptions {
 	std::string context;
 	std::string diagnose;
 	bool follow = false;
+	bool histograms = false;
 	std::string output = "text";
 	std::string image;
 	bool privileged = true;
@@ -34,4 +35,4 @@ void register_options(CLI::App &app, CliOptions &options);
 // kubeconfig context's namespace, used when -n is absent.
 Result<SessionOptions> make_session_options(const CliOptions &cli, const std::string &context_namespace);
 
-} // namespace podtrace
+} // namespace podtrace::plugin

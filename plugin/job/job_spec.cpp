@@ -11,7 +11,7 @@
 #include "util/duration.h"
 #include "util/yaml_json.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 using json = nlohmann::json;
 
@@ -121,4 +121,4 @@ Result<json> render_job(const JobParams &params, std::string_view template_yaml)
 	return job;
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

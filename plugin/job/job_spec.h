@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 inline constexpr const char *default_tracer_image = "ghcr.io/podtrace/podtrace-tracer:0.1.0";
 inline constexpr const char *session_label = "podtrace.io/session";
@@ -43,4 +43,4 @@ std::string trace_container_name(size_t i);
 // The Job as JSON, ready to POST. `template_yaml` defaults to the embedded template.
 Result<nlohmann::json> render_job(const JobParams &params, std::string_view template_yaml = {});
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -4,7 +4,7 @@
 
 #include <httplib.h>
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 std::string pod_path(const std::string &ns, const std::string &name)
 {
@@ -37,4 +37,4 @@ std::string pod_log_path(const std::string &ns, const std::string &pod, const st
 	return httplib::append_query_params(pod_path(ns, pod) + "/log", params);
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

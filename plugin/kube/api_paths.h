@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 std::string pod_path(const std::string &ns, const std::string &name);
 std::string pods_path(const std::string &ns, const std::string &label_selector);
@@ -12,4 +12,4 @@ std::string jobs_path(const std::string &ns);
 std::string job_path(const std::string &ns, const std::string &name);
 std::string pod_log_path(const std::string &ns, const std::string &pod, const std::string &container, bool follow);
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

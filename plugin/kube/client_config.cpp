@@ -10,9 +10,9 @@
 #include <sstream>
 
 #include "util/base64.h"
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 Result<std::string> read_file(const std::string &path)
 {
@@ -195,4 +195,4 @@ Result<ClientConfig> load_client_config(const ConfigRequest &request)
 					      : request.sources.home + "/.kube/config"));
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

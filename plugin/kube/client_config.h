@@ -7,9 +7,9 @@
 #include <string>
 
 #include "kube/kubeconfig.h"
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 struct ClientConfig {
 	std::string server;            // https://host:port[/prefix]
@@ -53,4 +53,4 @@ Result<ClientConfig> load_client_config(const ConfigRequest &request);
 // Reads a whole file; the error is "<path>: <strerror>".
 Result<std::string> read_file(const std::string &path);
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

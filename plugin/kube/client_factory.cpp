@@ -7,7 +7,7 @@
 #include "kube/httplib_transport.h"
 #include "kube/token_source.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 Result<std::shared_ptr<RestClient>> make_rest_client(const ClientConfig &config, const ClientTimeouts &timeouts,
 						     bool stdin_is_terminal, RetryPolicy policy)
@@ -45,4 +45,4 @@ Result<std::shared_ptr<RestClient>> make_rest_client(const ClientConfig &config,
 	return std::make_shared<RestClient>(std::move(*factory), tokens, policy);
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

@@ -6,9 +6,9 @@
 
 #include "kube/client_config.h"
 #include "kube/rest_client.h"
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 struct ClientTimeouts {
 	std::chrono::milliseconds connect{10'000};
@@ -20,4 +20,4 @@ struct ClientTimeouts {
 Result<std::shared_ptr<RestClient>> make_rest_client(const ClientConfig &config, const ClientTimeouts &timeouts,
 						     bool stdin_is_terminal, RetryPolicy policy = {});
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

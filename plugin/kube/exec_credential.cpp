@@ -18,11 +18,11 @@
 #include <nlohmann/json.hpp>
 
 #include "util/base64.h"
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
 extern char **environ;
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 namespace {
 
 using json = nlohmann::json;
@@ -230,4 +230,4 @@ Result<ExecCredential> ExecCredentialProvider::run()
 	return cred;
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

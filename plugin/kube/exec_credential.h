@@ -9,9 +9,9 @@
 #include <string>
 
 #include "kube/kubeconfig.h"
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 struct ExecCredential {
 	std::string token;
@@ -61,4 +61,4 @@ private:
 	int runs_ = 0;
 };
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

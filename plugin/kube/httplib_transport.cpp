@@ -14,9 +14,9 @@
 #include <cctype>
 #include <cstring>
 
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 std::string HttpResponse::header(std::string_view name) const
 {
@@ -312,4 +312,4 @@ TransportResult HttplibTransport::perform(const HttpRequest &request, const Data
 	return result;
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

@@ -10,14 +10,14 @@
 #include <string>
 
 #include "kube/transport.h"
-#include "util/result.h"
+#include "result.h"
 #include "util/temp_file.h"
 
 namespace httplib {
 class ClientImpl;
 }
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 struct TlsSettings {
 	std::string server;          // https://host:port[/prefix]
@@ -62,4 +62,4 @@ private:
 	std::mutex client_mutex_;
 };
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

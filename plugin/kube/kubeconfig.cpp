@@ -11,9 +11,9 @@
 #include <sstream>
 #include <sys/stat.h>
 
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 namespace {
 
 namespace fs = std::filesystem;
@@ -244,4 +244,4 @@ Result<std::optional<KubeConfig>> load_kubeconfig(const KubeconfigSources &sourc
 	return merged;
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 // Every entry remembers the file it came from: relative paths resolve against that file's
 // directory and error messages name it.
@@ -85,4 +85,4 @@ Result<std::optional<KubeConfig>> load_kubeconfig(const KubeconfigSources &sourc
 // Makes `path` absolute relative to the directory of `file`.
 std::string resolve_relative(const std::string &file, const std::string &path);
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

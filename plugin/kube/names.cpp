@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 namespace {
 
 bool is_label(std::string_view v)
@@ -141,4 +141,4 @@ Status validate_label_selector(std::string_view selector)
 				      sanitize_for_terminal(selector)));
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

@@ -4,9 +4,9 @@
 
 #include <string_view>
 
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 // RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters (namespaces, containers).
 Status validate_dns1123_label(std::string_view what, std::string_view value);
@@ -18,4 +18,4 @@ Status validate_dns1123_subdomain(std::string_view what, std::string_view value)
 // key, !key, key=value, key==value, key!=value, key in (a,b), key notin (a,b).
 Status validate_label_selector(std::string_view selector);
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

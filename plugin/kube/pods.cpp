@@ -7,9 +7,9 @@
 #include <regex>
 
 #include "kube/api_paths.h"
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 namespace {
 
 using json = nlohmann::json;
@@ -182,4 +182,4 @@ Result<std::vector<PodInfo>> list_pods(RestClient &client, const std::string &ns
 	return pods;
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "kube/rest_client.h"
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 struct ContainerInfo {
 	std::string name;
@@ -42,4 +42,4 @@ Result<PodInfo> get_pod(RestClient &client, const std::string &ns, const std::st
 Result<std::vector<PodInfo>> list_pods(RestClient &client, const std::string &ns, const std::string &selector,
 				       std::vector<std::string> &skipped);
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

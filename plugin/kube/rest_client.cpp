@@ -7,9 +7,9 @@
 
 #include <thread>
 
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 using json = nlohmann::json;
 
@@ -150,4 +150,4 @@ StreamOutcome RestClient::stream(HttpTransport &transport, const std::string &pa
 	return {StreamOutcome::Kind::failed, describe_api_error(status, tr.response.body, target)};
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

@@ -12,9 +12,9 @@
 
 #include "kube/status.h"
 #include "kube/transport.h"
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 // Supplies the bearer token; `refresh` after a 401 (exec plugins re-run, token files re-read).
 class TokenSource
@@ -72,4 +72,4 @@ private:
 	std::unique_ptr<HttpTransport> transport_; // for plain calls, one at a time
 };
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 namespace {
 
 std::string singular(const std::string &resource)
@@ -63,4 +63,4 @@ std::string describe_api_error(int http_status, const std::string &body, const R
 	return fmt::format("{} {} failed: HTTP {}", target.verb, target.resource, http_status);
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 // What the request was about, so that "NotFound" can become `pod "x" not found in namespace "y"`.
 struct RequestTarget {
@@ -22,4 +22,4 @@ inline constexpr const char *rbac_hint =
 // `body` is the raw response body (a Status object, or anything else); `http_status` the code.
 std::string describe_api_error(int http_status, const std::string &body, const RequestTarget &target);
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

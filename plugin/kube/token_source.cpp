@@ -4,7 +4,7 @@
 
 #include "kube/client_config.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 Result<std::string> StaticTokenSource::token(bool refresh)
 {
@@ -27,4 +27,4 @@ Result<std::string> ExecTokenSource::token(bool refresh)
 	return cred->token;
 }
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

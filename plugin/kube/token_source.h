@@ -8,7 +8,7 @@
 #include "kube/exec_credential.h"
 #include "kube/rest_client.h"
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 // A kubeconfig `token`, or a `tokenFile` re-read on refresh (service-account tokens rotate).
 class StaticTokenSource : public TokenSource
@@ -33,4 +33,4 @@ private:
 	std::shared_ptr<ExecCredentialProvider> provider_;
 };
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace podtrace::kube {
+namespace podtrace::plugin::kube {
 
 struct HttpRequest {
 	std::string method; // GET, POST, DELETE
@@ -63,4 +63,4 @@ public:
 // Each long-lived stream needs its own connection: a transport serves one request at a time.
 using TransportFactory = std::function<std::unique_ptr<HttpTransport>()>;
 
-} // namespace podtrace::kube
+} // namespace podtrace::plugin::kube

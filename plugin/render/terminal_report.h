@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The report for humans: findings first, then one section per diagnostic family.
+// terminal_report.h: the plugin's report for people: one block per traced pod.
 #pragma once
 
 #include <ostream>
 
-#include "render/style.h"
-#include "report/session_report.h"
+#include "trace/session_report.h"
+#include "style.h"
+#include "text_writer.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
-void render_terminal_report(const SessionReport &report, const Style &style, std::ostream &out);
+void render_terminal_report(const SessionReport& report, const Style& style, std::ostream& out,
+                            const RenderOptions& options = {});
 
-} // namespace podtrace
+}  // namespace podtrace::plugin

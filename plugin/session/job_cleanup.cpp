@@ -7,7 +7,7 @@
 
 #include "kube/api_paths.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 nlohmann::json job_delete_options()
 {
@@ -56,4 +56,4 @@ void JobCleanup::delete_all()
 	err_.flush();
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -9,7 +9,7 @@
 
 #include "kube/rest_client.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 class JobCleanup
 {
@@ -46,4 +46,4 @@ private:
 // DeleteOptions that let the garbage collector remove the Job's pods too.
 nlohmann::json job_delete_options();
 
-} // namespace podtrace
+} // namespace podtrace::plugin

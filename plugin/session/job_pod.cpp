@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "kube/api_paths.h"
-#include "render/json_access.h"
+#include "kube/json_access.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 using json = nlohmann::json;
 
@@ -140,4 +140,4 @@ std::string describe_container_end(kube::RestClient &client, const std::string &
 	return {};
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -11,9 +11,9 @@
 
 #include "kube/rest_client.h"
 #include "session/progress.h"
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 struct JobPodState {
 	enum class Kind { waiting, ready, failed } kind = Kind::waiting;
@@ -34,4 +34,4 @@ Result<std::string> wait_for_job_pod(kube::RestClient &client, const std::string
 std::string describe_container_end(kube::RestClient &client, const std::string &ns, const std::string &pod,
 				   const std::string &container);
 
-} // namespace podtrace
+} // namespace podtrace::plugin

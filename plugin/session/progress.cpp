@@ -4,9 +4,9 @@
 
 #include <chrono>
 
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 Progress::Progress(std::ostream &out, bool spinner) : out_(out), spinner_(spinner) {}
 
@@ -69,4 +69,4 @@ void Progress::spin()
 	}
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

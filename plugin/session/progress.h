@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 class Progress
 {
@@ -39,4 +39,4 @@ private:
 	std::thread thread_;
 };
 
-} // namespace podtrace
+} // namespace podtrace::plugin

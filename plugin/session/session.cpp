@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The session loop. Network work happens on worker threads (one per log stream); the main
-// thread only watches for the end, a stop signal, or the grace deadline after a stop.
+// session.cpp: one podtrace run, as a sequence of steps: resolve the pods, create one tracer Job
+// per node, wait for their pods, follow their logs, wait for the end, render. Network work
+// happens on worker threads (one per log stream); the main thread only watches for the end, a
+// stop signal, or the grace deadline after a stop.
 #include "session/session.h"
 
 #include <fmt/format.h>
@@ -14,10 +16,10 @@
 #include "kube/api_paths.h"
 #include "kube/names.h"
 #include "kube/pods.h"
-#include "render/event_line.h"
+#include "event_line.h"
 #include "render/json_report.h"
 #include "render/terminal_report.h"
-#include "report/session_report.h"
+#include "trace/session_report.h"
 #include "session/job_cleanup.h"
 #include "session/job_pod.h"
 #include "session/progress.h"
@@ -25,9 +27,9 @@
 #include "stream/log_follower.h"
 #include "util/duration.h"
 #include "util/random_id.h"
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 namespace {
 
 using json = nlohmann::json;
@@ -72,220 +74,255 @@ Result<std::vector<kube::PodInfo>> resolve_targets(const SessionOptions &o, kube
 	return targets;
 }
 
-} // namespace
+// The state of one run between its steps.
+class PluginSession {
+ public:
+  PluginSession(const SessionOptions& o, kube::RestClient& client, std::ostream& out, std::ostream& err,
+                bool stderr_is_tty, bool stdout_color)
+      : o_(o),
+        client_(client),
+        out_(out),
+        err_(err),
+        stderr_is_tty_(stderr_is_tty),
+        stdout_color_(stdout_color),
+        job_ns_(o.job_namespace.empty() ? o.namespace_ : o.job_namespace),
+        cleanup_(client, err, o.keep) {}
 
-int run_session(const SessionOptions &o, kube::RestClient &client, std::ostream &out, std::ostream &err,
-		bool stderr_is_tty, bool stdout_color)
-{
-	const std::string job_ns = o.job_namespace.empty() ? o.namespace_ : o.job_namespace;
-	auto fail = [&](const std::string &message) {
-		err << "error: " << message << "\n";
-		return stop_requests() > 0 ? 130 : 1;
-	};
+  int run() {
+    auto targets = resolve_targets(o_, client_, err_);
+    if (!targets) return fail(targets.error());
+    targets_ = std::move(*targets);
+    plan_jobs();
+    if (stop_requests() > 0) return fail("interrupted before the tracer was started");
+    if (auto ok = create_jobs(); !ok) return fail(ok.error());
+    if (auto ok = wait_for_job_pods(); !ok) return fail(ok.error());
+    start_followers();
+    announce();
+    follow_until_end();
+    record_outcomes();
+    cleanup_.delete_all();
+    render();
+    return exit_code();
+  }
 
-	auto targets = resolve_targets(o, client, err);
-	if (!targets)
-		return fail(targets.error());
+ private:
+  int fail(const std::string& message) {
+    err_ << "error: " << message << "\n";
+    return stop_requests() > 0 ? 130 : 1;
+  }
 
-	SessionReport report;
-	std::vector<NodeJob> jobs;
-	std::map<std::string, size_t> job_of_node;
-	const std::string session = random_id(8);
-	for (auto &pod : *targets) {
-		PodTrace trace;
-		trace.pod = pod.name;
-		trace.namespace_ = pod.namespace_;
-		trace.node = pod.node;
-		for (const auto &c : pod.containers)
-			trace.traced_containers.push_back(c.name);
-		report.pods.push_back(std::move(trace));
-		auto [it, inserted] = job_of_node.emplace(pod.node, jobs.size());
-		if (inserted)
-			jobs.push_back({pod.node, {}, {}, {}});
-		jobs[it->second].pods.push_back(report.pods.size() - 1);
-	}
-	for (size_t j = 0; j < jobs.size(); j++)
-		jobs[j].name = jobs.size() == 1 ? "podtrace-" + session : fmt::format("podtrace-{}-{}", session, j);
+  // One trace per pod; one Job per node, with one container per pod on that node.
+  void plan_jobs() {
+    std::map<std::string, size_t> job_of_node;
+    for (auto& pod : targets_) {
+      PodTrace trace;
+      trace.pod = pod.name;
+      trace.namespace_ = pod.namespace_;
+      trace.node = pod.node;
+      for (const auto& c : pod.containers) trace.traced_containers.push_back(c.name);
+      report_.pods.push_back(std::move(trace));
+      auto [it, inserted] = job_of_node.emplace(pod.node, jobs_.size());
+      if (inserted) jobs_.push_back({pod.node, {}, {}, {}});
+      jobs_[it->second].pods.push_back(report_.pods.size() - 1);
+    }
+    for (size_t j = 0; j < jobs_.size(); j++)
+      jobs_[j].name = jobs_.size() == 1 ? "podtrace-" + session_ : fmt::format("podtrace-{}-{}", session_, j);
+  }
 
-	if (stop_requests() > 0)
-		return fail("interrupted before the tracer was started");
-	JobCleanup cleanup(client, err, o.keep);
-	for (auto &job : jobs) {
-		JobParams params;
-		params.name = job.name;
-		params.namespace_ = job_ns;
-		params.session = session;
-		params.node = job.node;
-		params.image = o.image;
-		params.privileged = o.privileged;
-		params.duration = o.duration;
-		params.start_timeout = std::chrono::duration_cast<std::chrono::seconds>(o.start_timeout);
-		for (size_t i = 0; i < job.pods.size(); i++) {
-			const auto &pod = (*targets)[job.pods[i]];
-			TraceTarget t{pod.name, pod.namespace_, {}};
-			for (const auto &c : pod.containers)
-				t.container_ids.push_back(c.id);
-			report.pods[job.pods[i]].job = job.name;
-			report.pods[job.pods[i]].container = trace_container_name(i);
-			params.targets.push_back(std::move(t));
-		}
-		auto manifest = render_job(params);
-		if (!manifest)
-			return fail(manifest.error());
-		cleanup.add(job_ns, job.name);
-		auto created = client.post(kube::jobs_path(job_ns), *manifest, {"create", "jobs", "batch", job_ns, ""});
-		if (!created) {
-			cleanup.mark_uncertain(job.name);
-			return fail(created.error());
-		}
-		err << fmt::format("created job {} in namespace {} on node {} (session {})\n", job.name, job_ns,
-				   sanitize_for_terminal(job.node), session);
-	}
+  Status create_jobs() {
+    for (auto& job : jobs_) {
+      JobParams params;
+      params.name = job.name;
+      params.namespace_ = job_ns_;
+      params.session = session_;
+      params.node = job.node;
+      params.image = o_.image;
+      params.privileged = o_.privileged;
+      params.duration = o_.duration;
+      params.start_timeout = std::chrono::duration_cast<std::chrono::seconds>(o_.start_timeout);
+      for (size_t i = 0; i < job.pods.size(); i++) {
+        const auto& pod = targets_[job.pods[i]];
+        TraceTarget t{pod.name, pod.namespace_, {}};
+        for (const auto& c : pod.containers) t.container_ids.push_back(c.id);
+        report_.pods[job.pods[i]].job = job.name;
+        report_.pods[job.pods[i]].container = trace_container_name(i);
+        params.targets.push_back(std::move(t));
+      }
+      auto manifest = render_job(params);
+      if (!manifest) return manifest.take_error();
+      cleanup_.add(job_ns_, job.name);
+      auto created = client_.post(kube::jobs_path(job_ns_), *manifest, {"create", "jobs", "batch", job_ns_, ""});
+      if (!created) {
+        cleanup_.mark_uncertain(job.name);
+        return created.take_error();
+      }
+      err_ << fmt::format("created job {} in namespace {} on node {} (session {})\n", job.name, job_ns_,
+                          sanitize_for_terminal(job.node), session_);
+    }
+    return ok_status();
+  }
 
-	// Wait for every Job's pod, sharing one start deadline.
-	auto start_deadline = std::chrono::steady_clock::now() + o.start_timeout;
-	for (auto &job : jobs) {
-		Progress progress(err, stderr_is_tty);
-		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(start_deadline - std::chrono::steady_clock::now());
-		auto pod = wait_for_job_pod(client, job_ns, job.name, std::max(left, std::chrono::milliseconds(0)), progress,
-					    [] { return stop_requests() > 0; });
-		progress.done();
-		if (!pod)
-			return fail(pod.error());
-		job.job_pod = *pod;
-	}
+  // Every Job's pod, sharing one start deadline.
+  Status wait_for_job_pods() {
+    const auto deadline = std::chrono::steady_clock::now() + o_.start_timeout;
+    for (auto& job : jobs_) {
+      Progress progress(err_, stderr_is_tty_);
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto pod = wait_for_job_pod(client_, job_ns_, job.name, std::max(left, std::chrono::milliseconds(0)), progress,
+                                  [] { return stop_requests() > 0; });
+      progress.done();
+      if (!pod) return pod.take_error();
+      job.job_pod = *pod;
+    }
+    return ok_status();
+  }
 
-	// One follower thread per traced pod.
-	std::mutex report_mutex;
-	std::mutex out_mutex;
-	Style out_style(stdout_color);
-	std::vector<std::unique_ptr<LogFollower>> followers;
-	std::vector<size_t> follower_pod;
-	for (const auto &job : jobs) {
-		for (size_t i = 0; i < job.pods.size(); i++) {
-			size_t index = job.pods[i];
-			std::string label = report.pods.size() > 1 ? report.pods[index].pod : "";
-			auto sink = [&, index, label](TracerLine &&line) {
-				std::lock_guard<std::mutex> lock(report_mutex);
-				PodTrace &trace = report.pods[index];
-				switch (line.type) {
-				case LineType::start:
-					trace.start = std::move(line.data);
-					break;
-				case LineType::event:
-					trace.events++;
-					if (o.follow) {
-						std::lock_guard<std::mutex> out_lock(out_mutex);
-						if (o.output == OutputFormat::json) {
-							if (!label.empty())
-								line.data["pod"] = report.pods[index].namespace_ + "/" + label;
-							out << line.data.dump(-1, ' ', true, json::error_handler_t::replace) << "\n";
-						} else {
-							out << format_event(line.data, label, out_style) << "\n";
-						}
-						out.flush();
-					}
-					break;
-				case LineType::summary:
-					trace.last_summary = std::move(line.data);
-					break;
-				case LineType::report:
-					trace.report = std::move(line.data);
-					break;
-				case LineType::error: {
-					auto it = line.data.find("message");
-					trace.errors.push_back(it != line.data.end() && it->is_string() ? it->get<std::string>()
-													 : "tracer error");
-					break;
-				}
-				case LineType::unknown:
-					break;
-				}
-			};
-			auto notice = [&err, &out_mutex, label](const std::string &msg) {
-				std::lock_guard<std::mutex> lock(out_mutex);
-				err << (label.empty() ? "" : label + ": ") << msg << "\n";
-			};
-			followers.push_back(std::make_unique<LogFollower>(
-				client, kube::pod_log_path(job_ns, job.job_pod, trace_container_name(i), true),
-				kube::RequestTarget{"get", "pods/log", "", job_ns, job.job_pod}, sink, notice));
-			follower_pod.push_back(index);
-		}
-	}
+  // Prints an event live (--follow), as a line for people or as a JSON line.
+  void show_event(const Event& e, const std::string& label, size_t index) {
+    std::lock_guard<std::mutex> out_lock(out_mutex_);
+    if (o_.output == OutputFormat::json) {
+      nlohmann::json j = e;
+      j["schema_version"] = kSchemaVersion;
+      j["type"] = "event";
+      j["ts_ns"] = e.ts_ns;
+      if (!label.empty()) j["pod"] = report_.pods[index].namespace_ + "/" + label;
+      out_ << j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace) << "\n";
+    } else {
+      out_ << format_event(e, label, Style(stdout_color_)) << "\n";
+    }
+    out_.flush();
+  }
 
-	std::string what = o.pod.empty() ? fmt::format("{} pods", report.pods.size()) : "pod " + o.pod;
-	err << fmt::format("tracing {} for {}{}\n", sanitize_for_terminal(what), format_duration(o.duration),
-			   o.follow ? "" : " (Ctrl-C stops early and still prints the report)");
-	err.flush();
+  // One follower per traced pod: container trace-<i> of its node's Job pod.
+  void start_followers() {
+    for (const auto& job : jobs_) {
+      for (size_t i = 0; i < job.pods.size(); i++) {
+        const size_t index = job.pods[i];
+        const std::string label = report_.pods.size() > 1 ? report_.pods[index].pod : "";
+        auto sink = [this, index, label](TracerLine&& line) {
+          std::optional<Event> event;
+          {
+            std::lock_guard<std::mutex> lock(report_mutex_);
+            event = apply_tracer_line(report_.pods[index], std::move(line));
+          }
+          if (event && o_.follow) show_event(*event, label, index);
+        };
+        auto notice = [this, label](const std::string& msg) {
+          std::lock_guard<std::mutex> lock(out_mutex_);
+          err_ << (label.empty() ? "" : label + ": ") << msg << "\n";
+        };
+        followers_.push_back(std::make_unique<LogFollower>(
+            client_, kube::pod_log_path(job_ns_, job.job_pod, trace_container_name(i), true),
+            kube::RequestTarget{"get", "pods/log", "", job_ns_, job.job_pod}, sink, notice));
+        follower_pod_.push_back(index);
+      }
+    }
+  }
 
-	std::vector<kube::StreamOutcome> outcomes(followers.size());
-	std::atomic<size_t> finished{0};
-	std::vector<std::thread> threads;
-	for (size_t f = 0; f < followers.size(); f++) {
-		threads.emplace_back([&, f] {
-			outcomes[f] = followers[f]->run();
-			finished++;
-		});
-	}
+  void announce() {
+    const std::string what = o_.pod.empty() ? fmt::format("{} pods", report_.pods.size()) : "pod " + o_.pod;
+    err_ << fmt::format("tracing {} for {}{}\n", sanitize_for_terminal(what), format_duration(o_.duration),
+                        o_.follow ? "" : " (Ctrl-C stops early and still prints the report)");
+    err_.flush();
+  }
 
-	bool stopping = false;
-	bool canceled = false;
-	std::chrono::steady_clock::time_point grace_deadline;
-	while (finished < followers.size()) {
-		std::this_thread::sleep_for(std::chrono::milliseconds(100));
-		int stops = stop_requests();
-		if (stops > 0 && !stopping) {
-			stopping = true;
-			grace_deadline = std::chrono::steady_clock::now() + o.stop_grace;
-			{
-				std::lock_guard<std::mutex> lock(out_mutex);
-				err << "\nstopping: deleting the tracer job; waiting for its final report (Ctrl-C again to quit now)\n";
-			}
-			// Deleting the Job makes the kubelet send SIGTERM: the tracer prints its report and exits.
-			cleanup.delete_all();
-		}
-		if (!canceled && stopping && (stops > 1 || std::chrono::steady_clock::now() >= grace_deadline)) {
-			canceled = true;
-			for (auto &f : followers)
-				f->cancel();
-		}
-	}
-	for (auto &t : threads)
-		t.join();
+  // Runs the followers until every log ends. The first stop request deletes the Jobs (their
+  // tracers then print the final report); a second one, or the grace deadline, cancels.
+  void follow_until_end() {
+    outcomes_.resize(followers_.size());
+    std::atomic<size_t> finished{0};
+    std::vector<std::thread> threads;
+    for (size_t f = 0; f < followers_.size(); f++) {
+      threads.emplace_back([&, f] {
+        outcomes_[f] = followers_[f]->run();
+        finished++;
+      });
+    }
+    bool canceled = false;
+    std::chrono::steady_clock::time_point grace_deadline;
+    while (finished < followers_.size()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const int stops = stop_requests();
+      if (stops > 0 && !stopping_) {
+        stopping_ = true;
+        grace_deadline = std::chrono::steady_clock::now() + o_.stop_grace;
+        {
+          std::lock_guard<std::mutex> lock(out_mutex_);
+          err_ << "\nstopping: deleting the tracer job; waiting for its final report (Ctrl-C again to quit now)\n";
+        }
+        // Deleting the Job makes the kubelet send SIGTERM: the tracer prints its report and exits.
+        cleanup_.delete_all();
+      }
+      if (!canceled && stopping_ && (stops > 1 || std::chrono::steady_clock::now() >= grace_deadline)) {
+        canceled = true;
+        for (auto& f : followers_) f->cancel();
+      }
+    }
+    for (auto& t : threads) t.join();
+  }
 
-	for (size_t f = 0; f < followers.size(); f++) {
-		PodTrace &trace = report.pods[follower_pod[f]];
-		trace.garbage_lines = followers[f]->garbage();
-		const auto &outcome = outcomes[f];
-		if ((outcome.kind == kube::StreamOutcome::Kind::dropped || outcome.kind == kube::StreamOutcome::Kind::failed))
-			trace.errors.push_back(outcome.message);
-		else if (!trace.report && outcome.kind == kube::StreamOutcome::Kind::ended) {
-			std::string end;
-			for (const auto &job : jobs)
-				if (job.name == trace.job && !stopping)
-					end = describe_container_end(client, job_ns, job.job_pod, trace.container);
-			trace.errors.push_back("the tracer ended without a report" + (end.empty() ? "" : ": " + end));
-		}
-	}
-	cleanup.delete_all();
+  // Why a pod has no report: the stream broke, or the tracer ended without one.
+  void record_outcomes() {
+    for (size_t f = 0; f < followers_.size(); f++) {
+      PodTrace& trace = report_.pods[follower_pod_[f]];
+      trace.garbage_lines = followers_[f]->garbage();
+      const auto& outcome = outcomes_[f];
+      if (outcome.kind == kube::StreamOutcome::Kind::dropped || outcome.kind == kube::StreamOutcome::Kind::failed) {
+        trace.errors.push_back(outcome.message);
+      } else if (!trace.report && outcome.kind == kube::StreamOutcome::Kind::ended) {
+        std::string end;
+        for (const auto& job : jobs_)
+          if (job.name == trace.job && !stopping_)
+            end = describe_container_end(client_, job_ns_, job.job_pod, trace.container);
+        trace.errors.push_back("the tracer ended without a report" + (end.empty() ? "" : ": " + end));
+      }
+    }
+  }
 
-	bool any_report = false;
-	for (const auto &p : report.pods)
-		any_report = any_report || p.report || p.last_summary;
-	if (o.report || !any_report) {
-		if (o.output == OutputFormat::json)
-			out << render_json_report(report) << "\n";
-		else
-			render_terminal_report(report, Style(stdout_color), out);
-	}
-	out.flush();
+  void render() {
+    bool any_report = false;
+    for (const auto& p : report_.pods) any_report = any_report || p.report || p.last_summary;
+    if (o_.report || !any_report) {
+      if (o_.output == OutputFormat::json)
+        out_ << render_json_report(report_) << "\n";
+      else
+        render_terminal_report(report_, Style(stdout_color_), out_, {.histograms = o_.histograms});
+    }
+    out_.flush();
+  }
 
-	if (stopping)
-		return 130;
-	for (const auto &p : report.pods)
-		if (!p.report)
-			return 1;
-	return 0;
+  int exit_code() const {
+    if (stopping_) return 130;
+    for (const auto& p : report_.pods)
+      if (!p.report) return 1;
+    return 0;
+  }
+
+  const SessionOptions& o_;
+  kube::RestClient& client_;
+  std::ostream& out_;
+  std::ostream& err_;
+  const bool stderr_is_tty_;
+  const bool stdout_color_;
+  const std::string job_ns_;
+  const std::string session_ = random_id(8);
+  JobCleanup cleanup_;
+  std::vector<kube::PodInfo> targets_;
+  SessionReport report_;
+  std::vector<NodeJob> jobs_;
+  std::mutex report_mutex_;
+  std::mutex out_mutex_;
+  std::vector<std::unique_ptr<LogFollower>> followers_;
+  std::vector<size_t> follower_pod_;
+  std::vector<kube::StreamOutcome> outcomes_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+int run_session(const SessionOptions& o, kube::RestClient& client, std::ostream& out, std::ostream& err,
+                bool stderr_is_tty, bool stdout_color) {
+  return PluginSession(o, client, out, err, stderr_is_tty, stdout_color).run();
 }
 
-} // namespace podtrace
+}  // namespace podtrace::plugin

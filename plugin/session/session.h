@@ -9,7 +9,7 @@
 
 #include "kube/rest_client.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 enum class OutputFormat { text, json };
 
@@ -24,6 +24,7 @@ struct SessionOptions {
 	std::chrono::milliseconds duration{30'000};
 	bool follow = false;       // print live events
 	bool report = true;        // print the final report
+	bool histograms = false;   // full latency histograms in the text report
 	OutputFormat output = OutputFormat::text;
 	bool keep = false;
 	std::chrono::milliseconds start_timeout{60'000};
@@ -34,4 +35,4 @@ struct SessionOptions {
 int run_session(const SessionOptions &options, kube::RestClient &client, std::ostream &out, std::ostream &err,
 		bool stderr_is_tty, bool stdout_color);
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <csignal>
 
-namespace podtrace {
+namespace podtrace::plugin {
 namespace {
 
 std::atomic<int> g_stop_requests{0};
@@ -46,4 +46,4 @@ void reset_stop_requests()
 	g_stop_requests.store(0);
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -3,7 +3,7 @@
 // does the HTTP work (deleting the Job) in normal context.
 #pragma once
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 void install_stop_handlers();
 
@@ -14,4 +14,4 @@ int stop_requests();
 void request_stop();
 void reset_stop_requests();
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -2,7 +2,7 @@
 // JSON-lines parsing that never throws: every byte from the node is untrusted.
 #include "stream/jsonl_parser.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 using json = nlohmann::json;
 
@@ -103,4 +103,4 @@ void JsonLinesParser::take_line(std::string_view line)
 	sink_(std::move(*parsed));
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

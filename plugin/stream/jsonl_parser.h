@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 enum class LineType { start, event, summary, report, error, unknown };
 
@@ -55,4 +55,4 @@ private:
 	size_t garbage_ = 0;
 };
 
-} // namespace podtrace
+} // namespace podtrace::plugin

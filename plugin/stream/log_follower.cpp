@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 LogFollower::LogFollower(kube::RestClient &client, std::string path, kube::RequestTarget target,
 			 JsonLinesParser::Sink sink, Notice notice, FollowPolicy policy)
@@ -93,4 +93,4 @@ void LogFollower::cancel()
 	wake_.notify_all();
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -14,7 +14,7 @@
 #include "kube/rest_client.h"
 #include "stream/jsonl_parser.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 struct FollowPolicy {
 	int max_reconnects = 5;                       // consecutive drops without new data
@@ -59,4 +59,4 @@ private:
 	kube::HttpTransport *active_ = nullptr;
 };
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -7,7 +7,7 @@
 #include <cctype>
 #include <vector>
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 Result<std::string> base64_decode(std::string_view text)
 {
@@ -42,4 +42,4 @@ std::string base64_encode(std::string_view data)
 	return std::string(reinterpret_cast<const char *>(out.data()), static_cast<size_t>(n));
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

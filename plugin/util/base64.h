@@ -5,13 +5,13 @@
 #include <string>
 #include <string_view>
 
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 // Decodes standard base64 (whitespace allowed). Error on any invalid character.
 Result<std::string> base64_decode(std::string_view text);
 
 std::string base64_encode(std::string_view data);
 
-} // namespace podtrace
+} // namespace podtrace::plugin

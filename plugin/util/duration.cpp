@@ -6,7 +6,7 @@
 
 #include <cctype>
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text)
 {
@@ -54,4 +54,4 @@ std::string format_duration(std::chrono::milliseconds d)
 	return fmt::format("{}ms", d.count());
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

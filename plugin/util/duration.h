@@ -6,13 +6,13 @@
 #include <string>
 #include <string_view>
 
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // Formats as the tracer expects it: whole seconds as "20s", otherwise "1500ms".
 std::string format_duration(std::chrono::milliseconds d);
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 std::string random_id(size_t length)
 {
@@ -24,4 +24,4 @@ std::string random_id(size_t length)
 	return id;
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 Result<TempFile> TempFile::create(std::string_view contents)
 {
@@ -57,4 +57,4 @@ TempFile::~TempFile()
 		unlink(path_.c_str());
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 class TempFile
 {
@@ -27,4 +27,4 @@ private:
 	std::string path_;
 };
 
-} // namespace podtrace
+} // namespace podtrace::plugin

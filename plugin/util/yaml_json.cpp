@@ -8,7 +8,7 @@
 #include <regex>
 #include <string>
 
-namespace podtrace {
+namespace podtrace::plugin {
 namespace {
 
 using json = nlohmann::json;
@@ -66,4 +66,4 @@ Result<json> yaml_to_json(std::string_view yaml_text)
 	}
 }
 
-} // namespace podtrace
+} // namespace podtrace::plugin

@@ -6,12 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "util/result.h"
+#include "result.h"
 
-namespace podtrace {
+namespace podtrace::plugin {
 
 // Plain scalars become numbers, booleans or null when they look like one (YAML 1.2 core schema);
 // quoted scalars stay strings.
 Result<nlohmann::json> yaml_to_json(std::string_view yaml_text);
 
-} // namespace podtrace
+} // namespace podtrace::plugin

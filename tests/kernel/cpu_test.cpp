@@ -6,7 +6,7 @@
 
 #include "kernel_test_util.h"
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 namespace {
 
 uint64_t now_ns() {
@@ -79,4 +79,4 @@ TEST(CpuTest, RunQueueLatencyAppearsUnderContention) {
 }
 
 }  // namespace
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

@@ -25,7 +25,7 @@
 #include "kernel_test_util.h"
 #include "net_fixtures.h"
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 namespace {
 
 namespace fs = std::filesystem;
@@ -253,4 +253,4 @@ TEST_F(DnsTest, GetaddrinfoShowsSearchListExpansion) {
 }
 
 }  // namespace
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

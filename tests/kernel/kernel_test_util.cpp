@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 
 namespace fs = std::filesystem;
 
@@ -322,4 +322,4 @@ std::optional<nlohmann::json> find_entry(const nlohmann::json& array, const nloh
   return std::nullopt;
 }
 
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

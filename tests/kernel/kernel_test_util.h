@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 
 // A fresh cgroup beneath the test's own cgroup, in the v2 tree and (on hybrid hosts) in the v1
 // cpu and memory hierarchies, as runc does. Removed on destruction.
@@ -110,4 +110,4 @@ std::filesystem::path make_temp_dir(const std::string& prefix);
 // The report's entry of a JSON array whose fields match.
 std::optional<nlohmann::json> find_entry(const nlohmann::json& array, const nlohmann::json& match);
 
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

@@ -20,7 +20,7 @@
 
 #include "kernel_test_util.h"
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 
 namespace {
 
@@ -251,4 +251,4 @@ int tcp_failing_connects(const std::string& ip, uint16_t port, int n, int expect
   return 0;
 }
 
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

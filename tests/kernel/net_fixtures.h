@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 
 // A background process; SIGKILLed and reaped on destruction.
 class Background {
@@ -81,4 +81,4 @@ int tcp_failing_connects(const std::string& ip, uint16_t port, int n, int expect
 
 std::string helper_path(const char* env, const char* fallback);
 
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

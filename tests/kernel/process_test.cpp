@@ -8,7 +8,7 @@
 
 #include "kernel_test_util.h"
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 namespace {
 
 // Forks a child that execs `sh -c "exit 3"`, reports its pid through `pid_fd`, and waits.
@@ -118,4 +118,4 @@ TEST(ProcessTest, ReportsAnOomKill) {
 }
 
 }  // namespace
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

@@ -8,7 +8,7 @@
 
 #include "kernel_test_util.h"
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 namespace {
 
 namespace fs = std::filesystem;
@@ -76,4 +76,4 @@ TEST(ReliabilityTest, MetricsEndpointServesTheExactCounts) {
 }
 
 }  // namespace
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

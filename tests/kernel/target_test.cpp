@@ -16,7 +16,7 @@
 #include "options.h"
 #include "session.h"
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 namespace {
 
 namespace fs = std::filesystem;
@@ -221,9 +221,9 @@ TEST(FallbackDiagnosticsTest, ExplainsEveryDisabledDiagnostic) {
 }
 
 }  // namespace
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 namespace {
 
 TEST(DisableTest, OnlyTheRequestedFamiliesRunAndTheRestSayWhy) {
@@ -249,4 +249,4 @@ TEST(DisableTest, OnlyTheRequestedFamiliesRunAndTheRestSayWhy) {
 }
 
 }  // namespace
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

@@ -11,7 +11,7 @@
 #include "kernel_test_util.h"
 #include "net_fixtures.h"
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 namespace {
 
 constexpr uint16_t kEchoPort = 8080;
@@ -156,4 +156,4 @@ TEST_F(TcpTest, ConnectToClosedPortCountsAsRefused) {
 }
 
 }  // namespace
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

@@ -19,7 +19,7 @@
 #include "kernel_test_util.h"
 #include "net_fixtures.h"
 
-namespace podtrace::testing {
+namespace podtrace::tracer::testing {
 namespace {
 
 const std::vector<std::string> kUdpOnly = {"--disable", "fileio,cpu,process,tcp,dns"};
@@ -347,4 +347,4 @@ TEST(UdpTest, NetfilterDropOnEgressCountsWithReasonOnlyForTarget) {
 }
 
 }  // namespace
-}  // namespace podtrace::testing
+}  // namespace podtrace::tracer::testing

@@ -10,7 +10,7 @@
 #include "kube/exec_credential.h"
 #include "test_files.h"
 
-using namespace podtrace::kube;
+using namespace podtrace::plugin::kube;
 using podtrace::testing::TempDir;
 
 namespace {

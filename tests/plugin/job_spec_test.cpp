@@ -5,6 +5,7 @@
 #include "job/job_spec.h"
 
 using namespace podtrace;
+using namespace podtrace::plugin;
 using json = nlohmann::json;
 
 namespace {

@@ -5,9 +5,10 @@
 #include <vector>
 
 #include "stream/jsonl_parser.h"
-#include "util/sanitize.h"
+#include "terminal_safe.h"
 
 using namespace podtrace;
+using namespace podtrace::plugin;
 
 namespace {
 

@@ -9,7 +9,8 @@
 #include "util/base64.h"
 
 using namespace podtrace;
-using namespace podtrace::kube;
+using namespace podtrace::plugin;
+using namespace podtrace::plugin::kube;
 using podtrace::testing::TempDir;
 
 namespace {

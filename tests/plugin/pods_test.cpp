@@ -7,7 +7,8 @@
 #include "util/duration.h"
 
 using namespace podtrace;
-using namespace podtrace::kube;
+using namespace podtrace::plugin;
+using namespace podtrace::plugin::kube;
 using json = nlohmann::json;
 
 namespace {

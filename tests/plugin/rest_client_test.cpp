@@ -17,7 +17,8 @@
 #include "test_pki.h"
 
 using namespace podtrace;
-using namespace podtrace::kube;
+using namespace podtrace::plugin;
+using namespace podtrace::plugin::kube;
 using podtrace::testing::KeyPair;
 
 namespace {

@@ -5,7 +5,7 @@
 #include "kube/names.h"
 #include "kube/status.h"
 
-using namespace podtrace::kube;
+using namespace podtrace::plugin::kube;
 
 TEST(Status, NotFoundNamesPodAndNamespace)
 {

@@ -8,7 +8,7 @@
 #include "cgroup.h"
 #include "target.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 namespace {
 
 namespace fs = std::filesystem;
@@ -159,4 +159,4 @@ TEST(PidTest, ValidatesTheRange) {
 }
 
 }  // namespace
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -4,7 +4,7 @@
 
 #include "histogram.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 namespace {
 
 TEST(HistogramTest, SlotsAreContiguousAndMonotonic) {
@@ -78,4 +78,4 @@ TEST(HistogramTest, EmptyHistogramIsAllZero) {
 }
 
 }  // namespace
-}  // namespace podtrace
+}  // namespace podtrace::tracer

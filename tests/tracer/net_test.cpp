@@ -9,12 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include "histogram.h"
 #include "dns.h"
 #include "dns_message.h"
 #include "net_endpoint.h"
 #include "tcp.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 namespace {
 
 // The BPF side and user space must agree byte for byte.
@@ -225,4 +226,4 @@ TEST(LibcDiscovery, FindsGlibcAndMuslInMaps) {
 }
 
 }  // namespace
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -11,10 +11,14 @@
 #include "jsonl_writer.h"
 #include "options.h"
 #include "process.h"
-#include "report_json.h"
+#include "report.h"
+#include "sections/cpu.h"
+#include "sections/fileio.h"
+#include "sections/process.h"
+#include "terminal_safe.h"
 #include "text.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 namespace {
 
 // The BPF side and user space share these layouts; a change must be deliberate.
@@ -115,11 +119,11 @@ TEST_F(ThrottleTest, ReadsCgroupV1) {
 
 TEST(DiagnoseTest, ThrottlingIsCriticalAndExplainsRunQueueTime) {
   Report r;
-  r.cpu = CpuReport{};
-  r.cpu->throttling.push_back({"/x", "cgroup-v1", 20000, 100000, 10, 9, 800'000'000});
-  r.cpu->run_queue.count = 10;
-  r.cpu->run_queue.p99_ns = 80'000'000;
-  r.cpu->run_queue_ns = 800'000'000;
+  CpuReport* cpu = &r.get<CpuReport>();
+  cpu->throttling.push_back({"/x", "cgroup-v1", 20000, 100000, 10, 9, 800'000'000});
+  cpu->run_queue.count = 10;
+  cpu->run_queue.p99_ns = 80'000'000;
+  cpu->run_queue_ns = 800'000'000;
   const auto f = diagnose(r);
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].severity, "critical");
@@ -128,18 +132,18 @@ TEST(DiagnoseTest, ThrottlingIsCriticalAndExplainsRunQueueTime) {
 
 TEST(DiagnoseTest, FailedOpensGroupedByErrnoAndPath) {
   Report r;
-  r.fileio = FileioReport{};
+  FileioReport* fileio = &r.get<FileioReport>();
   OpReport open;
   open.op = "open";
   open.count = 60;
   open.errors = 50;
-  r.fileio->ops.push_back(open);
+  fileio->ops.push_back(open);
   FileReport f;
   f.path = "/etc/missing";
   f.op = "open";
   f.count = f.errors = 50;
   f.errnos["ENOENT"] = 50;
-  r.fileio->files.push_back(f);
+  fileio->files.push_back(f);
   const auto findings = diagnose(r);
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].title, "50 of 60 open calls failed");
@@ -148,10 +152,10 @@ TEST(DiagnoseTest, FailedOpensGroupedByErrnoAndPath) {
 
 TEST(DiagnoseTest, OomKillIsCriticalAndFirst) {
   Report r;
-  r.process = ProcessReport{};
-  r.process->exited.push_back({10, 1, "app", 0, 0, false, false});
-  r.process->exited.push_back({11, 1, "worker", 0, 9, false, true});
-  r.process->exited.push_back({12, 1, "job", 2, 0, false, false});
+  ProcessReport* process = &r.get<ProcessReport>();
+  process->exited.push_back({10, 1, "app", 0, 0, false, false});
+  process->exited.push_back({11, 1, "worker", 0, 9, false, true});
+  process->exited.push_back({12, 1, "job", 2, 0, false, false});
   const auto f = diagnose(r);
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f[0].severity, "critical");
@@ -164,12 +168,15 @@ TEST(ReportJsonTest, FinalReportCarriesLossAndDiagnostics) {
   r.end_reason = "signal";
   r.lost_ringbuf = 7;
   r.diagnostics.push_back({"tcp", false, "", "sockops: EPERM"});
-  const auto j = report_json(r, true);
+  r.final_report = true;
+  const auto j = report_to_json(r);
   EXPECT_EQ(j["lost_events"]["ringbuf"], 7);
   EXPECT_EQ(j["diagnostics"][0]["reason"], "sockops: EPERM");
   EXPECT_EQ(j["end_reason"], "signal");
-  EXPECT_FALSE(report_json(r, false).contains("findings"));
+  Report summary = r;
+  summary.final_report = false;
+  EXPECT_FALSE(report_to_json(summary).contains("findings"));
 }
 
 }  // namespace
-}  // namespace podtrace
+}  // namespace podtrace::tracer

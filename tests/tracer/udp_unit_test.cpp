@@ -8,7 +8,7 @@
 #include "probes/udp_probe.h"
 #include "udp.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 namespace {
 
 static_assert(sizeof(udp_endpoint) == 24);
@@ -40,4 +40,4 @@ TEST(UdpDropReasons, UnknownReasonKeepsItsNumber) {
 }
 
 }  // namespace
-}  // namespace podtrace
+}  // namespace podtrace::tracer

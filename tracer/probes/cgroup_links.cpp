@@ -10,7 +10,7 @@
 
 #include "net_endpoint.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 Status CgroupLinks::update(bpf_program* prog, const std::vector<std::filesystem::path>& paths) {
   const auto wanted = covering_cgroups(paths);
@@ -47,4 +47,4 @@ std::vector<std::filesystem::path> CgroupLinks::attached() const {
   return out;
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -10,7 +10,7 @@
 #include "libbpf_util.h"
 #include "result.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 class CgroupLinks {
  public:
@@ -26,4 +26,4 @@ class CgroupLinks {
   std::map<std::filesystem::path, LinkPtr> links_;
 };
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

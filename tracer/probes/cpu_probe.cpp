@@ -7,8 +7,10 @@
 #include "cpu.h"
 #include "cpu.skel.h"
 #include "text.h"
+#include "histogram.h"
+#include "sections/cpu.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 Result<AttachType> CpuProbe::start(const ProbeConfig& config) {
   const SkeletonOps<cpu_bpf> ops{cpu_bpf__open, cpu_bpf__load, cpu_bpf__destroy};
@@ -26,7 +28,7 @@ void CpuProbe::set_targets(const std::vector<uint64_t>& ids) {
 
 void CpuProbe::fill(Report& report) {
   if (!loaded_.skel) return;
-  CpuReport cpu = report.cpu.value_or(CpuReport{});
+  CpuReport& cpu = report.get<CpuReport>();
   const int stats_fd = bpf_map__fd(loaded_.skel->maps.row_stats);
   const int hist_fd = bpf_map__fd(loaded_.skel->maps.row_hist);
   auto row = [&](uint32_t r, uint64_t& total_out) {
@@ -42,21 +44,14 @@ void CpuProbe::fill(Report& report) {
 
   cpu.threads.clear();
   const int threads_fd = bpf_map__fd(loaded_.skel->maps.threads);
-  uint32_t key = 0, next = 0;
-  uint32_t* prev = nullptr;
-  while (bpf_map_get_next_key(threads_fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    sched_thread t{};
-    if (bpf_map_lookup_elem(threads_fd, &key, &t) != 0) continue;
-    cpu.threads.push_back({t.pid, key, c_string(t.comm, sizeof(t.comm)), t.ns[SCHED_ROW_ONCPU],
+  for_each_map_entry<uint32_t, sched_thread>(threads_fd, [&](uint32_t tid, const sched_thread& t) {
+    cpu.threads.push_back({t.pid, tid, c_string(t.comm, sizeof(t.comm)), t.ns[SCHED_ROW_ONCPU],
                            t.ns[SCHED_ROW_RUNQ], t.ns[SCHED_ROW_OFF_IO], t.ns[SCHED_ROW_OFF_SLEEP],
                            t.ns[SCHED_ROW_PREEMPTED], t.switches, t.involuntary});
-  }
+  });
   std::sort(cpu.threads.begin(), cpu.threads.end(), [](const ThreadCpu& a, const ThreadCpu& b) {
     return a.on_cpu_ns + a.run_queue_ns > b.on_cpu_ns + b.run_queue_ns;
   });
-  report.cpu = std::move(cpu);
 }
 
 LostCounts CpuProbe::lost() const {
@@ -64,4 +59,4 @@ LostCounts CpuProbe::lost() const {
   return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -7,7 +7,7 @@
 
 struct cpu_bpf;
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 class CpuProbe : public Probe {
  public:
@@ -22,4 +22,4 @@ class CpuProbe : public Probe {
   LoadedSkeleton<cpu_bpf> loaded_;
 };
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // dns_probe.cpp: loads dns.bpf.c, links its cgroup_skb programs to the target cgroups, probes
 // getaddrinfo() in the target's libc, expires unanswered queries and builds the DNS report.
+#include "histogram.h"
 #include "probes/dns_probe.h"
 
 #include <sys/stat.h>
@@ -20,7 +21,7 @@
 #include "probes/skeleton_loader.h"
 #include "text.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 namespace {
 
@@ -104,13 +105,9 @@ void DnsProbe::expire_queries(EventSink& sink) {
   const uint64_t now = monotonic_ns();
   const int fd = bpf_map__fd(skel_->maps.dns_inflight);
   std::vector<dns_query_key> old;
-  dns_query_key key{}, next{};
-  dns_query_key* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    dns_inflight q{};
-    if (bpf_map_lookup_elem(fd, &key, &q) != 0 || q.ts_ns + timeout_ns_ > now) continue;
+  for_each_map_entry<dns_query_key, dns_inflight>(fd, [&](const dns_query_key& key,
+                                                          const dns_inflight& q) {
+    if (q.ts_ns + timeout_ns_ > now) return;
     old.push_back(key);
     const auto* raw = reinterpret_cast<const uint8_t*>(&q.name);
     expired_[std::vector<uint8_t>(raw, raw + sizeof(q.name))]++;
@@ -128,7 +125,7 @@ void DnsProbe::expire_queries(EventSink& sink) {
     j["transport"] = transport_name(key.transport);
     j["waited_ns"] = now - q.ts_ns;
     sink.event(std::move(j));
-  }
+  });
   for (const auto& k : old) bpf_map_delete_elem(fd, &k);
 }
 
@@ -172,42 +169,23 @@ void DnsProbe::fill(Report& report) {
   if (!skel_) return;
   DnsAggregator agg;
   const int names_fd = bpf_map__fd(skel_->maps.dns_names);
-  dns_name_key key{}, next{};
-  dns_name_key* prev = nullptr;
-  while (bpf_map_get_next_key(names_fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    dns_name_stats s{};
-    if (bpf_map_lookup_elem(names_fd, &key, &s) == 0) agg.add_name(key, s);
-  }
-  const int hist_fd = bpf_map__fd(skel_->maps.dns_name_hist);
-  dns_hist_key hk{}, hnext{};
-  dns_hist_key* hprev = nullptr;
-  while (bpf_map_get_next_key(hist_fd, hprev, &hnext) == 0) {
-    hk = hnext;
-    hprev = &hk;
-    uint64_t n = 0;
-    if (bpf_map_lookup_elem(hist_fd, &hk, &n) == 0) agg.add_hist(hk, n);
-  }
+  for_each_map_entry<dns_name_key, dns_name_stats>(
+      names_fd, [&](const auto& key, const auto& s) { agg.add_name(key, s); });
+  for_each_map_entry<dns_hist_key, uint64_t>(bpf_map__fd(skel_->maps.dns_name_hist),
+                                             [&](const auto& key, uint64_t n) { agg.add_hist(key, n); });
   for (const auto& [raw, n] : expired_) {
     dns_name_key k{};
     std::memcpy(&k, raw.data(), std::min(raw.size(), sizeof(k)));
     agg.add_timeouts(k, n);
   }
-  const int gai_fd = bpf_map__fd(skel_->maps.gai_hosts);
-  gai_host_key gk{}, gnext{};
-  gai_host_key* gprev = nullptr;
-  while (bpf_map_get_next_key(gai_fd, gprev, &gnext) == 0) {
-    gk = gnext;
-    gprev = &gk;
-    gai_stats s{};
-    if (bpf_map_lookup_elem(gai_fd, &gk, &s) == 0) agg.add_lookup(gk, s);
-  }
+  for_each_map_entry<gai_host_key, gai_stats>(
+      bpf_map__fd(skel_->maps.gai_hosts), [&](const auto& key, const auto& s) { agg.add_lookup(key, s); });
   const int global_fd = bpf_map__fd(skel_->maps.dns_hist);
   agg.set_global_hist(read_hist_row(global_fd, DNS_HIST_ANSWER));
-  report.dns = agg.build();
+  DnsReport dns = agg.build();
   if (uprobe_links_.empty() && lookup_status_.empty()) lookup_status_ = "no libc with getaddrinfo found in the target";
-  if (uprobe_links_.empty()) report.dns->lookup_status = lookup_status_;
+  if (uprobe_links_.empty()) dns.lookup_status = lookup_status_;
+  report.set(std::move(dns));
 }
 
 LostCounts DnsProbe::lost() const {
@@ -215,4 +193,4 @@ LostCounts DnsProbe::lost() const {
   return read_lost(bpf_map__fd(skel_->maps.lost));
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -13,7 +13,7 @@
 
 struct dns_bpf;
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 class DnsProbe : public Probe {
  public:
@@ -46,4 +46,4 @@ class DnsProbe : public Probe {
   std::map<std::vector<uint8_t>, uint64_t> expired_;
 };
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

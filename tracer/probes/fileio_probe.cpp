@@ -2,24 +2,11 @@
 // fileio_probe.cpp: loads fileio.bpf.c, turns its events into JSON and its maps into the report.
 #include "probes/fileio_probe.h"
 
-#include <algorithm>
-
 #include "fileio.h"
 #include "fileio.skel.h"
 #include "text.h"
 
-namespace podtrace {
-
-std::string_view fileio_op_name(uint32_t op) {
-  switch (op) {
-    case FILEIO_OP_OPEN: return "open";
-    case FILEIO_OP_READ: return "read";
-    case FILEIO_OP_WRITE: return "write";
-    case FILEIO_OP_FSYNC: return "fsync";
-    case FILEIO_OP_FDATASYNC: return "fdatasync";
-  }
-  return "unknown";
-}
+namespace podtrace::tracer {
 
 Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
   const SkeletonOps<fileio_bpf> ops{fileio_bpf__open, fileio_bpf__load, fileio_bpf__destroy};
@@ -56,17 +43,7 @@ void FileioProbe::flush(EventSink& sink) {
     if (error) {
       j["errno"] = e.err;
       j["error"] = errno_name(e.err);
-      if (e.op == FILEIO_OP_OPEN) {
-        auto& f = failed_opens_[{e.hdr.pid, path, op}];
-        f.path = path;
-        f.pid = e.hdr.pid;
-        f.op = op;
-        f.count++;
-        f.errors++;
-        f.total_ns += e.latency_ns;
-        f.max_ns = std::max<uint64_t>(f.max_ns, e.latency_ns);
-        f.errnos[errno_name(e.err)]++;
-      }
+      if (e.op == FILEIO_OP_OPEN) failed_opens_.add(e.hdr.pid, path, errno_name(e.err), e.latency_ns);
     }
     sink.event(std::move(j));
   }
@@ -74,50 +51,23 @@ void FileioProbe::flush(EventSink& sink) {
 
 void FileioProbe::fill(Report& report) {
   if (!loaded_.skel) return;
-  FileioReport out;
+  std::vector<FileioOpRow> ops;
   const int stats_fd = bpf_map__fd(loaded_.skel->maps.op_stats);
   const int hist_fd = bpf_map__fd(loaded_.skel->maps.op_hist);
-  for (uint32_t op = 0; op < FILEIO_OP_MAX; ++op) {
-    const pt_op_stats stats = sum_op_stats(stats_fd, op);
-    OpReport r;
-    r.op = fileio_op_name(op);
-    r.count = stats.count;
-    r.bytes = stats.bytes;
-    r.errors = stats.errors;
-    r.latency = summarize(read_hist_row(hist_fd, op), stats.total_ns, stats.max_ns);
-    if (r.count) out.ops.push_back(std::move(r));
-  }
+  for (uint32_t op = 0; op < FILEIO_OP_MAX; ++op)
+    ops.push_back({op, sum_op_stats(stats_fd, op), read_hist_row(hist_fd, op)});
 
-  std::map<FileKey, FileReport> files = failed_opens_;
-  const int files_fd = bpf_map__fd(loaded_.skel->maps.file_stats);
+  std::vector<FileioFileRow> files;
   const int info_fd = bpf_map__fd(loaded_.skel->maps.file_info);
-  fileio_file_key key{}, next{};
-  fileio_file_key* prev = nullptr;
-  while (bpf_map_get_next_key(files_fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    pt_op_stats s{};
-    if (bpf_map_lookup_elem(files_fd, &key, &s) != 0) continue;
-    fileio_file_id id{key.dev, key.ino};
-    fileio_file_info info{};
-    std::string path = bpf_map_lookup_elem(info_fd, &id, &info) == 0
-                           ? c_string(info.path, sizeof(info.path))
-                           : "inode:" + std::to_string(key.ino);
-    const std::string op(fileio_op_name(key.op));
-    auto& f = files[{key.pid, path, op}];
-    f.path = path;
-    f.pid = key.pid;
-    f.op = op;
-    f.count += s.count;
-    f.bytes += s.bytes;
-    f.errors += s.errors;
-    f.total_ns += s.total_ns;
-    f.max_ns = std::max<uint64_t>(f.max_ns, s.max_ns);
-  }
-  for (auto& [k, f] : files) out.files.push_back(std::move(f));
-  std::sort(out.files.begin(), out.files.end(),
-            [](const FileReport& a, const FileReport& b) { return a.total_ns > b.total_ns; });
-  report.fileio = std::move(out);
+  for_each_map_entry<fileio_file_key, pt_op_stats>(
+      bpf_map__fd(loaded_.skel->maps.file_stats), [&](const fileio_file_key& key, const pt_op_stats& s) {
+        fileio_file_id id{key.dev, key.ino};
+        fileio_file_info info{};
+        std::string path;
+        if (bpf_map_lookup_elem(info_fd, &id, &info) == 0) path = c_string(info.path, sizeof(info.path));
+        files.push_back({key, s, std::move(path)});
+      });
+  report.set(aggregate_fileio(ops, files, failed_opens_));
 }
 
 LostCounts FileioProbe::lost() const {
@@ -125,4 +75,4 @@ LostCounts FileioProbe::lost() const {
   return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -2,16 +2,14 @@
 // fileio_probe.h: the file I/O family: open/read/write/fsync latency, bytes and errors per file.
 #pragma once
 
-#include <map>
-#include <tuple>
-
 #include "libbpf_util.h"
+#include "probes/fileio_aggregate.h"
 #include "probes/probe.h"
 #include "probes/skeleton_loader.h"
 
 struct fileio_bpf;
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 class FileioProbe : public Probe {
  public:
@@ -24,12 +22,8 @@ class FileioProbe : public Probe {
   LostCounts lost() const override;
 
  private:
-  using FileKey = std::tuple<uint32_t, std::string, std::string>;  // pid, path, op
   LoadedSkeleton<fileio_bpf> loaded_;
-  // Failed opens have no inode; their per-path counts come from the error events.
-  std::map<FileKey, FileReport> failed_opens_;
+  FailedOpens failed_opens_;
 };
 
-std::string_view fileio_op_name(uint32_t op);
-
-}  // namespace podtrace
+}  // namespace podtrace::tracer

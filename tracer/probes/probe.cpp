@@ -7,7 +7,7 @@
 #include "podtrace_common.h"
 #include "text.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 void Probe::enqueue(const void* data, size_t size) {
   if (queue_.size() >= kMaxQueued) {
@@ -25,15 +25,16 @@ std::vector<std::vector<uint8_t>> Probe::take_queue() {
   return out;
 }
 
-nlohmann::json event_json(const pt_event_header& h, std::string_view family,
-                          std::string_view kind) {
-  return {{"family", family},
-          {"kind", kind},
-          {"pid", h.pid},
-          {"tid", h.tid},
-          {"comm", c_string(h.comm, sizeof(h.comm))},
-          {"cgroup_id", h.cgroup_id},
-          {"ktime_ns", h.ts_ns}};
+Event event_json(const pt_event_header& h, std::string_view family, std::string_view kind) {
+  Event e;
+  e.family = family;
+  e.kind = kind;
+  e.pid = h.pid;
+  e.tid = h.tid;
+  e.comm = c_string(h.comm, sizeof(h.comm));
+  e.cgroup_id = h.cgroup_id;
+  e.ktime_ns = h.ts_ns;
+  return e;
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -10,14 +10,14 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
+#include "event.h"
 #include "kernel_features.h"
 #include "podtrace_common.h"
 #include "report.h"
 #include "result.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 struct ProbeConfig {
   const KernelFeatures* features = nullptr;
@@ -31,11 +31,11 @@ struct ProbeConfig {
   uint64_t dns_timeout_ns = 0;
 };
 
-// Receives one JSON event object per streamed kernel event.
+// Receives one decoded event per streamed kernel record.
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  virtual void event(nlohmann::json e) = 0;
+  virtual void event(Event e) = 0;
 };
 
 struct LostCounts {
@@ -74,7 +74,7 @@ class Probe {
   uint64_t queue_dropped_ = 0;
 };
 
-// Base JSON of a streamed event: the fields of its header.
-nlohmann::json event_json(const pt_event_header& h, std::string_view family, std::string_view kind);
+// A streamed event with the fields of its header; the family adds its own with e["key"] = v.
+Event event_json(const pt_event_header& h, std::string_view family, std::string_view kind);
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -8,7 +8,7 @@
 #include "process.skel.h"
 #include "text.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 Result<AttachType> ProcessProbe::start(const ProbeConfig& config) {
   const SkeletonOps<process_bpf> ops{process_bpf__open, process_bpf__load, process_bpf__destroy};
@@ -75,7 +75,7 @@ void ProcessProbe::fill(Report& report) {
   p.exits = sum_percpu_u64(fd, PROCESS_COUNT_EXIT);
   p.oom_kills = sum_percpu_u64(fd, PROCESS_COUNT_OOM_KILL);
   p.exited = exited_;
-  report.process = std::move(p);
+  report.set(std::move(p));
 }
 
 LostCounts ProcessProbe::lost() const {
@@ -83,4 +83,4 @@ LostCounts ProcessProbe::lost() const {
   return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

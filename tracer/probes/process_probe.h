@@ -3,11 +3,12 @@
 #pragma once
 
 #include "probes/probe.h"
+#include "sections/process.h"
 #include "probes/skeleton_loader.h"
 
 struct process_bpf;
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 class ProcessProbe : public Probe {
  public:
@@ -25,4 +26,4 @@ class ProcessProbe : public Probe {
   std::vector<ProcessExit> exited_;
 };
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <string_view>
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 std::string_view program_suffix(AttachType type) {
   switch (type) {
@@ -51,4 +51,4 @@ LostCounts read_lost(int lost_map_fd) {
   return {sum_percpu_u64(lost_map_fd, PT_LOST_RINGBUF), sum_percpu_u64(lost_map_fd, PT_LOST_MAP_FULL)};
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

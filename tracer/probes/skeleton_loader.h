@@ -16,7 +16,7 @@
 #include "podtrace_common.h"
 #include "probes/probe.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 std::string_view program_suffix(AttachType type);
 
@@ -87,4 +87,4 @@ void write_targets(Bss* bss, const std::vector<uint64_t>& ids) {
 
 LostCounts read_lost(int lost_map_fd);
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

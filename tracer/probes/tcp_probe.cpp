@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // tcp_probe.cpp: loads tcp.bpf.c, links its sockops program to the target cgroups, streams
 // abnormal events and reads the per-endpoint tables into the report.
+#include "histogram.h"
 #include "probes/tcp_probe.h"
 
 #include <cstring>
@@ -13,7 +14,7 @@
 #include "tcp.skel.h"
 #include "text.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 std::string_view tcp_failure_name(uint32_t failure) {
   switch (failure) {
@@ -134,26 +135,13 @@ void TcpProbe::fill(Report& report) {
   if (!skel_) return;
   TcpAggregator agg;
   const int ep_fd = bpf_map__fd(skel_->maps.tcp_endpoints);
-  tcp_endpoint key{}, next{};
-  tcp_endpoint* prev = nullptr;
-  while (bpf_map_get_next_key(ep_fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    tcp_endpoint_stats s{};
-    if (bpf_map_lookup_elem(ep_fd, &key, &s) == 0) agg.add_stats(key, s);
-  }
-  const int hist_fd = bpf_map__fd(skel_->maps.tcp_ep_hist);
-  tcp_hist_key hk{}, hnext{};
-  tcp_hist_key* hprev = nullptr;
-  while (bpf_map_get_next_key(hist_fd, hprev, &hnext) == 0) {
-    hk = hnext;
-    hprev = &hk;
-    uint64_t n = 0;
-    if (bpf_map_lookup_elem(hist_fd, &hk, &n) == 0) agg.add_hist(hk, n);
-  }
+  for_each_map_entry<tcp_endpoint, tcp_endpoint_stats>(
+      ep_fd, [&](const auto& key, const auto& s) { agg.add_stats(key, s); });
+  for_each_map_entry<tcp_hist_key, uint64_t>(bpf_map__fd(skel_->maps.tcp_ep_hist),
+                                             [&](const auto& key, uint64_t n) { agg.add_hist(key, n); });
   const int global_fd = bpf_map__fd(skel_->maps.tcp_hist);
   for (uint32_t m = 0; m < PT_TCP_METRIC_MAX; ++m) agg.set_global_hist(m, read_hist_row(global_fd, m));
-  report.tcp = agg.build();
+  report.set(agg.build());
 }
 
 LostCounts TcpProbe::lost() const {
@@ -161,4 +149,4 @@ LostCounts TcpProbe::lost() const {
   return read_lost(bpf_map__fd(skel_->maps.lost));
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -9,7 +9,7 @@
 
 struct tcp_bpf;
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 class TcpProbe : public Probe {
  public:
@@ -30,4 +30,4 @@ class TcpProbe : public Probe {
 
 std::string_view tcp_failure_name(uint32_t failure);
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

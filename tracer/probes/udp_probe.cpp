@@ -17,7 +17,7 @@
 #include "udp.h"
 #include "udp.skel.h"
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 std::map<uint32_t, std::string> load_drop_reason_names() {
   std::map<uint32_t, std::string> names;
@@ -37,24 +37,6 @@ std::map<uint32_t, std::string> load_drop_reason_names() {
   btf__free(vmlinux);
   return names;
 }
-
-std::string drop_reason_name(const std::map<uint32_t, std::string>& names, uint32_t reason) {
-  if (auto it = names.find(reason); it != names.end()) return it->second;
-  // Subsystem reasons (the high 16 bits name a subsystem) are not in the core enum.
-  return fmt::format("reason {}", reason);
-}
-
-namespace {
-
-std::string_view protocol_name(uint32_t p) {
-  switch (p) {
-    case UDP_PROTO_TCP: return "tcp";
-    case UDP_PROTO_UDP: return "udp";
-  }
-  return "other";
-}
-
-}  // namespace
 
 Result<AttachType> UdpProbe::start(const ProbeConfig& config) {
   if (auto f = config.features->probe(AttachType::kCgroupSkb); !f.works) return make_error("cgroup_skb: " + f.reason);
@@ -125,7 +107,7 @@ void UdpProbe::flush(EventSink& sink) {
     std::memcpy(&e, raw.data(), sizeof(e));
     const bool drop = e.hdr.kind == PT_UDP_EVENT_DROP;
     auto j = event_json(e.hdr, "udp", drop ? "drop" : "socket_error");
-    j["protocol"] = protocol_name(e.protocol);
+    j["protocol"] = udp_protocol_name(e.protocol);
     if (e.ep.family == UDP_AF_INET || e.ep.family == UDP_AF_INET6) {
       j["remote"] = format_endpoint(e.ep.family, e.ep.addr, e.ep.port);
       j["address"] = format_address(e.ep.family, e.ep.addr);
@@ -146,47 +128,14 @@ void UdpProbe::flush(EventSink& sink) {
 
 void UdpProbe::fill(Report& report) {
   if (!skel_) return;
-  UdpReport u;
-  const int ep_fd = bpf_map__fd(skel_->maps.udp_endpoints);
-  udp_endpoint key{}, next{};
-  udp_endpoint* prev = nullptr;
-  while (bpf_map_get_next_key(ep_fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    udp_endpoint_stats s{};
-    if (bpf_map_lookup_elem(ep_fd, &key, &s) != 0) continue;
-    UdpEndpointReport r;
-    r.address = format_address(key.family, key.addr);
-    r.port = key.port;
-    r.packets_sent = s.packets_sent;
-    r.bytes_sent = s.bytes_sent;
-    r.packets_received = s.packets_received;
-    r.bytes_received = s.bytes_received;
-    r.errors = s.errors;
-    r.receive_errors = s.receive_errors;
-    if (s.last_errno) r.last_error = errno_name(static_cast<int>(s.last_errno));
-    u.endpoints.push_back(std::move(r));
-  }
-  std::sort(u.endpoints.begin(), u.endpoints.end(), [](const auto& a, const auto& b) {
-    const uint64_t x = a.bytes_sent + a.bytes_received, y = b.bytes_sent + b.bytes_received;
-    if (x != y) return x > y;
-    return std::tie(a.address, a.port) < std::tie(b.address, b.port);
-  });
-  const int drop_fd = bpf_map__fd(skel_->maps.udp_drops);
-  udp_drop_key dk{}, dnext{};
-  udp_drop_key* dprev = nullptr;
-  while (bpf_map_get_next_key(drop_fd, dprev, &dnext) == 0) {
-    dk = dnext;
-    dprev = &dk;
-    udp_drop_stats s{};
-    if (bpf_map_lookup_elem(drop_fd, &dk, &s) != 0 || !s.count) continue;
-    u.drops.push_back({drop_reason_name(reasons_, dk.reason), std::string(protocol_name(dk.protocol)), s.count});
-  }
-  std::sort(u.drops.begin(), u.drops.end(), [](const auto& a, const auto& b) {
-    if (a.count != b.count) return a.count > b.count;
-    return std::tie(a.reason, a.protocol) < std::tie(b.reason, b.protocol);
-  });
-  report.udp = std::move(u);
+  std::vector<std::pair<udp_endpoint, udp_endpoint_stats>> endpoints;
+  for_each_map_entry<udp_endpoint, udp_endpoint_stats>(
+      bpf_map__fd(skel_->maps.udp_endpoints),
+      [&](const auto& key, const auto& s) { endpoints.emplace_back(key, s); });
+  std::vector<std::pair<udp_drop_key, udp_drop_stats>> drops;
+  for_each_map_entry<udp_drop_key, udp_drop_stats>(
+      bpf_map__fd(skel_->maps.udp_drops), [&](const auto& key, const auto& s) { drops.emplace_back(key, s); });
+  report.set(aggregate_udp(endpoints, drops, reasons_));
 }
 
 LostCounts UdpProbe::lost() const {
@@ -194,4 +143,4 @@ LostCounts UdpProbe::lost() const {
   return read_lost(bpf_map__fd(skel_->maps.lost));
 }
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

@@ -9,15 +9,15 @@
 #include "libbpf_util.h"
 #include "probes/cgroup_links.h"
 #include "probes/probe.h"
+#include "probes/udp_aggregate.h"
 
 struct udp_bpf;
 
-namespace podtrace {
+namespace podtrace::tracer {
 
 // `enum skb_drop_reason` of the running kernel from its BTF, without the SKB_DROP_REASON_
 // prefix: {2: "NOT_SPECIFIED", 6: "SOCKET_RCVBUFF", ...}. Empty when there is no BTF.
-std::map<uint32_t, std::string> load_drop_reason_names();
-std::string drop_reason_name(const std::map<uint32_t, std::string>& names, uint32_t reason);
+DropReasonNames load_drop_reason_names();
 
 class UdpProbe : public Probe {
  public:
@@ -34,7 +34,7 @@ class UdpProbe : public Probe {
   SkeletonPtr<udp_bpf> skel_{nullptr, nullptr};
   std::vector<LinkPtr> tracepoint_links_;
   CgroupLinks egress_, ingress_;
-  std::map<uint32_t, std::string> reasons_;
+  DropReasonNames reasons_;
 };
 
-}  // namespace podtrace
+}  // namespace podtrace::tracer

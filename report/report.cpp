@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+// report.cpp: the report envelope, its sections and its JSON form.
+#include "report.h"
+
+#include <algorithm>
+
+#include "json_read.h"
+#include "section_registry.h"
+
+namespace podtrace {
+
+void to_json(nlohmann::json& j, const DiagnosticStatus& d) {
+  j = {{"name", d.name}, {"enabled", d.enabled}, {"attach", d.attach}};
+  if (!d.reason.empty()) j["reason"] = d.reason;
+}
+
+void from_json(const nlohmann::json& j, DiagnosticStatus& d) {
+  read_field(j, "name", d.name);
+  read_field(j, "enabled", d.enabled);
+  read_field(j, "attach", d.attach);
+  read_field(j, "reason", d.reason);
+}
+
+void to_json(nlohmann::json& j, const Finding& f) {
+  j = {{"severity", f.severity}, {"family", f.family}, {"title", f.title}, {"detail", f.detail}};
+}
+
+void from_json(const nlohmann::json& j, Finding& f) {
+  read_field(j, "severity", f.severity);
+  read_field(j, "family", f.family);
+  read_field(j, "title", f.title);
+  read_field(j, "detail", f.detail);
+}
+
+int severity_rank(std::string_view severity) {
+  return severity == "critical" ? 0 : severity == "warning" ? 1 : 2;
+}
+
+Report::Report(const Report& other)
+    : duration_s(other.duration_s),
+      end_reason(other.end_reason),
+      target_exited(other.target_exited),
+      final_report(other.final_report),
+      lost_ringbuf(other.lost_ringbuf),
+      lost_map_full(other.lost_map_full),
+      lost_userspace(other.lost_userspace),
+      diagnostics(other.diagnostics),
+      findings(other.findings) {
+  for (const auto& s : other.sections) sections.push_back(s->clone());
+}
+
+Report& Report::operator=(const Report& other) {
+  if (this != &other) *this = Report(other);
+  return *this;
+}
+
+const Section* Report::find(std::string_view key) const {
+  for (const auto& s : sections)
+    if (s->key() == key) return s.get();
+  return nullptr;
+}
+
+void Report::add(std::unique_ptr<Section> section) {
+  for (auto& s : sections) {
+    if (s->key() == section->key()) {
+      s = std::move(section);
+      return;
+    }
+  }
+  const auto order = [](const Section& s) { return std::pair{section_order(s.key()), s.key()}; };
+  auto at = std::upper_bound(sections.begin(), sections.end(), section,
+                             [&](const auto& a, const auto& b) { return order(*a) < order(*b); });
+  sections.insert(at, std::move(section));
+}
+
+nlohmann::json report_to_json(const Report& r) {
+  nlohmann::json j = {{"duration_s", r.duration_s},
+                      {"lost_events",
+                       {{"ringbuf", r.lost_ringbuf},
+                        {"map_full", r.lost_map_full},
+                        {"userspace", r.lost_userspace}}}};
+  if (r.final_report) {
+    j["end_reason"] = r.end_reason;
+    j["target_exited"] = r.target_exited;
+    j["diagnostics"] = r.diagnostics;
+    j["findings"] = r.findings;
+  }
+  for (const auto& s : r.sections) j[std::string(s->key())] = s->to_json();
+  return j;
+}
+
+Report report_from_json(const nlohmann::json& j) {
+  Report r;
+  read_field(j, "duration_s", r.duration_s);
+  read_field(j, "end_reason", r.end_reason);
+  read_field(j, "target_exited", r.target_exited);
+  if (const auto* lost = json_member(j, "lost_events")) {
+    read_field(*lost, "ringbuf", r.lost_ringbuf);
+    read_field(*lost, "map_full", r.lost_map_full);
+    read_field(*lost, "userspace", r.lost_userspace);
+  }
+  const bool has_findings = read_array(j, "findings", r.findings);
+  const bool has_diagnostics = read_array(j, "diagnostics", r.diagnostics);
+  std::string type;
+  read_field(j, "type", type);
+  r.final_report = type == "report" || has_findings || has_diagnostics;
+  for (const auto& [key, value] : j.items()) {
+    if (is_envelope_member(key) || !value.is_object()) continue;
+    r.add(decode_section(key, value));
+  }
+  return r;
+}
+
+}  // namespace podtrace

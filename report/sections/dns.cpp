@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+// sections/dns.cpp: JSON, text, metrics and findings of the DNS section.
+#include "sections/dns.h"
+
+#include <fmt/format.h>
+
+#include "json_read.h"
+#include "section_util.h"
+#include "units.h"
+
+namespace podtrace {
+
+void to_json(nlohmann::json& j, const DnsNameReport& n) {
+  j = {{"name", n.name},         {"qtype", n.qtype},     {"queries", n.queries},
+       {"answers", n.answers},   {"timeouts", n.timeouts}, {"rcodes", n.rcodes},
+       {"latency", n.latency},   {"server", n.server},   {"transport", n.transport}};
+}
+
+void from_json(const nlohmann::json& j, DnsNameReport& n) {
+  read_field(j, "name", n.name);
+  read_field(j, "qtype", n.qtype);
+  read_field(j, "queries", n.queries);
+  read_field(j, "answers", n.answers);
+  read_field(j, "timeouts", n.timeouts);
+  read_field(j, "rcodes", n.rcodes);
+  read_object(j, "latency", n.latency);
+  read_field(j, "server", n.server);
+  read_field(j, "transport", n.transport);
+}
+
+void to_json(nlohmann::json& j, const DnsLookupReport& l) {
+  j = {{"host", l.host},       {"calls", l.calls},     {"failures", l.failures},
+       {"errors", l.errors},   {"queries", l.queries}, {"latency", l.latency}};
+}
+
+void from_json(const nlohmann::json& j, DnsLookupReport& l) {
+  read_field(j, "host", l.host);
+  read_field(j, "calls", l.calls);
+  read_field(j, "failures", l.failures);
+  read_field(j, "errors", l.errors);
+  read_field(j, "queries", l.queries);
+  read_object(j, "latency", l.latency);
+}
+
+void to_json(nlohmann::json& j, const DnsReport& d) {
+  j = {{"queries", d.queries}, {"answers", d.answers}, {"timeouts", d.timeouts},
+       {"errors", d.errors},   {"latency", d.latency}, {"names", d.names},
+       {"lookups", d.lookups}};
+  if (!d.lookup_status.empty()) j["lookup_status"] = d.lookup_status;
+}
+
+void from_json(const nlohmann::json& j, DnsReport& d) {
+  read_field(j, "queries", d.queries);
+  read_field(j, "answers", d.answers);
+  read_field(j, "timeouts", d.timeouts);
+  read_field(j, "errors", d.errors);
+  read_object(j, "latency", d.latency);
+  read_array(j, "names", d.names);
+  read_array(j, "lookups", d.lookups);
+  read_field(j, "lookup_status", d.lookup_status);
+}
+
+namespace {
+
+std::string rcode_text(const std::map<std::string, uint64_t>& rcodes) {
+  std::string out;
+  for (const auto& [rc, c] : rcodes) out += fmt::format("{}{} x{}", out.empty() ? "" : ", ", rc, c);
+  return out;
+}
+
+}  // namespace
+
+void render_section(TextWriter& out, const DnsReport& d) {
+  out.section(DnsReport::kTitle);
+  out.line(fmt::format("{} queries · {} answers · {} timeouts · {} error answers", d.queries,
+                       d.answers, d.timeouts, d.errors));
+  if (!d.names.empty()) {
+    Table names = latency_table("name", "queries", {"qtype", "answers", "timeouts", "rcodes",
+                                                    "server", "transport"});
+    for (const auto& n : d.names) {
+      names.add_row(latency_row(n.name, n.queries, n.latency,
+                                {{n.qtype},
+                                 {std::to_string(n.answers)},
+                                 error_cell(n.timeouts),
+                                 {rcode_text(n.rcodes)},
+                                 {n.server},
+                                 {n.transport}}));
+      names.add_detail(out.histogram_lines(n.latency));
+    }
+    out.table(names);
+  }
+  if (!d.lookups.empty()) {
+    out.line("getaddrinfo() as the application saw it", Tone::kDim);
+    Table lookups =
+        latency_table("host", "calls", {"failed", "errors", "queries", "queries/call"});
+    for (const auto& l : d.lookups) {
+      lookups.add_row(latency_row(
+          l.host, l.calls, l.latency,
+          {error_cell(l.failures),
+           {rcode_text(l.errors)},
+           {std::to_string(l.queries)},
+           {fmt::format("{:.1f}", l.calls ? static_cast<double>(l.queries) /
+                                                static_cast<double>(l.calls)
+                                          : 0.0)}}));
+      lookups.add_detail(out.histogram_lines(l.latency));
+    }
+    out.table(lookups);
+  }
+  if (!d.lookup_status.empty()) out.line("getaddrinfo(): " + d.lookup_status, Tone::kDim);
+}
+
+void write_section_metrics(MetricsWriter& out, const DnsReport& d) {
+  out.family("podtrace_dns_latency_seconds", "histogram",
+             "DNS answer latency on the wire, by name and query type.");
+  for (const auto& n : d.names)
+    if (n.latency.count)
+      out.histogram("podtrace_dns_latency_seconds", {{"name", n.name}, {"qtype", n.qtype}},
+                    n.latency);
+  out.family("podtrace_dns_responses_total", "counter",
+             "DNS answers, by name, query type and response code.");
+  for (const auto& n : d.names)
+    for (const auto& [rc, c] : n.rcodes)
+      out.sample("podtrace_dns_responses_total",
+                 {{"name", n.name}, {"qtype", n.qtype}, {"rcode", rc}}, c);
+  out.family("podtrace_dns_timeouts_total", "counter",
+             "DNS queries that got no answer in time, by name and query type.");
+  for (const auto& n : d.names)
+    out.sample("podtrace_dns_timeouts_total", {{"name", n.name}, {"qtype", n.qtype}}, n.timeouts);
+}
+
+void diagnose_section(const DnsReport& d, const DiagnoseThresholds&, std::vector<Finding>& out) {
+  for (const auto& n : d.names) {
+    if (n.timeouts)
+      out.push_back({"critical", "dns",
+                     fmt::format("{} DNS queries for {} {} got no answer", n.timeouts, n.name, n.qtype),
+                     "the resolver or its upstream does not answer; each timeout stalls the lookup "
+                     "for seconds"});
+    uint64_t bad = 0;
+    for (const auto& [rc, c] : n.rcodes)
+      if (rc != "NOERROR" && rc != "NXDOMAIN") bad += c;
+    if (bad)
+      out.push_back({"warning", "dns", fmt::format("{} error answers for {} {}", bad, n.name, n.qtype), ""});
+    if (n.latency.count && n.latency.p99_ns >= 100'000'000)
+      out.push_back({"warning", "dns",
+                     fmt::format("slow DNS for {}: p99 {}", n.name, format_ns(n.latency.p99_ns)),
+                     "answered by " + n.server});
+  }
+  uint64_t nx = 0, total = 0;
+  for (const auto& n : d.names) {
+    total += n.queries;
+    auto it = n.rcodes.find("NXDOMAIN");
+    if (it != n.rcodes.end()) nx += it->second;
+  }
+  if (total >= 10 && nx * 2 >= total)
+    out.push_back({"info", "dns", fmt::format("{} of {} DNS queries returned NXDOMAIN", nx, total),
+                   "typical of the search list with ndots:5: use fully qualified names (trailing "
+                   "dot) or lower ndots"});
+  for (const auto& l : d.lookups)
+    if (l.calls && l.queries >= 4 * l.calls)
+      out.push_back({"info", "dns",
+                     fmt::format("each lookup of {} sent {:.1f} DNS queries", l.host,
+                                 static_cast<double>(l.queries) / static_cast<double>(l.calls)),
+                     "the search list and ndots expand short names; a trailing dot avoids it"});
+}
+
+}  // namespace podtrace

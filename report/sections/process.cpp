@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// sections/process.cpp: JSON, text, metrics and findings of the process section.
+#include "sections/process.h"
+
+#include <fmt/format.h>
+
+#include "json_read.h"
+
+namespace podtrace {
+
+void to_json(nlohmann::json& j, const ProcessExit& x) {
+  j = {{"pid", x.pid},
+       {"ppid", x.ppid},
+       {"comm", x.comm},
+       {"exit_code", x.exit_code},
+       {"signal", x.signal},
+       {"core_dumped", x.core_dumped},
+       {"oom_killed", x.oom_killed}};
+}
+
+void from_json(const nlohmann::json& j, ProcessExit& x) {
+  read_field(j, "pid", x.pid);
+  read_field(j, "ppid", x.ppid);
+  read_field(j, "comm", x.comm);
+  read_field(j, "exit_code", x.exit_code);
+  read_field(j, "signal", x.signal);
+  read_field(j, "core_dumped", x.core_dumped);
+  read_field(j, "oom_killed", x.oom_killed);
+}
+
+void to_json(nlohmann::json& j, const ProcessReport& p) {
+  j = {{"execs", p.execs}, {"forks", p.forks},         {"threads", p.threads},
+       {"exits", p.exits}, {"oom_kills", p.oom_kills}, {"exited", p.exited}};
+}
+
+void from_json(const nlohmann::json& j, ProcessReport& p) {
+  read_field(j, "execs", p.execs);
+  read_field(j, "forks", p.forks);
+  read_field(j, "threads", p.threads);
+  read_field(j, "exits", p.exits);
+  read_field(j, "oom_kills", p.oom_kills);
+  read_array(j, "exited", p.exited);
+}
+
+namespace {
+
+bool failed(const ProcessExit& x) { return x.oom_killed || x.signal || x.exit_code; }
+
+std::string how_it_ended(const ProcessExit& x) {
+  if (x.oom_killed) return "OOM-killed";
+  if (x.signal)
+    return fmt::format("killed by signal {}{}", x.signal, x.core_dumped ? " (core dumped)" : "");
+  return fmt::format("exit {}", x.exit_code);
+}
+
+}  // namespace
+
+void render_section(TextWriter& out, const ProcessReport& p) {
+  out.section(ProcessReport::kTitle);
+  out.raw_line(fmt::format("{} exec · {} fork · {} threads · {} exits · ", p.execs, p.forks,
+                           p.threads, p.exits) +
+               out.paint(fmt::format("{} OOM kills", p.oom_kills),
+                         p.oom_kills ? Tone::kRed : Tone::kPlain));
+  if (p.exited.empty()) return;
+  // Failures first: clean exits are the common case and fill the table otherwise.
+  std::vector<const ProcessExit*> rows;
+  for (const auto& x : p.exited)
+    if (failed(x)) rows.push_back(&x);
+  for (const auto& x : p.exited)
+    if (!failed(x)) rows.push_back(&x);
+  Table table({{"process", Table::Align::kLeft}, {"pid"}, {"ppid"}, {"ended", Table::Align::kLeft}});
+  for (const auto* x : rows)
+    table.add_row({{x->comm},
+                   {std::to_string(x->pid)},
+                   {std::to_string(x->ppid)},
+                   {how_it_ended(*x), failed(*x) ? Tone::kRed : Tone::kPlain}});
+  out.table(table);
+}
+
+void write_section_metrics(MetricsWriter& out, const ProcessReport& p) {
+  out.family("podtrace_process_events_total", "counter",
+             "Process life-cycle events in the pod, by kind.");
+  for (auto [kind, n] : {std::pair{"exec", p.execs}, {"fork", p.forks}, {"exit", p.exits},
+                         {"oom_kill", p.oom_kills}})
+    out.sample("podtrace_process_events_total", {{"kind", kind}}, n);
+}
+
+void diagnose_section(const ProcessReport& p, const DiagnoseThresholds&, std::vector<Finding>& out) {
+  for (const auto& x : p.exited) {
+    if (x.oom_killed)
+      out.push_back({"critical", "process", fmt::format("{} (pid {}) was OOM-killed", x.comm, x.pid),
+                     "the container hit its memory limit: raise it or reduce memory use"});
+    else if (x.signal)
+      out.push_back({"warning", "process",
+                     fmt::format("{} (pid {}) killed by signal {}", x.comm, x.pid, x.signal),
+                     x.core_dumped ? "core dumped" : ""});
+    else if (x.exit_code)
+      out.push_back({"warning", "process",
+                     fmt::format("{} (pid {}) exited with code {}", x.comm, x.pid, x.exit_code), ""});
+  }
+}
+
+}  // namespace podtrace
