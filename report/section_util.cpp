@@ -25,8 +25,11 @@ std::vector<Cell> latency_row(std::string name, uint64_t count, const LatencySum
                               std::vector<Cell> extra) {
   std::vector<Cell> row = {{std::move(name)}, {std::to_string(count)}};
   for (auto& c : extra) row.push_back(std::move(c));
-  for (uint64_t v : {latency.p50_ns, latency.p90_ns, latency.p99_ns, latency.max_ns})
-    row.push_back({latency.count ? format_ns(v) : "-"});
+  // Without buckets (getaddrinfo keeps totals only) percentiles are unknown, not zero.
+  const bool percentiles = latency.count && !latency.buckets.empty();
+  for (uint64_t v : {latency.p50_ns, latency.p90_ns, latency.p99_ns})
+    row.push_back({percentiles ? format_ns(v) : "-"});
+  row.push_back({latency.count ? format_ns(latency.max_ns) : "-"});
   row.push_back({sparkline(latency.buckets), Tone::kCyan});
   return row;
 }

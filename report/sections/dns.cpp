@@ -92,7 +92,7 @@ void render_section(TextWriter& out, const DnsReport& d) {
   if (!d.lookups.empty()) {
     out.line("getaddrinfo() as the application saw it", Tone::kDim);
     Table lookups =
-        latency_table("host", "calls", {"failed", "errors", "queries", "queries/call"});
+        latency_table("host", "calls", {"failed", "errors", "queries", "queries/call", "mean"});
     for (const auto& l : d.lookups) {
       lookups.add_row(latency_row(
           l.host, l.calls, l.latency,
@@ -101,7 +101,8 @@ void render_section(TextWriter& out, const DnsReport& d) {
            {std::to_string(l.queries)},
            {fmt::format("{:.1f}", l.calls ? static_cast<double>(l.queries) /
                                                 static_cast<double>(l.calls)
-                                          : 0.0)}}));
+                                          : 0.0)},
+           {l.latency.count ? format_ns(l.latency.mean_ns) : "-"}}));
       lookups.add_detail(out.histogram_lines(l.latency));
     }
     out.table(lookups);

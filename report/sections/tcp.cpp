@@ -92,7 +92,7 @@ void render_section(TextWriter& out, const TcpReport& t) {
   }
   if (latencies.rows()) out.table(latencies);
   if (t.endpoints.empty()) return;
-  Table endpoints({{"dir", Table::Align::kLeft},
+  Table endpoints({{"direction", Table::Align::kLeft},
                    {"endpoint", Table::Align::kLeft},
                    {"connects"},
                    {"failed (refused/timeout/unreach/other)", Table::Align::kLeft},
@@ -108,7 +108,7 @@ void render_section(TextWriter& out, const TcpReport& t) {
   for (const auto& e : t.endpoints) {
     const uint64_t failed = e.refused + e.timed_out + e.unreachable + e.other_failures;
     endpoints.add_row(
-        {{e.direction == "inbound" ? "in" : "out"},
+        {{e.direction},
          {endpoint_text(e.address, e.port)},
          {std::to_string(e.connects)},
          {fmt::format("{} ({}/{}/{}/{})", failed, e.refused, e.timed_out, e.unreachable,

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: Apache-2.0
+// contract_test.cpp: the tracer's real serializer -> the plugin's real parser -> the terminal
+// renderer, on realistic aggregates built by the tracer's own aggregation code. Every section
+// must survive the trip field for field, the plugin must print what the tracer prints, every
+// field must reach the text (or be on the short list of those that deliberately do not), and
+// docs/jsonl-schema.md must name every field. This is the test that catches a renderer that
+// expects an object where the tracer writes an array.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "diagnose.h"
+#include "dns_message.h"
+#include "event.h"
+#include "histogram.h"
+#include "jsonl_writer.h"
+#include "net_endpoint.h"
+#include "probes/fileio_aggregate.h"
+#include "probes/udp_aggregate.h"
+#include "render/terminal_report.h"
+#include "render_text.h"
+#include "report.h"
+#include "section_registry.h"
+#include "sections/cpu.h"
+#include "sections/process.h"
+#include "stream/jsonl_parser.h"
+#include "trace/session_report.h"
+#include "units.h"
+
+namespace {
+
+using nlohmann::json;
+using namespace podtrace;
+using podtrace::tracer::hist_slot;
+using podtrace::tracer::kHistSlots;
+
+// Latency slots with samples around `center_ns`, so percentiles and max are distinct.
+std::vector<uint64_t> slots_around(uint64_t center_ns, uint64_t n) {
+  std::vector<uint64_t> slots(kHistSlots);
+  slots[hist_slot(center_ns / 3)] += n / 4;
+  slots[hist_slot(center_ns)] += n - n / 4 - 1;
+  slots[hist_slot(center_ns * 7)] += 1;
+  return slots;
+}
+
+FileioReport fileio_section() {
+  using namespace podtrace::tracer;
+  std::vector<FileioOpRow> ops;
+  FileioOpRow fsync{FILEIO_OP_FSYNC, {}, slots_around(1'900'000, 200)};
+  fsync.stats = {200, 3'600'017, 21, 420'000'000, 13'300'000};
+  ops.push_back(fsync);
+  FileioOpRow open{FILEIO_OP_OPEN, {}, slots_around(21'000, 311)};
+  open.stats = {311, 4'096, 57, 6'531'000, 147'000};
+  ops.push_back(open);
+  std::vector<FileioFileRow> files;
+  fileio_file_key key{};
+  key.pid = 4242;
+  key.ino = 77;
+  key.op = FILEIO_OP_FSYNC;
+  files.push_back({key, {200, 3'600'017, 21, 420'000'000, 13'300'000}, "/data/wal"});
+  FailedOpens failed;
+  for (int i = 0; i < 57; ++i) failed.add(4243, "/etc/missing.conf", "ENOENT", 114'000 + i);
+  return aggregate_fileio(ops, files, failed);
+}
+
+CpuReport cpu_section() {
+  using podtrace::tracer::summarize;
+  CpuReport c;
+  auto row = [](uint64_t center, uint64_t n, uint64_t& total) {
+    auto slots = slots_around(center, n);
+    total = center * n;
+    return summarize(slots, total, center * 7);
+  };
+  c.run_queue = row(86'000, 1'201, c.run_queue_ns);
+  c.on_cpu = row(3'300'000, 1'301, c.on_cpu_ns);
+  c.off_io = row(9'100'000, 1'401, c.io_ns);
+  c.off_sleep = row(52'000'000, 1'501, c.sleep_ns);
+  c.preempted = row(131'000, 1'601, c.preempted_ns);
+  c.throttling.push_back({"/sys/fs/cgroup/cpu/kubepods/burstable/pod1", "cgroup-v1", 20'000, 100'000,
+                          181, 173, 5'231'000'000});
+  c.threads.push_back({4242, 4244, "worker-3", 3'121'000'000, 612'000'000, 83'000'000,
+                       1'777'000'000, 4'400'000, 2'903, 1'117});
+  return c;
+}
+
+ProcessReport process_section() {
+  ProcessReport p;
+  p.execs = 311;
+  p.forks = 412;
+  p.threads = 513;
+  p.exits = 614;
+  p.oom_kills = 715;
+  p.exited.push_back({9901, 9900, "oom-victim", 137, 9, true, true});
+  return p;
+}
+
+TcpReport tcp_section() {
+  using namespace podtrace::tracer;
+  TcpAggregator agg;
+  tcp_endpoint ep{};
+  ep.family = PT_AF_INET;
+  ep.port = 5432;
+  inet_pton(AF_INET, "10.96.4.17", ep.addr);
+  tcp_endpoint_stats s{};
+  s.connects = 901;
+  s.connect_ns_total = 901ull * 50'300'000;
+  s.connect_ns_max = 97'000'000;
+  s.failures[PT_TCP_FAIL_REFUSED] = 31;
+  s.failures[PT_TCP_FAIL_TIMEOUT] = 37;
+  s.failures[PT_TCP_FAIL_UNREACHABLE] = 41;
+  s.failures[PT_TCP_FAIL_OTHER] = 43;
+  s.rtt_samples = 2'001;
+  s.rtt_us_total = 2'001ull * 50'350;
+  s.rtt_us_max = 88'100;
+  s.rtt_us_min = 49'300;
+  s.retransmits = 127;
+  s.rto_events = 131;
+  s.resets_sent = 137;
+  s.resets_received = 139;
+  s.closed = 853;
+  s.bytes_sent = 9'437'184;
+  s.bytes_received = 73'400'320;
+  s.lifetime_ns_total = 853ull * 2'100'000'000;
+  s.lifetime_ns_max = 9'400'000'000;
+  agg.add_stats(ep, s);
+  auto add_hist = [&](uint32_t metric, uint64_t center, uint64_t n) {
+    auto slots = slots_around(center, n);
+    for (uint32_t slot = 0; slot < slots.size(); ++slot) {
+      if (!slots[slot]) continue;
+      tcp_hist_key k{};
+      k.ep = ep;
+      k.metric = metric;
+      k.slot = slot;
+      agg.add_hist(k, slots[slot]);
+    }
+    agg.set_global_hist(metric, slots);
+  };
+  add_hist(PT_TCP_METRIC_CONNECT, 50'300'000, 901);
+  add_hist(PT_TCP_METRIC_RTT, 50'350'000, 2'001);
+  add_hist(PT_TCP_METRIC_LIFETIME, 2'100'000'000, 853);
+  return agg.build();
+}
+
+DnsReport dns_section() {
+  using namespace podtrace::tracer;
+  DnsAggregator agg;
+  dns_name_key name{};
+  const uint8_t wire[] = {3, 'a', 'p', 'i', 4, 's', 'h', 'o', 'p', 3, 's', 'v', 'c', 0};
+  std::memcpy(name.qname, wire, sizeof(wire));
+  name.qtype = 28;  // AAAA
+  dns_name_stats s{};
+  s.queries = 1'009;
+  s.answers = 1'013;
+  s.rcodes[0] = 1'019;
+  s.rcodes[2] = 1'021;  // SERVFAIL
+  s.latency_ns_total = 1'013ull * 1'700'000;
+  s.latency_ns_max = 240'000'000;
+  s.server_family = DNS_AF_INET;
+  s.server_port = 53;
+  inet_pton(AF_INET, "10.96.0.10", s.server);
+  s.transports = DNS_TRANSPORT_UDP | DNS_TRANSPORT_TCP;
+  agg.add_name(name, s);
+  agg.add_timeouts(name, 1'031);
+  const auto slots = slots_around(1'700'000, 1'013);
+  for (uint32_t slot = 0; slot < slots.size(); ++slot) {
+    if (!slots[slot]) continue;
+    dns_hist_key hk{};
+    hk.name = name;
+    hk.slot = slot;
+    agg.add_hist(hk, slots[slot]);
+  }
+  agg.set_global_hist(slots);
+  gai_host_key host{};
+  std::strcpy(host.host, "api.shop");
+  gai_stats g{};
+  g.calls = 1'033;
+  g.failures = 1'039;
+  g.errors[2] = 1'039;  // -EAI_NONAME
+  g.queries = 5'167;
+  g.latency_ns_total = 1'033ull * 4'100'000;
+  g.latency_ns_max = 61'000'000;
+  agg.add_lookup(host, g);
+  DnsReport d = agg.build();
+  // Lookups exist here, so the tracer would leave lookup_status empty; the contract still needs
+  // the member to travel, so the fixture sets it as a tracer without the uprobe would.
+  d.lookup_status = "no libc with getaddrinfo found in the target";
+  return d;
+}
+
+UdpReport udp_section() {
+  using namespace podtrace::tracer;
+  udp_endpoint ep{};
+  ep.family = UDP_AF_INET;
+  ep.port = 8125;
+  inet_pton(AF_INET, "10.96.7.7", ep.addr);
+  udp_endpoint_stats s{2'003, 200'300, 2'011, 40'220, 2'017, 2'027, 111};
+  udp_drop_key drop{6, UDP_PROTO_UDP};
+  udp_drop_stats ds{2'029, 1};
+  return aggregate_udp({{ep, s}}, {{drop, ds}}, {{6, "SOCKET_RCVBUFF"}});
+}
+
+podtrace::Report tracer_report() {
+  podtrace::Report r;
+  r.duration_s = 15.004;
+  r.end_reason = "duration";
+  r.target_exited = true;
+  r.final_report = true;
+  r.lost_ringbuf = 3'001;
+  r.lost_map_full = 3'011;
+  r.lost_userspace = 3'019;
+  r.diagnostics.push_back({"fileio", true, "tracepoint", ""});
+  r.diagnostics.push_back({"tcp", false, "", "cgroup_sockops: EPERM"});
+  r.set(fileio_section());
+  r.set(cpu_section());
+  r.set(process_section());
+  r.set(tcp_section());
+  r.set(dns_section());
+  r.set(udp_section());
+  r.findings = diagnose(r);
+  return r;
+}
+
+// The tracer's JSON lines for a whole run: start, one event, a summary, the report.
+std::string tracer_output(const podtrace::Report& r) {
+  char* buf = nullptr;
+  size_t size = 0;
+  FILE* mem = open_memstream(&buf, &size);
+  {
+    podtrace::tracer::JsonlWriter writer(mem);
+    writer.write("start", {{"tracer_version", "test"}, {"diagnostics", r.diagnostics}});
+    Event e;
+    e.family = "fileio";
+    e.kind = "slow";
+    e.pid = 4242;
+    e.tid = 4244;
+    e.comm = "worker-3";
+    e.cgroup_id = 9'007;
+    e.ktime_ns = 1'234'567;
+    e["op"] = "fsync";
+    e["path"] = "/data/wal";
+    e["latency_ns"] = uint64_t{13'300'000};
+    writer.write("event", json(e));
+    podtrace::Report summary = r;
+    summary.final_report = false;
+    writer.write("summary", report_to_json(summary));
+    writer.write("report", report_to_json(r));
+  }
+  std::fclose(mem);
+  std::string out(buf, size);
+  std::free(buf);
+  return out;
+}
+
+podtrace::plugin::PodTrace plugin_view(const std::string& lines, std::vector<Event>* events) {
+  podtrace::plugin::PodTrace trace;
+  trace.pod = "web-1";
+  trace.namespace_ = "shop";
+  podtrace::plugin::JsonLinesParser parser([&](podtrace::plugin::TracerLine&& line) {
+    if (auto e = podtrace::plugin::apply_tracer_line(trace, std::move(line))) events->push_back(*e);
+  });
+  // Arbitrary chunking, as the log stream delivers it.
+  for (size_t i = 0; i < lines.size(); i += 97) parser.feed(std::string_view(lines).substr(i, 97));
+  parser.finish();
+  return trace;
+}
+
+// Every leaf of a JSON value: "fileio.ops[].latency.p50_ns" -> values.
+void leaves(const json& j, const std::string& path, std::vector<std::pair<std::string, json>>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) leaves(v, path.empty() ? k : path + "." + k, out);
+  } else if (j.is_array()) {
+    for (const auto& v : j) leaves(v, path + "[]", out);
+  } else {
+    out.emplace_back(path, j);
+  }
+}
+
+std::string last_key(const std::string& path) {
+  auto dot = path.rfind('.');
+  std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
+  while (key.ends_with("[]")) key.resize(key.size() - 2);
+  return key;
+}
+
+// How a leaf must appear in the terminal report; "" when it has no text of its own.
+std::string rendered(const std::string& path, const json& v) {
+  const std::string key = last_key(path);
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return "";
+  if (key == "duration_s") return fmt::format("{:.1f} s", v.get<double>());
+  const uint64_t n = v.get<uint64_t>();
+  if (key == "rtt_min_us") return format_ns(n * 1000);
+  if (key.ends_with("_us")) return std::to_string(n) + "us";
+  if (key.ends_with("_ns") || path.find("_ns.") != std::string::npos) return format_ns(n);
+  if (key.starts_with("bytes")) return format_bytes(n);
+  return std::to_string(n);
+}
+
+// Members the text deliberately does not show, each with its reason.
+const std::set<std::string> kNotInText = {
+    "mean_ns",    // the percentiles and the distribution describe a latency better
+    "le_ns",      // histogram buckets: only with --histograms (checked separately)
+    "count",      // histogram bucket counts and latency sample counts: the row's own count
+    "cgroup_id",  // events only
+    "ktime_ns",   // events only
+    "tracer_version",
+};
+
+TEST(Contract, EverySectionSurvivesTheTripFieldForField) {
+  const podtrace::Report sent = tracer_report();
+  std::vector<Event> events;
+  const auto trace = plugin_view(tracer_output(sent), &events);
+  ASSERT_TRUE(trace.errors.empty()) << trace.errors[0];
+  ASSERT_EQ(trace.garbage_lines, 0u);
+  ASSERT_TRUE(trace.report);
+  ASSERT_TRUE(trace.last_summary);
+  ASSERT_TRUE(trace.start);
+  const podtrace::Report& got = *trace.report;
+  // Every registered section was sent and came back as its own type, equal to what was sent.
+  for (const auto& kind : section_kinds()) {
+    ASSERT_TRUE(sent.find(kind.key)) << kind.key;
+    ASSERT_TRUE(got.find(kind.key)) << kind.key;
+    EXPECT_EQ(got.find(kind.key)->to_json(), sent.find(kind.key)->to_json()) << kind.key;
+  }
+  EXPECT_EQ(*got.find<FileioReport>(), *sent.find<FileioReport>());
+  EXPECT_EQ(*got.find<CpuReport>(), *sent.find<CpuReport>());
+  EXPECT_EQ(*got.find<ProcessReport>(), *sent.find<ProcessReport>());
+  EXPECT_EQ(*got.find<TcpReport>(), *sent.find<TcpReport>());
+  EXPECT_EQ(*got.find<DnsReport>(), *sent.find<DnsReport>());
+  EXPECT_EQ(*got.find<UdpReport>(), *sent.find<UdpReport>());
+  EXPECT_EQ(got.findings, sent.findings);
+  EXPECT_EQ(got.diagnostics, sent.diagnostics);
+  EXPECT_EQ(report_to_json(got), report_to_json(sent));
+  // The summary decodes as a summary: no findings, the same sections.
+  EXPECT_FALSE(trace.last_summary->final_report);
+  EXPECT_EQ(trace.last_summary->sections.size(), sent.sections.size());
+  // The event decodes to what the tracer built, with the line's wall-clock time.
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].find("path")->as_string(), "/data/wal");
+  EXPECT_EQ(events[0].find("latency_ns")->as_u64(), 13'300'000u);
+  EXPECT_EQ(events[0].cgroup_id, 9'007u);
+  EXPECT_NE(events[0].ts_ns, 0u);
+}
+
+TEST(Contract, TheFixtureSetsEveryField) {
+  // A field left at its default would pass the round trip without proving anything.
+  std::vector<std::pair<std::string, json>> all;
+  leaves(report_to_json(tracer_report()), "", all);
+  for (const auto& [path, v] : all) {
+    if (v.is_boolean()) continue;  // false is a real value
+    const bool unset = (v.is_number() && v.get<double>() == 0) || (v.is_string() && v.get<std::string>().empty());
+    // Defaults that are real values: a disabled family has no attach type, a failed open moves
+    // no bytes, some findings need
+    // no detail, and getaddrinfo() keeps totals only, so its percentiles are unknown.
+    static const std::set<std::string> kDefaultsThatAreValues = {
+        "diagnostics[].attach", "fileio.files[].bytes", "findings[].detail", "dns.lookups[].latency.p50_ns",
+        "dns.lookups[].latency.p90_ns", "dns.lookups[].latency.p99_ns"};
+    if (kDefaultsThatAreValues.count(path)) continue;
+    EXPECT_FALSE(unset) << path << " is left at its default in the fixture";
+  }
+}
+
+TEST(Contract, PluginPrintsWhatTheTracerPrints) {
+  const podtrace::Report sent = tracer_report();
+  std::vector<Event> events;
+  const auto trace = plugin_view(tracer_output(sent), &events);
+  ASSERT_TRUE(trace.report);
+  for (bool histograms : {false, true}) {
+    TextWriter tracer_text(Style(false), {.histograms = histograms});
+    render_report_body(tracer_text, sent);
+    podtrace::plugin::SessionReport session;
+    session.pods.push_back(trace);
+    std::ostringstream plugin_text;
+    podtrace::plugin::render_terminal_report(session, Style(false), plugin_text, {.histograms = histograms});
+    // The plugin adds its pod heading line; everything below it is the tracer's text.
+    const std::string body = plugin_text.str().substr(plugin_text.str().find('\n') + 1);
+    EXPECT_EQ(body, tracer_text.str());
+  }
+}
+
+TEST(Contract, EveryFieldReachesTheText) {
+  const podtrace::Report sent = tracer_report();
+  std::vector<Event> events;
+  const auto trace = plugin_view(tracer_output(sent), &events);
+  podtrace::plugin::SessionReport session;
+  session.pods.push_back(trace);
+  std::ostringstream out;
+  podtrace::plugin::render_terminal_report(session, Style(false), out, {.max_rows = 100});
+  const std::string text = out.str();
+  for (const auto& kind : section_kinds()) {
+    std::string title(kind.title);
+    for (auto& c : title) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_NE(text.find(title), std::string::npos) << "section " << kind.key << " has no heading";
+  }
+  std::vector<std::pair<std::string, json>> all;
+  leaves(report_to_json(sent), "", all);
+  for (const auto& [path, v] : all) {
+    if (kNotInText.count(last_key(path))) continue;
+    // getaddrinfo() keeps totals only: the row shows "-" for its unknown percentiles.
+    if (path.starts_with("dns.lookups[].latency.p")) continue;
+    const std::string want = rendered(path, v);
+    if (want.empty()) continue;
+    EXPECT_NE(text.find(want), std::string::npos) << path << " = " << v << ": \"" << want << "\" not in the report";
+  }
+  // With --histograms, every bucket of every latency shows.
+  std::ostringstream full;
+  podtrace::plugin::render_terminal_report(session, Style(false), full, {.histograms = true, .max_rows = 100});
+  for (const auto& [path, v] : all) {
+    if (last_key(path) != "le_ns") continue;
+    EXPECT_NE(full.str().find("≤ " + fmt::format("{:>8}", format_ns(v.get<uint64_t>()))), std::string::npos)
+          << path;
+  }
+}
+
+TEST(Contract, TheSchemaDocumentNamesEveryField) {
+  std::ifstream doc(PODTRACE_SOURCE_ROOT "/docs/jsonl-schema.md");
+  ASSERT_TRUE(doc) << "docs/jsonl-schema.md";
+  const std::string text((std::istreambuf_iterator<char>(doc)), std::istreambuf_iterator<char>());
+  std::vector<std::pair<std::string, json>> all;
+  leaves(report_to_json(tracer_report()), "", all);
+  std::set<std::string> keys;
+  for (const auto& [path, v] : all) {
+    std::string p = path;
+    for (size_t dot; (dot = p.find('.')) != std::string::npos;) {
+      std::string part = p.substr(0, dot);
+      while (part.ends_with("[]")) part.resize(part.size() - 2);
+      keys.insert(part);
+      p = p.substr(dot + 1);
+    }
+    keys.insert(last_key(path));
+  }
+  for (const auto& key : keys) {
+    // Map keys are data (errno, rcode and EAI_ names), not fields.
+    if (std::all_of(key.begin(), key.end(), [](char c) { return std::isupper(c) || c == '_'; })) continue;
+    EXPECT_TRUE(text.find("`" + key + "`") != std::string::npos || text.find("\"" + key + "\"") != std::string::npos)
+        << "docs/jsonl-schema.md does not name `" << key << "`";
+  }
+}
+
+}  // namespace
