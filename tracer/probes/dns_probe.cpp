@@ -37,23 +37,30 @@ std::string_view transport_name(uint8_t t) { return t == DNS_TRANSPORT_TCP ? "tc
 
 Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
   if (auto f = config.features->probe(AttachType::kCgroupSkb); !f.works) return make_error("cgroup_skb: " + f.reason);
-  SkeletonPtr<dns_bpf> skel(dns_bpf__open(), dns_bpf__destroy);
-  if (!skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
   uprobes_ = config.features->has(AttachType::kUprobe);
   if (!uprobes_) lookup_status_ = "uprobes unavailable: " + config.features->probe(AttachType::kUprobe).reason;
-  bpf_program__set_autoload(skel->progs.gai_enter_uprobe, uprobes_);
-  bpf_program__set_autoload(skel->progs.gai_exit_uprobe, uprobes_);
-  skel->rodata->slow_threshold_ns = config.slow_threshold_ns;
-  if (int err = dns_bpf__load(skel.get()); err) return make_error("load: " + libbpf_error(err));
-  write_targets(skel->bss, config.cgroup_ids);
-  if (auto ok = egress_.update(skel->progs.dns_egress_skb, config.cgroup_paths); !ok) return make_error(ok.error());
-  if (auto ok = ingress_.update(skel->progs.dns_ingress_skb, config.cgroup_paths); !ok) return make_error(ok.error());
-  skel_ = std::move(skel);
+  // No ladder: the cgroup_skb programs are the family, the getaddrinfo uprobes attach per libc.
+  LoadPlan<dns_bpf> plan{{dns_bpf__open, dns_bpf__load, dns_bpf__destroy}, {}, AttachType::kCgroupSkb};
+  plan.configure = [&](dns_bpf* s) {
+    bpf_program__set_autoload(s->progs.dns_egress_skb, true);
+    bpf_program__set_autoload(s->progs.dns_ingress_skb, true);
+    bpf_program__set_autoload(s->progs.gai_enter_uprobe, uprobes_);
+    bpf_program__set_autoload(s->progs.gai_exit_uprobe, uprobes_);
+    s->rodata->slow_threshold_ns = config.slow_threshold_ns;
+  };
+  plan.after_load = [&](dns_bpf* s) { write_targets(s->bss, config.cgroup_ids); };
+  plan.attach_extra = [&](dns_bpf* s) -> Status {
+    if (auto ok = egress_.update(s->progs.dns_egress_skb, config.cgroup_paths); !ok) return ok;
+    return ingress_.update(s->progs.dns_ingress_skb, config.cgroup_paths);
+  };
+  auto loaded = load_skeleton(plan, *config.features);
+  if (!loaded) return loaded.take_error();
+  skel_ = std::move(loaded->skel);
   cgroup_paths_ = config.cgroup_paths;
   proc_root_ = config.proc_root;
   if (config.dns_timeout_ns) timeout_ns_ = config.dns_timeout_ns;
   attach_libcs();
-  return AttachType::kCgroupSkb;
+  return loaded->attach;
 }
 
 void DnsProbe::set_targets(const std::vector<uint64_t>& ids) {

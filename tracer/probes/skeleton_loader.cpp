@@ -22,20 +22,27 @@ std::string_view program_suffix(AttachType type) {
   return "";
 }
 
-void select_programs(bpf_object* obj, AttachType type) {
+namespace {
+
+bool has_suffix(const bpf_program* prog, AttachType type) {
+  const std::string_view name = bpf_program__name(prog);
   const std::string_view suffix = program_suffix(type);
+  return name.size() > suffix.size() && name.ends_with(suffix);
+}
+
+}  // namespace
+
+void select_programs(bpf_object* obj, std::optional<AttachType> type) {
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
-    const std::string_view name = bpf_program__name(prog);
-    const bool match = name.size() > suffix.size() && name.ends_with(suffix);
-    bpf_program__set_autoload(prog, match);
+    bpf_program__set_autoload(prog, type && has_suffix(prog, *type));
   }
 }
 
-Status attach_selected(bpf_object* obj, std::vector<LinkPtr>& links) {
+Status attach_selected(bpf_object* obj, AttachType type, std::vector<LinkPtr>& links) {
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
-    if (!bpf_program__autoload(prog)) continue;
+    if (!bpf_program__autoload(prog) || !has_suffix(prog, type)) continue;
     LinkPtr link(bpf_program__attach(prog));
     if (!link) {
       const int err = -errno;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,11 +21,12 @@ namespace podtrace::tracer {
 
 std::string_view program_suffix(AttachType type);
 
-// Enables exactly the programs whose name ends in the suffix of `type`.
-void select_programs(bpf_object* obj, AttachType type);
+// Enables exactly the programs whose name ends in the suffix of `type` (none for nullopt).
+void select_programs(bpf_object* obj, std::optional<AttachType> type);
 
-// Attaches every program that is set to load. On error, `links` is cleared.
-Status attach_selected(bpf_object* obj, std::vector<LinkPtr>& links);
+// Attaches every loaded program whose name ends in the suffix of `type`. On error, `links` is
+// cleared. Programs of other types (cgroup, uprobe) are the family's to attach.
+Status attach_selected(bpf_object* obj, AttachType type, std::vector<LinkPtr>& links);
 
 template <typename Skel>
 struct LoadedSkeleton {
@@ -40,39 +42,76 @@ struct SkeletonOps {
   void (*destroy)(Skel*);
 };
 
-// Tries each preferred attach type the kernel supports; returns the first that loads and attaches.
-// `configure` sets rodata before load; `after_load` fills maps (targets) before attach, so the
-// programs never run unfiltered.
+// How one family loads: the skeleton life cycle (open -> configure -> load -> fill maps ->
+// attach) with the family's attach-type ladder. Every probe loads through load_skeleton().
+template <typename Skel>
+struct LoadPlan {
+  SkeletonOps<Skel> ops;
+  // Types of the programs chosen by name suffix (<handler>_btf, _raw, _tp...), best first.
+  std::vector<AttachType> ladder;
+  // Set when the family's core is outside the ladder (cgroup sockops, cgroup_skb): the ladder
+  // then only adds extras, a family with no working rung still loads once without them, and
+  // `core` is the attach type reported.
+  std::optional<AttachType> core;
+  // Before load: rodata, and autoload of the programs outside the ladder.
+  std::function<void(Skel*)> configure = [](Skel*) {};
+  // After load, before anything attaches: fill maps (targets), so programs never run unfiltered.
+  std::function<void(Skel*)> after_load = [](Skel*) {};
+  // After the ladder's programs attached: cgroup links, uprobes. A failure ends the family.
+  std::function<Status(Skel*)> attach_extra = [](Skel*) { return ok_status(); };
+};
+
+template <typename Skel>
+Result<LoadedSkeleton<Skel>> load_skeleton(const LoadPlan<Skel>& plan, const KernelFeatures& features) {
+  std::string why;
+  auto note = [&](std::string_view rung, const std::string& reason) {
+    why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", rung, reason);
+  };
+  // One attempt; nullopt type: no ladder program. Returns nullopt to try the next rung.
+  auto attempt = [&](std::optional<AttachType> type) -> std::optional<Result<LoadedSkeleton<Skel>>> {
+    const std::string rung = type ? std::string(attach_type_name(*type)) : "without extras";
+    LoadedSkeleton<Skel> loaded;
+    loaded.skel = SkeletonPtr<Skel>(plan.ops.open(), plan.ops.destroy);
+    if (!loaded.skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
+    select_programs(loaded.skel->obj, type);
+    plan.configure(loaded.skel.get());
+    if (int err = plan.ops.load(loaded.skel.get()); err) {
+      note(rung, "load: " + libbpf_error(err));
+      return std::nullopt;
+    }
+    plan.after_load(loaded.skel.get());
+    if (type) {
+      if (auto ok = attach_selected(loaded.skel->obj, *type, loaded.links); !ok) {
+        note(rung, ok.error());
+        return std::nullopt;
+      }
+    }
+    if (auto ok = plan.attach_extra(loaded.skel.get()); !ok) return ok.take_error();
+    loaded.attach = plan.core ? *plan.core : *type;
+    return loaded;
+  };
+  for (AttachType type : plan.ladder) {
+    auto feature = features.probe(type);
+    if (!feature.works) {
+      note(attach_type_name(type), feature.reason);
+      continue;
+    }
+    if (auto done = attempt(type)) return std::move(*done);
+  }
+  if (plan.core) {
+    if (auto done = attempt(std::nullopt)) return std::move(*done);
+  }
+  return make_error(why.empty() ? "no supported attach type" : why);
+}
+
+// The simple case: programs chosen by suffix from `preferred`, rodata set by `configure`,
+// targets written by `after_load`.
 template <typename Skel>
 Result<LoadedSkeleton<Skel>> load_first_working(
     const SkeletonOps<Skel>& ops, const ProbeConfig& config, std::vector<AttachType> preferred,
     const std::function<void(Skel*)>& configure, const std::function<void(Skel*)>& after_load) {
-  std::string why;
-  for (AttachType type : preferred) {
-    auto feature = config.features->probe(type);
-    if (!feature.works) {
-      why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", attach_type_name(type), feature.reason);
-      continue;
-    }
-    LoadedSkeleton<Skel> loaded;
-    loaded.skel = SkeletonPtr<Skel>(ops.open(), ops.destroy);
-    if (!loaded.skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
-    select_programs(loaded.skel->obj, type);
-    configure(loaded.skel.get());
-    if (int err = ops.load(loaded.skel.get()); err) {
-      why += fmt::format("{}{}: load: {}", why.empty() ? "" : "; ", attach_type_name(type),
-                         libbpf_error(err));
-      continue;
-    }
-    after_load(loaded.skel.get());
-    if (auto ok = attach_selected(loaded.skel->obj, loaded.links); !ok) {
-      why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", attach_type_name(type), ok.error());
-      continue;
-    }
-    loaded.attach = type;
-    return loaded;
-  }
-  return make_error(why.empty() ? "no supported attach type" : why);
+  LoadPlan<Skel> plan{ops, std::move(preferred), std::nullopt, configure, after_load};
+  return load_skeleton(plan, *config.features);
 }
 
 // Writes the target cgroup ids into a skeleton's .bss. Ids are written before the count, so a

@@ -47,36 +47,19 @@ Result<AttachType> TcpProbe::start(const ProbeConfig& config) {
     return make_error("cgroup sockops: " + f.reason);
   // The sockops program is the family; tcp_send_reset (resets the pod sends) is an extra that
   // uses tp_btf, else raw_tp, else is left out.
-  std::string why;
-  for (AttachType tp : {AttachType::kTpBtf, AttachType::kRawTp, AttachType::kCgroupSockops}) {
-    if (tp != AttachType::kCgroupSockops && !config.features->has(tp)) continue;
-    SkeletonPtr<tcp_bpf> skel(tcp_bpf__open(), tcp_bpf__destroy);
-    if (!skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
-    select_programs(skel->obj, tp);
-    bpf_program__set_autoload(skel->progs.tcp_sockops, true);
-    skel->rodata->slow_threshold_ns = config.slow_threshold_ns;
-    if (int err = tcp_bpf__load(skel.get()); err) {
-      why += fmt::format("{}{}: load: {}", why.empty() ? "" : "; ", attach_type_name(tp), libbpf_error(err));
-      continue;
-    }
-    std::vector<LinkPtr> links;
-    if (tp != AttachType::kCgroupSockops) {
-      bpf_program* prog = tp == AttachType::kTpBtf ? skel->progs.tcp_send_reset_btf : skel->progs.tcp_send_reset_raw;
-      LinkPtr link(bpf_program__attach(prog));
-      if (!link) {
-        why += fmt::format("{}{}: attach: {}", why.empty() ? "" : "; ", attach_type_name(tp), libbpf_error(-errno));
-        continue;
-      }
-      links.push_back(std::move(link));
-    }
-    CgroupLinks sockops;
-    if (auto ok = sockops.update(skel->progs.tcp_sockops, config.cgroup_paths); !ok) return make_error(ok.error());
-    skel_ = std::move(skel);
-    tracepoint_links_ = std::move(links);
-    sockops_ = std::move(sockops);
-    return AttachType::kCgroupSockops;
-  }
-  return make_error(why);
+  LoadPlan<tcp_bpf> plan{{tcp_bpf__open, tcp_bpf__load, tcp_bpf__destroy},
+                         {AttachType::kTpBtf, AttachType::kRawTp},
+                         AttachType::kCgroupSockops};
+  plan.configure = [&](tcp_bpf* s) {
+    bpf_program__set_autoload(s->progs.tcp_sockops, true);
+    s->rodata->slow_threshold_ns = config.slow_threshold_ns;
+  };
+  plan.attach_extra = [&](tcp_bpf* s) { return sockops_.update(s->progs.tcp_sockops, config.cgroup_paths); };
+  auto loaded = load_skeleton(plan, *config.features);
+  if (!loaded) return loaded.take_error();
+  skel_ = std::move(loaded->skel);
+  tracepoint_links_ = std::move(loaded->links);
+  return loaded->attach;
 }
 
 void TcpProbe::set_targets(const std::vector<uint64_t>&) {

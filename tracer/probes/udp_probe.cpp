@@ -41,51 +41,24 @@ std::map<uint32_t, std::string> load_drop_reason_names() {
 Result<AttachType> UdpProbe::start(const ProbeConfig& config) {
   if (auto f = config.features->probe(AttachType::kCgroupSkb); !f.works) return make_error("cgroup_skb: " + f.reason);
   // The cgroup_skb counters are the family; drops and errors need tp_btf or raw_tp.
-  std::string why;
-  for (AttachType tp : {AttachType::kTpBtf, AttachType::kRawTp}) {
-    if (!config.features->has(tp)) {
-      why += fmt::format("{}{}: unavailable", why.empty() ? "" : "; ", attach_type_name(tp));
-      continue;
-    }
-    SkeletonPtr<udp_bpf> skel(udp_bpf__open(), udp_bpf__destroy);
-    if (!skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
-    select_programs(skel->obj, tp);
-    bpf_program__set_autoload(skel->progs.udp_egress_skb, true);
-    bpf_program__set_autoload(skel->progs.udp_ingress_skb, true);
-    if (int err = udp_bpf__load(skel.get()); err) {
-      why += fmt::format("{}{}: load: {}", why.empty() ? "" : "; ", attach_type_name(tp), libbpf_error(err));
-      continue;
-    }
-    // Targets before attach: the tracepoints never run unfiltered.
-    write_targets(skel->bss, config.cgroup_ids);
-    std::vector<LinkPtr> links;
-    bool ok = true;
-    for (bpf_program* prog : tp == AttachType::kTpBtf
-                                 ? std::vector<bpf_program*>{skel->progs.kfree_skb_btf, skel->progs.udp_error_report_btf,
-                                                             skel->progs.udp_fail_queue_btf}
-                                 : std::vector<bpf_program*>{skel->progs.kfree_skb_raw, skel->progs.udp_error_report_raw,
-                                                             skel->progs.udp_fail_queue_raw}) {
-      LinkPtr link(bpf_program__attach(prog));
-      if (!link) {
-        why += fmt::format("{}{}: attach {}: {}", why.empty() ? "" : "; ", attach_type_name(tp),
-                           bpf_program__name(prog), libbpf_error(-errno));
-        ok = false;
-        break;
-      }
-      links.push_back(std::move(link));
-    }
-    if (!ok) continue;
-    CgroupLinks egress, ingress;
-    if (auto r = egress.update(skel->progs.udp_egress_skb, config.cgroup_paths); !r) return make_error(r.error());
-    if (auto r = ingress.update(skel->progs.udp_ingress_skb, config.cgroup_paths); !r) return make_error(r.error());
-    skel_ = std::move(skel);
-    tracepoint_links_ = std::move(links);
-    egress_ = std::move(egress);
-    ingress_ = std::move(ingress);
-    reasons_ = load_drop_reason_names();
-    return tp;
-  }
-  return make_error(why);
+  LoadPlan<udp_bpf> plan{
+      {udp_bpf__open, udp_bpf__load, udp_bpf__destroy}, {AttachType::kTpBtf, AttachType::kRawTp}, std::nullopt};
+  plan.configure = [](udp_bpf* s) {
+    bpf_program__set_autoload(s->progs.udp_egress_skb, true);
+    bpf_program__set_autoload(s->progs.udp_ingress_skb, true);
+  };
+  // Targets before attach: the tracepoints never run unfiltered.
+  plan.after_load = [&](udp_bpf* s) { write_targets(s->bss, config.cgroup_ids); };
+  plan.attach_extra = [&](udp_bpf* s) -> Status {
+    if (auto r = egress_.update(s->progs.udp_egress_skb, config.cgroup_paths); !r) return r;
+    return ingress_.update(s->progs.udp_ingress_skb, config.cgroup_paths);
+  };
+  auto loaded = load_skeleton(plan, *config.features);
+  if (!loaded) return loaded.take_error();
+  skel_ = std::move(loaded->skel);
+  tracepoint_links_ = std::move(loaded->links);
+  reasons_ = load_drop_reason_names();
+  return loaded->attach;
 }
 
 void UdpProbe::set_targets(const std::vector<uint64_t>& ids) {
