@@ -20,12 +20,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -113,7 +112,8 @@ uint64_t client(bool short_conns, uint16_t port, double seconds) {
 }
 
 fs::path own_v2_cgroup() {
-  const fs::path root = fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+  const fs::path root =
+      fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
   std::ifstream in("/proc/self/cgroup");
   std::string line;
   while (std::getline(in, line))
@@ -152,8 +152,8 @@ Tracer start_tracer(const std::string& path, const fs::path& target, const fs::p
   if (t.pid == 0) {
     FILE* f = std::fopen(out.c_str(), "w");
     dup2(fileno(f), 1);
-    execl(path.c_str(), path.c_str(), "--cgroup", target.c_str(), "--disable", "fileio,cpu,process", "--interval",
-          "1h", static_cast<char*>(nullptr));
+    execl(path.c_str(), path.c_str(), "--cgroup", target.c_str(), "--disable", "fileio,cpu,process",
+          "--interval", "1h", static_cast<char*>(nullptr));
     _exit(127);
   }
   // Started when the `start` line is out: everything is attached by then.
@@ -194,9 +194,12 @@ int main(int argc, char** argv) {
   int reps = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--tracer") tracer = argv[i + 1];
-    else if (a == "--seconds") seconds = std::stod(argv[i + 1]);
-    else if (a == "--reps") reps = std::stoi(argv[i + 1]);
+    if (a == "--tracer")
+      tracer = argv[i + 1];
+    else if (a == "--seconds")
+      seconds = std::stod(argv[i + 1]);
+    else if (a == "--reps")
+      reps = std::stoi(argv[i + 1]);
   }
   if (tracer.empty() || geteuid() != 0) {
     std::fprintf(stderr, "usage (root): net-bench --tracer PATH [--seconds S] [--reps N]\n");
@@ -215,13 +218,17 @@ int main(int argc, char** argv) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(a);
-  if (bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(listener, 4096) != 0) return 1;
+  if (bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+      listen(listener, 4096) != 0)
+    return 1;
   getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
   const uint16_t port = ntohs(a.sin_port);
   std::thread(serve, listener).detach();
 
-  const fs::path out = fs::temp_directory_path() / ("pt-bench-" + std::to_string(getpid()) + ".jsonl");
-  std::printf("%-18s %-22s %14s %10s %s\n", "workload", "scenario", "req/s (median)", "vs untraced", "runs");
+  const fs::path out =
+      fs::temp_directory_path() / ("pt-bench-" + std::to_string(getpid()) + ".jsonl");
+  std::printf("%-18s %-22s %14s %10s %s\n", "workload", "scenario", "req/s (median)", "vs untraced",
+              "runs");
   for (bool short_conns : {true, false}) {
     // Interleave the scenarios in every repetition so drift on a shared machine hits all alike.
     std::vector<double> untraced, in_target, in_other;
@@ -241,7 +248,8 @@ int main(int argc, char** argv) {
       return s;
     };
     const double base_rate = median(untraced);
-    std::printf("%-18s %-22s %14.0f %10s %s\n", name, "untraced", base_rate, "", runs(untraced).c_str());
+    std::printf("%-18s %-22s %14.0f %10s %s\n", name, "untraced", base_rate, "",
+                runs(untraced).c_str());
     std::printf("%-18s %-22s %14.0f %+9.1f%% %s\n", name, "traced, non-target", median(in_other),
                 (median(in_other) / base_rate - 1) * 100, runs(in_other).c_str());
     std::printf("%-18s %-22s %14.0f %+9.1f%% %s\n", name, "traced, target", median(in_target),

@@ -12,11 +12,12 @@
 // Each loop is timed in thread CPU time (preemption by other jobs does not count) in 20 chunks,
 // and a run keeps its best chunk. Every repetition runs all scenarios back to back, so drift on
 // a shared machine hits all alike; the table shows medians over repetitions.
+#include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,13 +29,11 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <bpf/libbpf.h>
-#include <nlohmann/json.hpp>
 
 #include "empty_hooks.skel.h"
 
@@ -104,7 +103,8 @@ Sample workload(const fs::path& path, long iterations) {
 }
 
 // Runs the workload in a child that first joins `cgroup` and pins itself to `cpu`.
-Sample run_workload(const fs::path& cgroup, int cpu, const fs::path& file, long iterations, pid_t* child = nullptr) {
+Sample run_workload(const fs::path& cgroup, int cpu, const fs::path& file, long iterations,
+                    pid_t* child = nullptr) {
   int p[2];
   if (pipe(p) != 0) return {};
   pid_t pid = fork();
@@ -129,7 +129,8 @@ Sample run_workload(const fs::path& cgroup, int cpu, const fs::path& file, long 
 }
 
 fs::path own_v2_cgroup() {
-  const fs::path root = fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+  const fs::path root =
+      fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
   std::ifstream in("/proc/self/cgroup");
   std::string line;
   while (std::getline(in, line))
@@ -197,7 +198,8 @@ struct TracerCounts {
   uint64_t file_reads = 0, file_writes = 0, op_reads = 0, op_writes = 0;
 };
 
-TracerCounts tracer_counts(const std::vector<nlohmann::json>& lines, const fs::path& file, pid_t pid) {
+TracerCounts tracer_counts(const std::vector<nlohmann::json>& lines, const fs::path& file,
+                           pid_t pid) {
   TracerCounts c;
   for (const auto& j : lines) {
     if (j.value("type", "") != "report" || !j.contains("fileio")) continue;
@@ -223,23 +225,24 @@ TracerCounts tracer_counts(const std::vector<nlohmann::json>& lines, const fs::p
 //             sys_enter tracepoint).
 std::string bpftrace_script(const std::string& kind, const fs::path& target) {
   const std::string cg = "cgroup == cgroupid(\"" + target.string() + "\")";
-  const std::string ids = "(args->id == 0 || args->id == 1 || args->id == 17 || args->id == 18 || "
-                          "args->id == 74 || args->id == 257)";
+  const std::string ids =
+      "(args->id == 0 || args->id == 1 || args->id == 17 || args->id == 18 || "
+      "args->id == 74 || args->id == 257)";
   const std::string aggregate =
       "  $lat = nsecs - @start[tid]; delete(@start[tid]);\n"
       "  @lat_ns[$nr] = hist($lat); @count[$nr] = count();\n"
       "  if (args->ret > 0 && $nr != 74 && $nr != 257) { @bytes[$nr] = sum(args->ret); }\n";
   if (kind == "raw")
-    return "tracepoint:raw_syscalls:sys_enter /" + ids + " && " + cg + "/ { @start[tid] = nsecs; }\n" +
-           "tracepoint:raw_syscalls:sys_exit /" + ids + " && " + cg + " && @start[tid]/ {\n" +
-           "  $nr = args->id;\n" + aggregate + "}\n";
+    return "tracepoint:raw_syscalls:sys_enter /" + ids + " && " + cg +
+           "/ { @start[tid] = nsecs; }\n" + "tracepoint:raw_syscalls:sys_exit /" + ids + " && " +
+           cg + " && @start[tid]/ {\n" + "  $nr = args->id;\n" + aggregate + "}\n";
   std::string enter, exit;
   for (const char* name : {"read", "write", "pread64", "pwrite64", "fsync", "openat"}) {
     enter += std::string(enter.empty() ? "" : ",\n") + "tracepoint:syscalls:sys_enter_" + name;
     exit += std::string(exit.empty() ? "" : ",\n") + "tracepoint:syscalls:sys_exit_" + name;
   }
-  return enter + "\n/" + cg + "/ { @start[tid] = nsecs; }\n" + exit + "\n/" + cg + " && @start[tid]/ {\n" +
-         "  $nr = args->__syscall_nr;\n" + aggregate + "}\n";
+  return enter + "\n/" + cg + "/ { @start[tid] = nsecs; }\n" + exit + "\n/" + cg +
+         " && @start[tid]/ {\n" + "  $nr = args->__syscall_nr;\n" + aggregate + "}\n";
 }
 
 // bpftrace's @count for syscall `nr`, from its JSON output.
@@ -266,8 +269,8 @@ EmptyHooks attach_empty_hooks(const std::string& section_prefix) {
     std::exit(1);
   }
   bpf_program* prog;
-  bpf_object__for_each_program(prog, s->obj)
-      bpf_program__set_autoload(prog, std::string(bpf_program__section_name(prog)).rfind(section_prefix, 0) == 0);
+  bpf_object__for_each_program(prog, s->obj) bpf_program__set_autoload(
+      prog, std::string(bpf_program__section_name(prog)).rfind(section_prefix, 0) == 0);
   if (empty_hooks_bpf__load(s.get()) != 0 || empty_hooks_bpf__attach(s.get()) != 0) {
     std::fprintf(stderr, "cannot load/attach the empty %s programs\n", section_prefix.c_str());
     std::exit(1);
@@ -318,16 +321,22 @@ int main(int argc, char** argv) {
   int cpu = static_cast<int>(std::thread::hardware_concurrency()) - 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--tracer") tracer = argv[i + 1];
-    else if (a == "--bpftrace") bpftrace = argv[i + 1];
-    else if (a == "--iterations") iterations = std::stol(argv[i + 1]);
-    else if (a == "--reps") reps = std::stoi(argv[i + 1]);
-    else if (a == "--cpu") cpu = std::stoi(argv[i + 1]);
+    if (a == "--tracer")
+      tracer = argv[i + 1];
+    else if (a == "--bpftrace")
+      bpftrace = argv[i + 1];
+    else if (a == "--iterations")
+      iterations = std::stol(argv[i + 1]);
+    else if (a == "--reps")
+      reps = std::stoi(argv[i + 1]);
+    else if (a == "--cpu")
+      cpu = std::stoi(argv[i + 1]);
   }
   if (tracer.empty() || geteuid() != 0 || iterations < 10) {
-    std::fprintf(stderr,
-                 "usage (root): syscall-bench --tracer PATH [--bpftrace PATH|none] [--iterations N] "
-                 "[--reps R] [--cpu C]\n");
+    std::fprintf(
+        stderr,
+        "usage (root): syscall-bench --tracer PATH [--bpftrace PATH|none] [--iterations N] "
+        "[--reps R] [--cpu C]\n");
     return 2;
   }
   const bool with_bpftrace = bpftrace != "none" && access(bpftrace.c_str(), X_OK) == 0;
@@ -355,7 +364,17 @@ int main(int argc, char** argv) {
                               {"bpftrace raw_syscalls, target", {}},
                               {"bpftrace syscalls:*, non-target", {}},
                               {"bpftrace syscalls:*, target", {}}};
-  enum { kUntraced, kEmpty, kEmptyTp, kPtOther, kPtTarget, kBtRawOther, kBtRawTarget, kBtSysOther, kBtSysTarget };
+  enum {
+    kUntraced,
+    kEmpty,
+    kEmptyTp,
+    kPtOther,
+    kPtTarget,
+    kBtRawOther,
+    kBtRawTarget,
+    kBtSysOther,
+    kBtSysTarget
+  };
   std::vector<std::string> count_checks;
   bool counts_ok = true;
 
@@ -370,42 +389,50 @@ int main(int argc, char** argv) {
       sc[kEmptyTp].samples.push_back(run_workload(other, cpu, file, iterations));
     }
     {
-      Spawned t = spawn({tracer, "--cgroup", target.string(), "--disable", "cpu,process,tcp,dns,udp", "--interval", "1h"},
+      Spawned t = spawn({tracer, "--cgroup", target.string(), "--disable",
+                         "cpu,process,tcp,dns,udp", "--interval", "1h"},
                         out, "\"type\":\"start\"");
       sc[kPtOther].samples.push_back(run_workload(other, cpu, file, iterations));
       pid_t child = -1;
       sc[kPtTarget].samples.push_back(run_workload(target, cpu, file, iterations, &child));
       const auto lines = stop(t);
       const TracerCounts c = tracer_counts(lines, file, child);
-      const bool ok = c.file_reads == expected && c.file_writes == expected && c.op_reads == expected &&
-                      c.op_writes == expected;
+      const bool ok = c.file_reads == expected && c.file_writes == expected &&
+                      c.op_reads == expected && c.op_writes == expected;
       counts_ok &= ok;
-      count_checks.push_back("podtrace rep " + std::to_string(r + 1) + ": pread " + std::to_string(c.file_reads) +
-                             ", pwrite " + std::to_string(c.file_writes) + " on the file by the target's pid; op read " +
-                             std::to_string(c.op_reads) + ", op write " + std::to_string(c.op_writes) +
-                             " (expected " + std::to_string(expected) + " each); fileio attach: " +
-                             fileio_attach(lines) + (ok ? "" : "  MISMATCH"));
+      count_checks.push_back(
+          "podtrace rep " + std::to_string(r + 1) + ": pread " + std::to_string(c.file_reads) +
+          ", pwrite " + std::to_string(c.file_writes) +
+          " on the file by the target's pid; op read " + std::to_string(c.op_reads) +
+          ", op write " + std::to_string(c.op_writes) + " (expected " + std::to_string(expected) +
+          " each); fileio attach: " + fileio_attach(lines) + (ok ? "" : "  MISMATCH"));
     }
     if (!with_bpftrace) continue;
     for (const char* kind : {"raw", "syscalls"}) {
       std::ofstream(script) << bpftrace_script(kind, target);
       Spawned b = spawn({bpftrace, "-f", "json", script.string()}, out, "attached_probes");
       const bool raw = std::string(kind) == "raw";
-      sc[raw ? kBtRawOther : kBtSysOther].samples.push_back(run_workload(other, cpu, file, iterations));
-      sc[raw ? kBtRawTarget : kBtSysTarget].samples.push_back(run_workload(target, cpu, file, iterations));
+      sc[raw ? kBtRawOther : kBtSysOther].samples.push_back(
+          run_workload(other, cpu, file, iterations));
+      sc[raw ? kBtRawTarget : kBtSysTarget].samples.push_back(
+          run_workload(target, cpu, file, iterations));
       const auto lines = stop(b);
       const uint64_t preads = bpftrace_count(lines, 17), pwrites = bpftrace_count(lines, 18);
       const bool ok = preads == expected && pwrites == expected;
       counts_ok &= ok;
-      count_checks.push_back("bpftrace " + std::string(kind) + " rep " + std::to_string(r + 1) + ": pread " +
-                             std::to_string(preads) + ", pwrite " + std::to_string(pwrites) + (ok ? "" : "  MISMATCH"));
+      count_checks.push_back("bpftrace " + std::string(kind) + " rep " + std::to_string(r + 1) +
+                             ": pread " + std::to_string(preads) + ", pwrite " +
+                             std::to_string(pwrites) + (ok ? "" : "  MISMATCH"));
     }
   }
 
-  std::printf("syscall-bench: %ld iterations x (pwrite+pread of %zu B on %s | getppid x2), CPU %d; ns per syscall "
-              "(thread CPU time, best of %ld chunks per run), median of %d runs\n",
-              iterations, kIoSize, dir.c_str(), cpu, kChunks, reps);
-  std::printf("%-34s %8s %8s %8s %10s   %s\n", "scenario", "all", "file", "non-file", "overhead", "runs (all)");
+  std::printf(
+      "syscall-bench: %ld iterations x (pwrite+pread of %zu B on %s | getppid x2), CPU %d; ns per "
+      "syscall "
+      "(thread CPU time, best of %ld chunks per run), median of %d runs\n",
+      iterations, kIoSize, dir.c_str(), cpu, kChunks, reps);
+  std::printf("%-34s %8s %8s %8s %10s   %s\n", "scenario", "all", "file", "non-file", "overhead",
+              "runs (all)");
   const double base_all = sc[kUntraced].all();
   for (const auto& s : sc) {
     if (s.samples.empty()) continue;
@@ -415,8 +442,8 @@ int main(int argc, char** argv) {
       std::snprintf(b, sizeof(b), "%s%.1f", runs.empty() ? "" : " ", x.all_ns());
       runs += b;
     }
-    std::printf("%-34s %8.1f %8.1f %8.1f %+10.1f   %s\n", s.name.c_str(), s.all(), s.file(), s.other(),
-                s.all() - base_all, runs.c_str());
+    std::printf("%-34s %8.1f %8.1f %8.1f %+10.1f   %s\n", s.name.c_str(), s.all(), s.file(),
+                s.other(), s.all() - base_all, runs.c_str());
   }
   // Ratios on medians, per path and overall.
   auto ratio = [&](int num, int den, double (Scenario::*f)() const) {
@@ -426,26 +453,37 @@ int main(int argc, char** argv) {
   // The target is against an empty program at the hook podtrace uses (per-syscall tracepoints
   // where they work); the tp_btf ratio is for reference. A non-file ratio is meaningless when
   // the denominator is ~0 (per-syscall tracepoints do not run for getppid).
-  std::printf("\n(podtrace non-target - untraced) / (empty syscall tracepoints - untraced): all %.2f, file %.2f, "
-              "non-file %.2f  [target <= 1.25]\n",
-              ratio(kPtOther, kEmptyTp, &Scenario::all), ratio(kPtOther, kEmptyTp, &Scenario::file),
-              ratio(kPtOther, kEmptyTp, &Scenario::other));
-  std::printf("(podtrace non-target - untraced) / (empty tp_btf hooks - untraced):        all %.2f, file %.2f, "
-              "non-file %.2f  [reference]\n",
-              ratio(kPtOther, kEmpty, &Scenario::all), ratio(kPtOther, kEmpty, &Scenario::file),
-              ratio(kPtOther, kEmpty, &Scenario::other));
+  std::printf(
+      "\n(podtrace non-target - untraced) / (empty syscall tracepoints - untraced): all %.2f, file "
+      "%.2f, "
+      "non-file %.2f  [target <= 1.25]\n",
+      ratio(kPtOther, kEmptyTp, &Scenario::all), ratio(kPtOther, kEmptyTp, &Scenario::file),
+      ratio(kPtOther, kEmptyTp, &Scenario::other));
+  std::printf(
+      "(podtrace non-target - untraced) / (empty tp_btf hooks - untraced):        all %.2f, file "
+      "%.2f, "
+      "non-file %.2f  [reference]\n",
+      ratio(kPtOther, kEmpty, &Scenario::all), ratio(kPtOther, kEmpty, &Scenario::file),
+      ratio(kPtOther, kEmpty, &Scenario::other));
   if (with_bpftrace) {
-    std::printf("podtrace target overhead / bpftrace raw_syscalls target overhead: all %.2f, file %.2f, non-file %.2f"
-                "  [target < 1]\n",
-                ratio(kPtTarget, kBtRawTarget, &Scenario::all), ratio(kPtTarget, kBtRawTarget, &Scenario::file),
-                ratio(kPtTarget, kBtRawTarget, &Scenario::other));
-    std::printf("podtrace target overhead / bpftrace syscalls:* target overhead:   all %.2f, file %.2f, non-file %.2f"
-                "  [target < 1]\n",
-                ratio(kPtTarget, kBtSysTarget, &Scenario::all), ratio(kPtTarget, kBtSysTarget, &Scenario::file),
-                ratio(kPtTarget, kBtSysTarget, &Scenario::other));
+    std::printf(
+        "podtrace target overhead / bpftrace raw_syscalls target overhead: all %.2f, file %.2f, "
+        "non-file %.2f"
+        "  [target < 1]\n",
+        ratio(kPtTarget, kBtRawTarget, &Scenario::all),
+        ratio(kPtTarget, kBtRawTarget, &Scenario::file),
+        ratio(kPtTarget, kBtRawTarget, &Scenario::other));
+    std::printf(
+        "podtrace target overhead / bpftrace syscalls:* target overhead:   all %.2f, file %.2f, "
+        "non-file %.2f"
+        "  [target < 1]\n",
+        ratio(kPtTarget, kBtSysTarget, &Scenario::all),
+        ratio(kPtTarget, kBtSysTarget, &Scenario::file),
+        ratio(kPtTarget, kBtSysTarget, &Scenario::other));
   }
-  std::printf("\ncounts seen by the tracers (workload of each target run: %llu pread + %llu pwrite):\n",
-              static_cast<unsigned long long>(expected), static_cast<unsigned long long>(expected));
+  std::printf(
+      "\ncounts seen by the tracers (workload of each target run: %llu pread + %llu pwrite):\n",
+      static_cast<unsigned long long>(expected), static_cast<unsigned long long>(expected));
   for (const auto& l : count_checks) std::printf("  %s\n", l.c_str());
 
   fs::remove(out);

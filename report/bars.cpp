@@ -2,9 +2,9 @@
 // bars.cpp: block-character histograms.
 #include "bars.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "units.h"
 

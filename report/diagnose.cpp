@@ -2,9 +2,9 @@
 // diagnose.cpp: collects every section's findings and the tracer's own, most severe first.
 #include "diagnose.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace podtrace {
 
@@ -16,7 +16,8 @@ std::vector<Finding> diagnose(const Report& r, const DiagnoseThresholds& t) {
     out.push_back({"info", "tracer", fmt::format("{} events were dropped", lost),
                    "counts and histograms are exact; only individual event lines are missing"});
   if (r.lost_map_full)
-    out.push_back({"info", "tracer", fmt::format("{} per-key aggregates did not fit", r.lost_map_full),
+    out.push_back({"info", "tracer",
+                   fmt::format("{} per-key aggregates did not fit", r.lost_map_full),
                    "per-file or per-thread tables are incomplete; per-op totals are exact"});
   std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
     return severity_rank(a.severity) < severity_rank(b.severity);

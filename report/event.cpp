@@ -2,9 +2,8 @@
 // event.cpp: the event model and its JSON form.
 #include "event.h"
 
-#include <tuple>
-
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "json_read.h"
 
@@ -18,7 +17,8 @@ std::optional<uint64_t> EventValue::as_u64() const {
 
 std::optional<int64_t> EventValue::as_i64() const {
   if (const auto* i = std::get_if<int64_t>(&v_)) return *i;
-  if (const auto* u = std::get_if<uint64_t>(&v_); u && *u <= INT64_MAX) return static_cast<int64_t>(*u);
+  if (const auto* u = std::get_if<uint64_t>(&v_); u && *u <= INT64_MAX)
+    return static_cast<int64_t>(*u);
   return std::nullopt;
 }
 
@@ -53,8 +53,8 @@ bool Event::operator==(const Event& o) const {
 
 namespace {
 
-constexpr std::string_view kHeader[] = {"schema_version", "type",  "ts_ns", "ktime_ns", "family",
-                                        "kind",           "pid",   "tid",   "comm",     "cgroup_id"};
+constexpr std::string_view kHeader[] = {"schema_version", "type", "ts_ns", "ktime_ns", "family",
+                                        "kind",           "pid",  "tid",   "comm",     "cgroup_id"};
 
 bool is_header(std::string_view key) {
   for (auto h : kHeader)
@@ -76,7 +76,7 @@ nlohmann::json value_json(const EventValue& v) {
 }  // namespace
 
 void to_json(nlohmann::json& j, const Event& e) {
-  j = {{"family", e.family}, {"kind", e.kind}, {"pid", e.pid},           {"tid", e.tid},
+  j = {{"family", e.family}, {"kind", e.kind},           {"pid", e.pid},          {"tid", e.tid},
        {"comm", e.comm},     {"cgroup_id", e.cgroup_id}, {"ktime_ns", e.ktime_ns}};
   for (const auto& [key, value] : e.fields) j[key] = value_json(value);
 }
@@ -94,11 +94,16 @@ void from_json(const nlohmann::json& j, Event& e) {
   if (!j.is_object()) return;
   for (const auto& [key, v] : j.items()) {
     if (is_header(key)) continue;
-    if (v.is_boolean()) e[key] = v.get<bool>();
-    else if (v.is_number_unsigned()) e[key] = v.get<uint64_t>();
-    else if (v.is_number_integer()) e[key] = v.get<int64_t>();
-    else if (v.is_number_float()) e[key] = v.get<double>();
-    else if (v.is_string()) e[key] = v.get<std::string>();
+    if (v.is_boolean())
+      e[key] = v.get<bool>();
+    else if (v.is_number_unsigned())
+      e[key] = v.get<uint64_t>();
+    else if (v.is_number_integer())
+      e[key] = v.get<int64_t>();
+    else if (v.is_number_float())
+      e[key] = v.get<double>();
+    else if (v.is_string())
+      e[key] = v.get<std::string>();
     else if (v.is_array()) {
       std::vector<std::string> items;
       for (const auto& item : v)

@@ -6,26 +6,24 @@
 
 #include <concepts>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 namespace podtrace {
 
 // A family-specific field's value: integers keep their signedness, text stays raw (untrusted).
 class EventValue {
  public:
-  using Variant =
-      std::variant<std::monostate, bool, int64_t, uint64_t, double, std::string, std::vector<std::string>>;
+  using Variant = std::variant<std::monostate, bool, int64_t, uint64_t, double, std::string,
+                               std::vector<std::string>>;
 
   EventValue() = default;
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  EventValue(T v) {
+  requires(!std::same_as<T, bool>) EventValue(T v) {
     if constexpr (std::is_signed_v<T>)
       v_ = static_cast<int64_t>(v);
     else

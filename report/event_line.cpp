@@ -2,10 +2,10 @@
 // event_line.cpp: live event lines: the fields a human scans first, then the rest as key=value.
 #include "event_line.h"
 
+#include <fmt/format.h>
+
 #include <ctime>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "terminal_safe.h"
 #include "units.h"
@@ -18,14 +18,18 @@ std::string value_text(const EventValue& v) {
   return std::visit(
       [](const auto& x) -> std::string {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) return "";
-        else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::string>) return sanitize_for_terminal(x);
+        if constexpr (std::is_same_v<T, std::monostate>)
+          return "";
+        else if constexpr (std::is_same_v<T, bool>)
+          return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::string>)
+          return sanitize_for_terminal(x);
         else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           std::string joined;
           for (const auto& a : x) joined += (joined.empty() ? "" : " ") + sanitize_for_terminal(a);
           return "[" + joined + "]";
-        } else return fmt::format("{}", x);
+        } else
+          return fmt::format("{}", x);
       },
       v.get());
 }
@@ -60,7 +64,7 @@ std::string format_event(const Event& e, const std::string& pod, const Style& st
   if (auto error = field_text(e, "error"); !error.empty()) line += " " + style.red(error);
   if (e.pid) line += fmt::format(" {}[{}]", sanitize_for_terminal(e.comm), e.pid);
   // Fields not shown above, so new tracer fields are visible without a plugin update.
-  static const std::set<std::string, std::less<>> shown = {"op",    "path",  "argv",
+  static const std::set<std::string, std::less<>> shown = {"op",         "path",  "argv",
                                                            "latency_ns", "error", "errno"};
   for (const auto& [key, value] : e.fields) {
     if (shown.count(key) || std::holds_alternative<std::monostate>(value.get())) continue;

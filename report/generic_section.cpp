@@ -67,8 +67,8 @@ void render_value(TextWriter& out, const nlohmann::json& value, const std::strin
         std::vector<Cell> cells;
         for (const auto& key : keys) {
           const auto* cell = json_member(row, key);
-          cells.push_back({cell && cell->is_primitive() && !cell->is_null() ? scalar_text(key, *cell)
-                                                                            : ""});
+          cells.push_back(
+              {cell && cell->is_primitive() && !cell->is_null() ? scalar_text(key, *cell) : ""});
         }
         table.add_row(std::move(cells));
       }

@@ -6,11 +6,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace podtrace {
 
@@ -25,7 +24,8 @@ bool read_field(const nlohmann::json& j, std::string_view key, int& out);
 bool read_field(const nlohmann::json& j, std::string_view key, double& out);
 bool read_field(const nlohmann::json& j, std::string_view key, bool& out);
 bool read_field(const nlohmann::json& j, std::string_view key, std::string& out);
-bool read_field(const nlohmann::json& j, std::string_view key, std::map<std::string, uint64_t>& out);
+bool read_field(const nlohmann::json& j, std::string_view key,
+                std::map<std::string, uint64_t>& out);
 
 // A nested object of a type with its own from_json.
 template <typename T>

@@ -3,7 +3,6 @@
 #include "latency.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "json_read.h"
@@ -13,9 +12,8 @@ namespace podtrace {
 void to_json(nlohmann::json& j, const LatencySummary& s) {
   nlohmann::json buckets = nlohmann::json::array();
   for (const auto& b : s.buckets) buckets.push_back({{"le_ns", b.le_ns}, {"count", b.count}});
-  j = {{"count", s.count},   {"p50_ns", s.p50_ns},   {"p90_ns", s.p90_ns},
-       {"p99_ns", s.p99_ns}, {"max_ns", s.max_ns},   {"mean_ns", s.mean_ns},
-       {"histogram", buckets}};
+  j = {{"count", s.count},   {"p50_ns", s.p50_ns},   {"p90_ns", s.p90_ns},  {"p99_ns", s.p99_ns},
+       {"max_ns", s.max_ns}, {"mean_ns", s.mean_ns}, {"histogram", buckets}};
 }
 
 void from_json(const nlohmann::json& j, LatencySummary& s) {

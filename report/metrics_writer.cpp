@@ -10,10 +10,14 @@ std::string escape_label_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -50,8 +54,8 @@ void MetricsWriter::histogram(std::string_view name, const Labels& labels,
   histogram(name, labels, s, s.mean_ns * s.count);
 }
 
-void MetricsWriter::histogram(std::string_view name, const Labels& labels,
-                              const LatencySummary& s, uint64_t total_ns) {
+void MetricsWriter::histogram(std::string_view name, const Labels& labels, const LatencySummary& s,
+                              uint64_t total_ns) {
   const std::string bucket = std::string(name) + "_bucket";
   uint64_t cumulative = 0;
   for (const auto& b : s.buckets) {
@@ -65,7 +69,8 @@ void MetricsWriter::histogram(std::string_view name, const Labels& labels,
   Labels inf = labels;
   inf.emplace_back("le", "+Inf");
   line(bucket, inf, std::to_string(s.count));
-  line(std::string(name) + "_sum", labels, fmt::format("{:.9f}", static_cast<double>(total_ns) / 1e9));
+  line(std::string(name) + "_sum", labels,
+       fmt::format("{:.9f}", static_cast<double>(total_ns) / 1e9));
   line(std::string(name) + "_count", labels, std::to_string(s.count));
 }
 

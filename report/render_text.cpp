@@ -17,7 +17,7 @@ void render_findings(TextWriter& out, const std::vector<Finding>& findings) {
     return;
   }
   for (const auto& f : findings) {
-    const Tone tone = f.severity == "critical" ? Tone::kRed
+    const Tone tone = f.severity == "critical"  ? Tone::kRed
                       : f.severity == "warning" ? Tone::kYellow
                                                 : Tone::kCyan;
     const char* mark = f.severity == "critical" ? "✖ " : f.severity == "warning" ? "⚠ " : "ℹ ";
@@ -52,7 +52,8 @@ void render_health(TextWriter& out, const Report& r) {
 void render_report_body(TextWriter& out, const Report& r) {
   std::string ended;
   if (r.final_report)
-    ended = fmt::format(" · ended by {}{}", r.end_reason, r.target_exited ? " (target exited)" : "");
+    ended =
+        fmt::format(" · ended by {}{}", r.end_reason, r.target_exited ? " (target exited)" : "");
   out.line(fmt::format("traced {:.1f} s{}", r.duration_s, ended), Tone::kDim);
   if (r.final_report) render_findings(out, r.findings);
   for (const auto& s : r.sections) s->render(out);

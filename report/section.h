@@ -3,16 +3,15 @@
 //   static constexpr std::string_view kKey (its JSON member) and kTitle (its heading),
 // and, next to it, the free functions that SectionOf<T> calls (found by argument lookup):
 //   void to_json(nlohmann::json&, const T&);        void from_json(const nlohmann::json&, T&);
-//   void render_section(TextWriter&, const T&);     void write_section_metrics(MetricsWriter&, const T&);
-//   void diagnose_section(const T&, const DiagnoseThresholds&, std::vector<Finding>&);
+//   void render_section(TextWriter&, const T&);     void write_section_metrics(MetricsWriter&,
+//   const T&); void diagnose_section(const T&, const DiagnoseThresholds&, std::vector<Finding>&);
 // Then one line in section_registry.cpp makes every renderer show it.
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "finding.h"
 #include "metrics_writer.h"

@@ -2,9 +2,9 @@
 // section_util.cpp: shared table shapes and cell formats.
 #include "section_util.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "bars.h"
 #include "units.h"

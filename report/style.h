@@ -7,25 +7,24 @@
 
 namespace podtrace {
 
-class Style
-{
-public:
-	explicit Style(bool color) : color_(color) {}
+class Style {
+ public:
+  explicit Style(bool color) : color_(color) {}
 
-	// The decision for file descriptor `fd` (1 for stdout).
-	static bool colors_wanted(int fd);
+  // The decision for file descriptor `fd` (1 for stdout).
+  static bool colors_wanted(int fd);
 
-	bool color() const { return color_; }
-	std::string bold(std::string_view s) const { return wrap("1", s); }
-	std::string dim(std::string_view s) const { return wrap("2", s); }
-	std::string red(std::string_view s) const { return wrap("31", s); }
-	std::string yellow(std::string_view s) const { return wrap("33", s); }
-	std::string green(std::string_view s) const { return wrap("32", s); }
-	std::string cyan(std::string_view s) const { return wrap("36", s); }
+  bool color() const { return color_; }
+  std::string bold(std::string_view s) const { return wrap("1", s); }
+  std::string dim(std::string_view s) const { return wrap("2", s); }
+  std::string red(std::string_view s) const { return wrap("31", s); }
+  std::string yellow(std::string_view s) const { return wrap("33", s); }
+  std::string green(std::string_view s) const { return wrap("32", s); }
+  std::string cyan(std::string_view s) const { return wrap("36", s); }
 
-private:
-	std::string wrap(const char *code, std::string_view s) const;
-	bool color_;
+ private:
+  std::string wrap(const char* code, std::string_view s) const;
+  bool color_;
 };
 
-} // namespace podtrace
+}  // namespace podtrace

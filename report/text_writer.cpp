@@ -24,13 +24,20 @@ void Table::add_detail(std::vector<std::string> lines) {
 
 std::string TextWriter::paint(std::string_view safe_text, Tone tone) const {
   switch (tone) {
-    case Tone::kPlain: return std::string(safe_text);
-    case Tone::kDim: return style_.dim(safe_text);
-    case Tone::kBold: return style_.bold(safe_text);
-    case Tone::kRed: return style_.red(safe_text);
-    case Tone::kYellow: return style_.yellow(safe_text);
-    case Tone::kGreen: return style_.green(safe_text);
-    case Tone::kCyan: return style_.cyan(safe_text);
+    case Tone::kPlain:
+      return std::string(safe_text);
+    case Tone::kDim:
+      return style_.dim(safe_text);
+    case Tone::kBold:
+      return style_.bold(safe_text);
+    case Tone::kRed:
+      return style_.red(safe_text);
+    case Tone::kYellow:
+      return style_.yellow(safe_text);
+    case Tone::kGreen:
+      return style_.green(safe_text);
+    case Tone::kCyan:
+      return style_.cyan(safe_text);
   }
   return std::string(safe_text);
 }
@@ -85,8 +92,9 @@ void TextWriter::table(const Table& t) {
     std::string line = "  ";
     for (size_t c = 0; c < cells.size(); ++c) {
       const auto [before, after] = pad(cells[c], c);
-      const Tone tone = header ? Tone::kDim : tones && c < tones->size() ? (*tones)[c].tone
-                                                                        : Tone::kPlain;
+      const Tone tone = header                       ? Tone::kDim
+                        : tones && c < tones->size() ? (*tones)[c].tone
+                                                     : Tone::kPlain;
       line += before + paint(cells[c], tone);
       // The last column gets no trailing spaces.
       if (c + 1 < cells.size()) line += after + "  ";

@@ -10,4 +10,4 @@ namespace podtrace {
 std::string format_ns(uint64_t ns);
 std::string format_bytes(uint64_t bytes);
 
-} // namespace podtrace
+}  // namespace podtrace

@@ -101,8 +101,8 @@ Result<fs::path> CgroupFs::v1_cgroup_of(int pid, const std::string& controller) 
 
 bool is_container_cgroup_name(const std::string& name, const std::string& id) {
   if (name == id) return true;  // cgroupfs driver: .../pod<uid>/<id>, /docker/<id>
-  static constexpr std::array<std::string_view, 5> prefixes = {
-      "cri-containerd-", "crio-", "docker-", "containerd-", "libpod-"};
+  static constexpr std::array<std::string_view, 5> prefixes = {"cri-containerd-", "crio-",
+                                                               "docker-", "containerd-", "libpod-"};
   for (auto prefix : prefixes) {
     std::string base = std::string(prefix) + id;
     if (name == base || name == base + ".scope") return true;
@@ -113,8 +113,7 @@ bool is_container_cgroup_name(const std::string& name, const std::string& id) {
 std::vector<fs::path> CgroupFs::find_container(const std::string& id) const {
   std::vector<fs::path> found;
   std::error_code ec;
-  fs::recursive_directory_iterator it(v2_root(), fs::directory_options::skip_permission_denied,
-                                      ec);
+  fs::recursive_directory_iterator it(v2_root(), fs::directory_options::skip_permission_denied, ec);
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it.depth() > 10) {
       it.disable_recursion_pending();

@@ -46,8 +46,10 @@ class CgroupFs {
 
   // Where the cpu controller files of a v2 cgroup live: the same directory on pure v2, the
   // matching v1 cpu directory on hybrid hosts.
-  std::optional<std::filesystem::path> cpu_controller_dir(const std::filesystem::path& v2_dir) const;
-  std::optional<std::filesystem::path> memory_controller_dir(const std::filesystem::path& v2_dir) const;
+  std::optional<std::filesystem::path> cpu_controller_dir(
+      const std::filesystem::path& v2_dir) const;
+  std::optional<std::filesystem::path> memory_controller_dir(
+      const std::filesystem::path& v2_dir) const;
 
   static std::vector<int> pids_in(const std::filesystem::path& dir);
 

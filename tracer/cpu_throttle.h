@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "cgroup.h"
-#include "sections/cpu.h"
 #include "result.h"
+#include "sections/cpu.h"
 
 namespace podtrace::tracer {
 

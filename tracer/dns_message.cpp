@@ -2,14 +2,14 @@
 // dns_message.cpp: DNS wire parsing and the per-name aggregation of the dns family.
 #include "dns_message.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 
-#include <fmt/format.h>
-
-#include "net_endpoint.h"
 #include "histogram.h"
+#include "net_endpoint.h"
 
 namespace podtrace::tracer {
 
@@ -29,7 +29,9 @@ void append_label(std::string& out, const uint8_t* p, size_t n) {
   }
 }
 
-uint16_t be16(std::span<const uint8_t> m, size_t off) { return static_cast<uint16_t>(m[off] << 8 | m[off + 1]); }
+uint16_t be16(std::span<const uint8_t> m, size_t off) {
+  return static_cast<uint16_t>(m[off] << 8 | m[off + 1]);
+}
 
 }  // namespace
 
@@ -124,7 +126,8 @@ Result<DnsMessage> parse_dns_message(std::span<const uint8_t> msg) {
 }
 
 std::vector<uint8_t> build_dns_query(uint16_t id, const std::string& name, uint16_t qtype) {
-  std::vector<uint8_t> q = {static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+  std::vector<uint8_t> q = {
+      static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
   size_t start = 0;
   while (start < name.size()) {
     size_t dot = name.find('.', start);
@@ -146,25 +149,37 @@ std::vector<uint8_t> build_dns_query(uint16_t id, const std::string& name, uint1
 
 std::string qtype_name(uint16_t t) {
   switch (t) {
-    case 1: return "A";
-    case 2: return "NS";
-    case 5: return "CNAME";
-    case 6: return "SOA";
-    case 12: return "PTR";
-    case 15: return "MX";
-    case 16: return "TXT";
-    case 28: return "AAAA";
-    case 33: return "SRV";
-    case 64: return "SVCB";
-    case 65: return "HTTPS";
-    case 255: return "ANY";
+    case 1:
+      return "A";
+    case 2:
+      return "NS";
+    case 5:
+      return "CNAME";
+    case 6:
+      return "SOA";
+    case 12:
+      return "PTR";
+    case 15:
+      return "MX";
+    case 16:
+      return "TXT";
+    case 28:
+      return "AAAA";
+    case 33:
+      return "SRV";
+    case 64:
+      return "SVCB";
+    case 65:
+      return "HTTPS";
+    case 255:
+      return "ANY";
   }
   return "TYPE" + std::to_string(t);
 }
 
 std::string rcode_name(uint32_t rc) {
-  static const char* names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-                                "YXDOMAIN", "YXRRSET",  "NXRRSET",  "NOTAUTH",  "NOTZONE"};
+  static const char* names[] = {"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+                                "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE"};
   if (rc < std::size(names)) return names[rc];
   return "RCODE" + std::to_string(rc);
 }
@@ -172,19 +187,32 @@ std::string rcode_name(uint32_t rc) {
 std::string gai_error_name(int code) {
   // glibc's values; musl uses the same numbers for these.
   switch (code) {
-    case 0: return "OK";
-    case -1: return "EAI_BADFLAGS";
-    case -2: return "EAI_NONAME";
-    case -3: return "EAI_AGAIN";
-    case -4: return "EAI_FAIL";
-    case -6: return "EAI_FAMILY";
-    case -7: return "EAI_SOCKTYPE";
-    case -8: return "EAI_SERVICE";
-    case -10: return "EAI_MEMORY";
-    case -11: return "EAI_SYSTEM";
-    case -12: return "EAI_OVERFLOW";
-    case -5: return "EAI_NODATA";
-    case -9: return "EAI_ADDRFAMILY";
+    case 0:
+      return "OK";
+    case -1:
+      return "EAI_BADFLAGS";
+    case -2:
+      return "EAI_NONAME";
+    case -3:
+      return "EAI_AGAIN";
+    case -4:
+      return "EAI_FAIL";
+    case -6:
+      return "EAI_FAMILY";
+    case -7:
+      return "EAI_SOCKTYPE";
+    case -8:
+      return "EAI_SERVICE";
+    case -10:
+      return "EAI_MEMORY";
+    case -11:
+      return "EAI_SYSTEM";
+    case -12:
+      return "EAI_OVERFLOW";
+    case -5:
+      return "EAI_NODATA";
+    case -9:
+      return "EAI_ADDRFAMILY";
   }
   return "EAI_" + std::to_string(code);
 }
@@ -218,7 +246,9 @@ void DnsAggregator::add_hist(const dns_hist_key& key, uint64_t count) {
   entry(key.name).slots[key.slot] += count;
 }
 
-void DnsAggregator::add_timeouts(const dns_name_key& key, uint64_t count) { entry(key).report.timeouts += count; }
+void DnsAggregator::add_timeouts(const dns_name_key& key, uint64_t count) {
+  entry(key).report.timeouts += count;
+}
 
 void DnsAggregator::add_lookup(const gai_host_key& key, const gai_stats& s) {
   const std::string host(key.host, strnlen(key.host, sizeof(key.host)));
@@ -245,8 +275,8 @@ DnsReport DnsAggregator::build() const {
     DnsNameReport n = e.report;
     n.latency = summarize(e.slots, e.total_ns, e.max_ns);
     n.transport = e.transports == (DNS_TRANSPORT_UDP | DNS_TRANSPORT_TCP) ? "udp+tcp"
-                  : e.transports == DNS_TRANSPORT_TCP                   ? "tcp"
-                                                                        : "udp";
+                  : e.transports == DNS_TRANSPORT_TCP                     ? "tcp"
+                                                                          : "udp";
     r.queries += n.queries;
     r.answers += n.answers;
     r.timeouts += n.timeouts;
@@ -264,8 +294,9 @@ DnsReport DnsAggregator::build() const {
     return a.name < b.name;
   });
   for (const auto& [h, l] : lookups_) r.lookups.push_back(l);
-  std::sort(r.lookups.begin(), r.lookups.end(),
-            [](const DnsLookupReport& a, const DnsLookupReport& b) { return a.queries > b.queries; });
+  std::sort(
+      r.lookups.begin(), r.lookups.end(),
+      [](const DnsLookupReport& a, const DnsLookupReport& b) { return a.queries > b.queries; });
   return r;
 }
 
@@ -289,7 +320,8 @@ std::vector<std::string> libc_paths_in_maps(const std::string& maps) {
     const std::string base = path.substr(path.rfind('/') + 1);
     const bool glibc = base == "libc.so.6" || (base.starts_with("libc-") && base.ends_with(".so"));
     const bool musl = base.starts_with("ld-musl-") || base.starts_with("libc.musl-");
-    if ((glibc || musl) && std::find(out.begin(), out.end(), path) == out.end()) out.push_back(path);
+    if ((glibc || musl) && std::find(out.begin(), out.end(), path) == out.end())
+      out.push_back(path);
   }
   return out;
 }

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "dns.h"
-#include "sections/dns.h"
 #include "result.h"
+#include "sections/dns.h"
 
 namespace podtrace::tracer {
 

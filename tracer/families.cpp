@@ -21,7 +21,8 @@ std::unique_ptr<Probe> make() {
 }
 
 constexpr std::array kFamilies = {
-    Family{"fileio", "file I/O latency, bytes and errors per operation and file", make<FileioProbe>},
+    Family{"fileio", "file I/O latency, bytes and errors per operation and file",
+           make<FileioProbe>},
     Family{"cpu", "run-queue latency, on/off-CPU time per thread, CFS throttling", make<CpuProbe>},
     Family{"process", "exec, fork, exit codes, signals and OOM kills", make<ProcessProbe>},
     Family{"tcp", "connect latency and failures, RTT, retransmits and resets per endpoint",

@@ -59,7 +59,9 @@ LatencySummary summarize(std::span<const uint64_t> slots, uint64_t total_ns, uin
   out.p90_ns = percentile(slots, 0.90, max_ns);
   out.p99_ns = percentile(slots, 0.99, max_ns);
   for (uint32_t s = 0; s < slots.size(); ++s) {
-    if (slots[s]) out.buckets.push_back({slot_upper(s) == UINT64_MAX ? UINT64_MAX : slot_upper(s) - 1, slots[s]});
+    if (slots[s])
+      out.buckets.push_back(
+          {slot_upper(s) == UINT64_MAX ? UINT64_MAX : slot_upper(s) - 1, slots[s]});
   }
   return out;
 }

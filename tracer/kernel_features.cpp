@@ -21,15 +21,24 @@ namespace podtrace::tracer {
 
 std::string_view attach_type_name(AttachType type) {
   switch (type) {
-    case AttachType::kFentry: return "fentry";
-    case AttachType::kKprobe: return "kprobe";
-    case AttachType::kTpBtf: return "tp_btf";
-    case AttachType::kRawTp: return "raw_tracepoint";
-    case AttachType::kTracepoint: return "tracepoint";
-    case AttachType::kUprobe: return "uprobe";
-    case AttachType::kCgroupSockops: return "cgroup_sockops";
-    case AttachType::kCgroupSkb: return "cgroup_skb";
-    case AttachType::kRingbuf: return "ringbuf";
+    case AttachType::kFentry:
+      return "fentry";
+    case AttachType::kKprobe:
+      return "kprobe";
+    case AttachType::kTpBtf:
+      return "tp_btf";
+    case AttachType::kRawTp:
+      return "raw_tracepoint";
+    case AttachType::kTracepoint:
+      return "tracepoint";
+    case AttachType::kUprobe:
+      return "uprobe";
+    case AttachType::kCgroupSockops:
+      return "cgroup_sockops";
+    case AttachType::kCgroupSkb:
+      return "cgroup_skb";
+    case AttachType::kRingbuf:
+      return "ringbuf";
   }
   return "unknown";
 }
@@ -46,15 +55,24 @@ namespace {
 
 bpf_program* program_for(features_bpf* skel, AttachType type) {
   switch (type) {
-    case AttachType::kFentry: return skel->progs.probe_fentry;
-    case AttachType::kKprobe: return skel->progs.probe_kprobe;
-    case AttachType::kTpBtf: return skel->progs.probe_tp_btf;
-    case AttachType::kRawTp: return skel->progs.probe_raw_tp;
-    case AttachType::kTracepoint: return skel->progs.probe_tracepoint;
-    case AttachType::kUprobe: return skel->progs.probe_uprobe;
-    case AttachType::kCgroupSockops: return skel->progs.probe_sockops;
-    case AttachType::kCgroupSkb: return skel->progs.probe_cgroup_skb;
-    case AttachType::kRingbuf: return skel->progs.probe_ringbuf_output;
+    case AttachType::kFentry:
+      return skel->progs.probe_fentry;
+    case AttachType::kKprobe:
+      return skel->progs.probe_kprobe;
+    case AttachType::kTpBtf:
+      return skel->progs.probe_tp_btf;
+    case AttachType::kRawTp:
+      return skel->progs.probe_raw_tp;
+    case AttachType::kTracepoint:
+      return skel->progs.probe_tracepoint;
+    case AttachType::kUprobe:
+      return skel->progs.probe_uprobe;
+    case AttachType::kCgroupSockops:
+      return skel->progs.probe_sockops;
+    case AttachType::kCgroupSkb:
+      return skel->progs.probe_cgroup_skb;
+    case AttachType::kRingbuf:
+      return skel->progs.probe_ringbuf_output;
   }
   return nullptr;
 }

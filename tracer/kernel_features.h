@@ -23,9 +23,9 @@ enum class AttachType {
 };
 
 inline constexpr std::array kAllAttachTypes = {
-    AttachType::kFentry,     AttachType::kKprobe, AttachType::kTpBtf,
-    AttachType::kRawTp,      AttachType::kTracepoint, AttachType::kUprobe,
-    AttachType::kCgroupSockops, AttachType::kCgroupSkb, AttachType::kRingbuf};
+    AttachType::kFentry,        AttachType::kKprobe,     AttachType::kTpBtf,
+    AttachType::kRawTp,         AttachType::kTracepoint, AttachType::kUprobe,
+    AttachType::kCgroupSockops, AttachType::kCgroupSkb,  AttachType::kRingbuf};
 
 std::string_view attach_type_name(AttachType type);
 

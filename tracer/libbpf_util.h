@@ -50,7 +50,8 @@ inline uint64_t sum_percpu_u64(int map_fd, uint32_t key) {
 // over CPUs.
 inline std::vector<uint64_t> read_hist_row(int map_fd, uint32_t row) {
   std::vector<uint64_t> slots(PT_HIST_SLOTS);
-  for (uint32_t s = 0; s < PT_HIST_SLOTS; ++s) slots[s] = sum_percpu_u64(map_fd, row * PT_HIST_SLOTS + s);
+  for (uint32_t s = 0; s < PT_HIST_SLOTS; ++s)
+    slots[s] = sum_percpu_u64(map_fd, row * PT_HIST_SLOTS + s);
   return slots;
 }
 

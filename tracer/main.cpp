@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // main.cpp: podtrace-tracer entry point: parse flags, check privileges, run.
-#include <cstdio>
-#include <exception>
-
+#include <bpf/libbpf.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
+#include <cstdio>
+#include <exception>
 
 #include "kernel_features.h"
 #include "options.h"
@@ -25,7 +24,8 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
 // Classic tracepoints need tracefs; node images do not always mount it. Best effort: a failure
 // only means the tracepoint attach type is reported unavailable.
 void ensure_tracefs() {
-  if (access("/sys/kernel/tracing/events", F_OK) == 0 || access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+  if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+      access("/sys/kernel/debug/tracing/events", F_OK) == 0)
     return;
   mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr);
 }

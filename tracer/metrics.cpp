@@ -4,7 +4,6 @@
 
 #include <httplib.h>
 
-
 namespace podtrace::tracer {
 
 MetricsServer::MetricsServer() : server_(std::make_unique<httplib::Server>()) {}
@@ -16,7 +15,8 @@ MetricsServer::~MetricsServer() {
 
 Status MetricsServer::start(const std::string& addr) {
   const auto colon = addr.rfind(':');
-  if (colon == std::string::npos) return make_error("invalid --metrics-addr " + addr + ": want HOST:PORT");
+  if (colon == std::string::npos)
+    return make_error("invalid --metrics-addr " + addr + ": want HOST:PORT");
   const std::string host = addr.substr(0, colon).empty() ? "0.0.0.0" : addr.substr(0, colon);
   int port = 0;
   try {

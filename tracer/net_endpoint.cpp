@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // net_endpoint.cpp: address formatting, covering cgroups and TCP per-endpoint aggregation.
 #include "net_endpoint.h"
-#include "histogram.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "histogram.h"
 
 namespace podtrace::tracer {
 
@@ -104,7 +105,8 @@ TcpReport TcpAggregator::build() const {
     x.timed_out = s.failures[PT_TCP_FAIL_TIMEOUT];
     x.unreachable = s.failures[PT_TCP_FAIL_UNREACHABLE];
     x.other_failures = s.failures[PT_TCP_FAIL_OTHER];
-    x.connect_latency = summary(e.hist, PT_TCP_METRIC_CONNECT, s.connect_ns_total, s.connect_ns_max);
+    x.connect_latency =
+        summary(e.hist, PT_TCP_METRIC_CONNECT, s.connect_ns_total, s.connect_ns_max);
     x.rtt = summary(e.hist, PT_TCP_METRIC_RTT, s.rtt_us_total * 1000, s.rtt_us_max * 1000);
     x.rtt_min_us = s.rtt_samples ? s.rtt_us_min : 0;
     x.retransmits = s.retransmits;
@@ -122,7 +124,8 @@ TcpReport TcpAggregator::build() const {
     r.endpoints.push_back(std::move(x));
   }
   // The global histograms carry no exact sums; means come from the endpoints.
-  uint64_t connect_total = 0, connect_max = 0, rtt_total = 0, rtt_max = 0, life_total = 0, life_max = 0;
+  uint64_t connect_total = 0, connect_max = 0, rtt_total = 0, rtt_max = 0, life_total = 0,
+           life_max = 0;
   for (const auto& [key, e] : entries_) {
     connect_total += e.stats.connect_ns_total;
     connect_max = std::max<uint64_t>(connect_max, e.stats.connect_ns_max);
@@ -135,11 +138,13 @@ TcpReport TcpAggregator::build() const {
   r.rtt = summary(global_, PT_TCP_METRIC_RTT, rtt_total, rtt_max);
   r.lifetime = summary(global_, PT_TCP_METRIC_LIFETIME, life_total, life_max);
   auto failures = [](const TcpEndpointReport& x) {
-    return x.refused + x.timed_out + x.unreachable + x.other_failures + x.retransmits + x.resets_received;
+    return x.refused + x.timed_out + x.unreachable + x.other_failures + x.retransmits +
+           x.resets_received;
   };
   std::sort(r.endpoints.begin(), r.endpoints.end(), [&](const auto& a, const auto& b) {
     if (failures(a) != failures(b)) return failures(a) > failures(b);
-    return a.connect_latency.mean_ns * a.connect_latency.count > b.connect_latency.mean_ns * b.connect_latency.count;
+    return a.connect_latency.mean_ns * a.connect_latency.count >
+           b.connect_latency.mean_ns * b.connect_latency.count;
   });
   return r;
 }

@@ -21,11 +21,12 @@ struct SessionOptions {
   uint64_t duration_ns = 0;  // 0: until SIGINT/SIGTERM or the target exits
   uint64_t interval_ns = 5'000'000'000;
   uint64_t slow_threshold_ns = 10'000'000;
-  uint64_t dns_timeout_ns = 5'000'000'000;  // network: unanswered DNS queries count as timeouts after this
+  uint64_t dns_timeout_ns =
+      5'000'000'000;  // network: unanswered DNS queries count as timeouts after this
   OutputFormat output = OutputFormat::kJsonl;
   std::string metrics_addr;
   std::set<std::string> disabled;  // diagnostic names
-  bool histograms = false;  // --output text: full histograms
+  bool histograms = false;         // --output text: full histograms
   bool check = false;
   bool verbose = false;
 };

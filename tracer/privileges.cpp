@@ -29,8 +29,9 @@ Status check_privileges() {
     if (!admin && !has_cap(data, cap)) missing += std::string(missing.empty() ? "" : ", ") + name;
   }
   if (!missing.empty())
-    return make_error("needs root or " + missing +
-                      " (plus CAP_SYS_RESOURCE, CAP_NET_ADMIN, CAP_SYS_PTRACE; see docs/security.md)");
+    return make_error(
+        "needs root or " + missing +
+        " (plus CAP_SYS_RESOURCE, CAP_NET_ADMIN, CAP_SYS_PTRACE; see docs/security.md)");
   return Ok{};
 }
 

@@ -4,6 +4,7 @@
 // Signals only set a flag; everything else happens on the poll tick.
 #include "session.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,8 +12,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "cpu_throttle.h"
 #include "diagnose.h"
@@ -208,7 +207,8 @@ class TraceSession {
       const uint64_t now = monotonic_ns();
       if (g_stop_signal.load()) return "signal";
       if (options_.duration_ns && now - started >= options_.duration_ns) return "duration";
-      if (!refresh_target(target_) || !target_alive(target_, had_processes_)) return "target_exited";
+      if (!refresh_target(target_) || !target_alive(target_, had_processes_))
+        return "target_exited";
       retarget();
       for (auto& probe : running_) probe->flush(sink_);
       if (now >= next_summary) {
@@ -295,7 +295,8 @@ int run_check(const KernelFeatures& features, FILE* out) {
   fmt::print(out, "{:<16} {}\n", "ATTACH TYPE", "STATUS");
   for (AttachType type : kAllAttachTypes) {
     auto r = features.probe(type);
-    fmt::print(out, "{:<16} {}\n", attach_type_name(type), r.works ? "ok" : "unavailable: " + r.reason);
+    fmt::print(out, "{:<16} {}\n", attach_type_name(type),
+               r.works ? "ok" : "unavailable: " + r.reason);
   }
   fmt::print(out, "\n{:<16} {}\n", "DIAGNOSTIC", "USES");
   ProbeConfig config;

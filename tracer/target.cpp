@@ -2,11 +2,11 @@
 // target.cpp: validates and resolves --pid / --cgroup / --container-id to cgroup ids.
 #include "target.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <system_error>
-
-#include <fmt/format.h>
 
 namespace podtrace::tracer {
 
@@ -18,8 +18,9 @@ namespace {
 constexpr long long kPidMax = 4194304;
 
 bool is_hex64(const std::string& s) {
-  return s.size() == 64 &&
-         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c) && !std::isupper(c); });
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+           return std::isxdigit(c) && !std::isupper(c);
+         });
 }
 
 Status add_root(Target& t, const fs::path& dir) {

@@ -7,9 +7,7 @@
 
 namespace podtrace::tracer {
 
-std::string c_string(const char* buf, size_t size) {
-  return std::string(buf, strnlen(buf, size));
-}
+std::string c_string(const char* buf, size_t size) { return std::string(buf, strnlen(buf, size)); }
 
 std::vector<std::string> split_argv(const char* buf, size_t len) {
   std::vector<std::string> args;

@@ -6,35 +6,27 @@
 
 namespace podtrace::plugin::kube {
 
-std::string pod_path(const std::string &ns, const std::string &name)
-{
-	return "/api/v1/namespaces/" + ns + "/pods/" + name;
+std::string pod_path(const std::string& ns, const std::string& name) {
+  return "/api/v1/namespaces/" + ns + "/pods/" + name;
 }
 
-std::string pods_path(const std::string &ns, const std::string &label_selector)
-{
-	std::string base = "/api/v1/namespaces/" + ns + "/pods";
-	if (label_selector.empty())
-		return base;
-	return httplib::append_query_params(base, {{"labelSelector", label_selector}});
+std::string pods_path(const std::string& ns, const std::string& label_selector) {
+  std::string base = "/api/v1/namespaces/" + ns + "/pods";
+  if (label_selector.empty()) return base;
+  return httplib::append_query_params(base, {{"labelSelector", label_selector}});
 }
 
-std::string jobs_path(const std::string &ns)
-{
-	return "/apis/batch/v1/namespaces/" + ns + "/jobs";
+std::string jobs_path(const std::string& ns) { return "/apis/batch/v1/namespaces/" + ns + "/jobs"; }
+
+std::string job_path(const std::string& ns, const std::string& name) {
+  return jobs_path(ns) + "/" + name;
 }
 
-std::string job_path(const std::string &ns, const std::string &name)
-{
-	return jobs_path(ns) + "/" + name;
+std::string pod_log_path(const std::string& ns, const std::string& pod,
+                         const std::string& container, bool follow) {
+  httplib::Params params{{"container", container}};
+  if (follow) params.emplace("follow", "true");
+  return httplib::append_query_params(pod_path(ns, pod) + "/log", params);
 }
 
-std::string pod_log_path(const std::string &ns, const std::string &pod, const std::string &container, bool follow)
-{
-	httplib::Params params{{"container", container}};
-	if (follow)
-		params.emplace("follow", "true");
-	return httplib::append_query_params(pod_path(ns, pod) + "/log", params);
-}
-
-} // namespace podtrace::plugin::kube
+}  // namespace podtrace::plugin::kube

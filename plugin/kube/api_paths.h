@@ -6,10 +6,11 @@
 
 namespace podtrace::plugin::kube {
 
-std::string pod_path(const std::string &ns, const std::string &name);
-std::string pods_path(const std::string &ns, const std::string &label_selector);
-std::string jobs_path(const std::string &ns);
-std::string job_path(const std::string &ns, const std::string &name);
-std::string pod_log_path(const std::string &ns, const std::string &pod, const std::string &container, bool follow);
+std::string pod_path(const std::string& ns, const std::string& name);
+std::string pods_path(const std::string& ns, const std::string& label_selector);
+std::string jobs_path(const std::string& ns);
+std::string job_path(const std::string& ns, const std::string& name);
+std::string pod_log_path(const std::string& ns, const std::string& pod,
+                         const std::string& container, bool follow);
 
-} // namespace podtrace::plugin::kube
+}  // namespace podtrace::plugin::kube

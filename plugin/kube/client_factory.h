@@ -11,13 +11,15 @@
 namespace podtrace::plugin::kube {
 
 struct ClientTimeouts {
-	std::chrono::milliseconds connect{10'000};
-	std::chrono::milliseconds read{30'000};
+  std::chrono::milliseconds connect{10'000};
+  std::chrono::milliseconds read{30'000};
 };
 
 // Runs the exec plugin once up front when there is one: its answer may be a client certificate,
 // which the TLS layer needs before the first connection.
-Result<std::shared_ptr<RestClient>> make_rest_client(const ClientConfig &config, const ClientTimeouts &timeouts,
-						     bool stdin_is_terminal, RetryPolicy policy = {});
+Result<std::shared_ptr<RestClient>> make_rest_client(const ClientConfig& config,
+                                                     const ClientTimeouts& timeouts,
+                                                     bool stdin_is_terminal,
+                                                     RetryPolicy policy = {});
 
-} // namespace podtrace::plugin::kube
+}  // namespace podtrace::plugin::kube

@@ -18,4 +18,4 @@ Status validate_dns1123_subdomain(std::string_view what, std::string_view value)
 // key, !key, key=value, key==value, key!=value, key in (a,b), key notin (a,b).
 Status validate_label_selector(std::string_view selector);
 
-} // namespace podtrace::plugin::kube
+}  // namespace podtrace::plugin::kube

@@ -2,10 +2,9 @@
 // Target pods: parsing Pod objects and picking the containers to trace.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "kube/rest_client.h"
 #include "result.h"
@@ -13,33 +12,34 @@
 namespace podtrace::plugin::kube {
 
 struct ContainerInfo {
-	std::string name;
-	std::string id;      // "containerd://<64 hex>", "cri-o://…", "docker://…"; empty if not started
-	std::string runtime; // "containerd", "cri-o", "docker"
-	bool ready = false;
+  std::string name;
+  std::string id;  // "containerd://<64 hex>", "cri-o://…", "docker://…"; empty if not started
+  std::string runtime;  // "containerd", "cri-o", "docker"
+  bool ready = false;
 };
 
 struct PodInfo {
-	std::string name;
-	std::string namespace_;
-	std::string uid;
-	std::string node;
-	std::string phase;
-	std::string qos_class;
-	std::vector<ContainerInfo> containers;
+  std::string name;
+  std::string namespace_;
+  std::string uid;
+  std::string node;
+  std::string phase;
+  std::string qos_class;
+  std::vector<ContainerInfo> containers;
 };
 
-Result<PodInfo> parse_pod(const nlohmann::json &pod);
+Result<PodInfo> parse_pod(const nlohmann::json& pod);
 
 // A pod must be scheduled and Running, and each chosen container must have a runtime id.
 // `container` picks one by name; empty picks all. Returns the pod with only chosen containers.
-Result<PodInfo> select_containers(const PodInfo &pod, const std::string &container);
+Result<PodInfo> select_containers(const PodInfo& pod, const std::string& container);
 
 // Gets one pod by name.
-Result<PodInfo> get_pod(RestClient &client, const std::string &ns, const std::string &name);
+Result<PodInfo> get_pod(RestClient& client, const std::string& ns, const std::string& name);
 
 // Lists pods by selector. Pods that are not Running are skipped, with a note in `skipped`.
-Result<std::vector<PodInfo>> list_pods(RestClient &client, const std::string &ns, const std::string &selector,
-				       std::vector<std::string> &skipped);
+Result<std::vector<PodInfo>> list_pods(RestClient& client, const std::string& ns,
+                                       const std::string& selector,
+                                       std::vector<std::string>& skipped);
 
-} // namespace podtrace::plugin::kube
+}  // namespace podtrace::plugin::kube

@@ -8,8 +8,9 @@
 
 namespace podtrace::plugin {
 
-// One pod: its report object. Several: {"schema_version":1,"pods":{"ns/name":{"node":…,"report":…}}}.
-// Non-ASCII is \u-escaped and invalid UTF-8 replaced, so the output is safe on any terminal.
-std::string render_json_report(const SessionReport &report);
+// One pod: its report object. Several:
+// {"schema_version":1,"pods":{"ns/name":{"node":…,"report":…}}}. Non-ASCII is \u-escaped and
+// invalid UTF-8 replaced, so the output is safe on any terminal.
+std::string render_json_report(const SessionReport& report);
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

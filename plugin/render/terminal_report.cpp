@@ -26,7 +26,9 @@ void render_pod(TextWriter& out, const PodTrace& pod) {
   out.heading(heading);
   for (const auto& e : pod.errors)
     out.raw_line(out.paint("error: ", Tone::kRed) + sanitize_for_terminal(e));
-  const Report* report = pod.report ? &*pod.report : pod.last_summary ? &*pod.last_summary : nullptr;
+  const Report* report = pod.report         ? &*pod.report
+                         : pod.last_summary ? &*pod.last_summary
+                                            : nullptr;
   if (!report) {
     out.line("no report from the tracer", Tone::kYellow);
     return;

@@ -4,9 +4,9 @@
 
 #include <ostream>
 
-#include "trace/session_report.h"
 #include "style.h"
 #include "text_writer.h"
+#include "trace/session_report.h"
 
 namespace podtrace::plugin {
 

@@ -14,130 +14,119 @@ namespace podtrace::plugin {
 
 using json = nlohmann::json;
 
-JobPodState evaluate_job_pods(const json &pod_list, const std::string &job_name)
-{
-	JobPodState state;
-	state.message = fmt::format("waiting for the pod of job {} to be created", job_name);
-	const json *items = member(pod_list, "items");
-	if (!items || !items->is_array() || items->empty())
-		return state;
-	const json &pod = items->back();
-	const json *meta = member(pod, "metadata");
-	const json *status = member(pod, "status");
-	state.pod = meta ? get_text(*meta, "name") : "";
-	static const json empty = json::object();
-	if (!status)
-		status = &empty;
-	std::string phase = get_text(*status, "phase", "Pending");
+JobPodState evaluate_job_pods(const json& pod_list, const std::string& job_name) {
+  JobPodState state;
+  state.message = fmt::format("waiting for the pod of job {} to be created", job_name);
+  const json* items = member(pod_list, "items");
+  if (!items || !items->is_array() || items->empty()) return state;
+  const json& pod = items->back();
+  const json* meta = member(pod, "metadata");
+  const json* status = member(pod, "status");
+  state.pod = meta ? get_text(*meta, "name") : "";
+  static const json empty = json::object();
+  if (!status) status = &empty;
+  std::string phase = get_text(*status, "phase", "Pending");
 
-	if (phase == "Running" || phase == "Succeeded" || phase == "Failed") {
-		state.kind = JobPodState::Kind::ready;
-		state.message = fmt::format("pod {} is {}", state.pod, phase);
-		return state;
-	}
-	if (const json *conds = member(*status, "conditions"); conds && conds->is_array()) {
-		for (const auto &c : *conds) {
-			if (get_text(c, "type") == "PodScheduled" && get_text(c, "status") == "False") {
-				state.kind = JobPodState::Kind::failed;
-				state.message = fmt::format("the tracer pod {} cannot be scheduled ({}): {}", state.pod,
-							    get_text(c, "reason", "Unschedulable"), get_text(c, "message"));
-				return state;
-			}
-		}
-	}
-	static const std::set<std::string> fatal = {"ErrImagePull",       "ImagePullBackOff",           "InvalidImageName",
-						    "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError",
-						    "RunContainerError"};
-	std::string waiting_reason;
-	if (const json *cs = member(*status, "containerStatuses"); cs && cs->is_array()) {
-		for (const auto &c : *cs) {
-			const json *st = member(c, "state");
-			const json *waiting = st ? member(*st, "waiting") : nullptr;
-			if (!waiting)
-				continue;
-			std::string reason = get_text(*waiting, "reason");
-			if (fatal.count(reason)) {
-				state.kind = JobPodState::Kind::failed;
-				state.message = fmt::format("the tracer container {} cannot start ({}): {}", get_text(c, "name"),
-							    reason, get_text(*waiting, "message"));
-				return state;
-			}
-			if (!reason.empty())
-				waiting_reason = reason;
-		}
-	}
-	std::string node;
-	if (const json *spec = member(pod, "spec"))
-		node = get_text(*spec, "nodeName");
-	state.message = fmt::format("waiting for pod {}{}: {}", state.pod, node.empty() ? "" : " on node " + node,
-				    waiting_reason.empty() ? phase : waiting_reason);
-	return state;
+  if (phase == "Running" || phase == "Succeeded" || phase == "Failed") {
+    state.kind = JobPodState::Kind::ready;
+    state.message = fmt::format("pod {} is {}", state.pod, phase);
+    return state;
+  }
+  if (const json* conds = member(*status, "conditions"); conds && conds->is_array()) {
+    for (const auto& c : *conds) {
+      if (get_text(c, "type") == "PodScheduled" && get_text(c, "status") == "False") {
+        state.kind = JobPodState::Kind::failed;
+        state.message = fmt::format("the tracer pod {} cannot be scheduled ({}): {}", state.pod,
+                                    get_text(c, "reason", "Unschedulable"), get_text(c, "message"));
+        return state;
+      }
+    }
+  }
+  static const std::set<std::string> fatal = {
+      "ErrImagePull",      "ImagePullBackOff",           "InvalidImageName",
+      "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError",
+      "RunContainerError"};
+  std::string waiting_reason;
+  if (const json* cs = member(*status, "containerStatuses"); cs && cs->is_array()) {
+    for (const auto& c : *cs) {
+      const json* st = member(c, "state");
+      const json* waiting = st ? member(*st, "waiting") : nullptr;
+      if (!waiting) continue;
+      std::string reason = get_text(*waiting, "reason");
+      if (fatal.count(reason)) {
+        state.kind = JobPodState::Kind::failed;
+        state.message = fmt::format("the tracer container {} cannot start ({}): {}",
+                                    get_text(c, "name"), reason, get_text(*waiting, "message"));
+        return state;
+      }
+      if (!reason.empty()) waiting_reason = reason;
+    }
+  }
+  std::string node;
+  if (const json* spec = member(pod, "spec")) node = get_text(*spec, "nodeName");
+  state.message =
+      fmt::format("waiting for pod {}{}: {}", state.pod, node.empty() ? "" : " on node " + node,
+                  waiting_reason.empty() ? phase : waiting_reason);
+  return state;
 }
 
-Result<std::string> wait_for_job_pod(kube::RestClient &client, const std::string &ns, const std::string &job_name,
-				     std::chrono::milliseconds timeout, Progress &progress,
-				     const std::function<bool()> &should_stop)
-{
-	auto deadline = std::chrono::steady_clock::now() + timeout;
-	std::string last_message;
-	while (true) {
-		if (should_stop())
-			return make_error("interrupted");
-		auto list = client.get(kube::pods_path(ns, "job-name=" + job_name), {"list", "pods", "", ns, ""});
-		if (!list)
-			return list.take_error();
-		JobPodState state = evaluate_job_pods(*list, job_name);
-		if (state.kind == JobPodState::Kind::ready)
-			return state.pod;
-		if (state.kind == JobPodState::Kind::failed)
-			return make_error(state.message);
-		if (state.pod.empty()) {
-			// No pod yet: the Job controller may have given up (e.g. PodSecurity forbids it).
-			auto job = client.get(kube::job_path(ns, job_name), {"get", "jobs", "batch", ns, job_name});
-			if (job) {
-				const json *status = member(*job, "status");
-				const json *conds = status ? member(*status, "conditions") : nullptr;
-				if (conds && conds->is_array()) {
-					for (const auto &c : *conds) {
-						if (get_text(c, "type") == "Failed" && get_text(c, "status") == "True")
-							return make_error(fmt::format("job {} failed ({}): {}", job_name,
-										      get_text(c, "reason"), get_text(c, "message")));
-					}
-				}
-			}
-		}
-		last_message = state.message;
-		progress.update(state.message);
-		if (std::chrono::steady_clock::now() >= deadline)
-			return make_error(fmt::format("the tracer did not start within {} s ({}); see `kubectl describe job -n {} {}` "
-						      "or raise --start-timeout",
-						      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), last_message,
-						      ns, job_name));
-		for (int i = 0; i < 5 && !should_stop(); i++)
-			std::this_thread::sleep_for(std::chrono::milliseconds(100));
-	}
+Result<std::string> wait_for_job_pod(kube::RestClient& client, const std::string& ns,
+                                     const std::string& job_name, std::chrono::milliseconds timeout,
+                                     Progress& progress, const std::function<bool()>& should_stop) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last_message;
+  while (true) {
+    if (should_stop()) return make_error("interrupted");
+    auto list =
+        client.get(kube::pods_path(ns, "job-name=" + job_name), {"list", "pods", "", ns, ""});
+    if (!list) return list.take_error();
+    JobPodState state = evaluate_job_pods(*list, job_name);
+    if (state.kind == JobPodState::Kind::ready) return state.pod;
+    if (state.kind == JobPodState::Kind::failed) return make_error(state.message);
+    if (state.pod.empty()) {
+      // No pod yet: the Job controller may have given up (e.g. PodSecurity forbids it).
+      auto job = client.get(kube::job_path(ns, job_name), {"get", "jobs", "batch", ns, job_name});
+      if (job) {
+        const json* status = member(*job, "status");
+        const json* conds = status ? member(*status, "conditions") : nullptr;
+        if (conds && conds->is_array()) {
+          for (const auto& c : *conds) {
+            if (get_text(c, "type") == "Failed" && get_text(c, "status") == "True")
+              return make_error(fmt::format("job {} failed ({}): {}", job_name,
+                                            get_text(c, "reason"), get_text(c, "message")));
+          }
+        }
+      }
+    }
+    last_message = state.message;
+    progress.update(state.message);
+    if (std::chrono::steady_clock::now() >= deadline)
+      return make_error(fmt::format(
+          "the tracer did not start within {} s ({}); see `kubectl describe job -n {} {}` "
+          "or raise --start-timeout",
+          std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), last_message, ns,
+          job_name));
+    for (int i = 0; i < 5 && !should_stop(); i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
-std::string describe_container_end(kube::RestClient &client, const std::string &ns, const std::string &pod,
-				   const std::string &container)
-{
-	auto doc = client.get(kube::pod_path(ns, pod), {"get", "pods", "", ns, pod});
-	if (!doc)
-		return {};
-	const json *status = member(*doc, "status");
-	const json *cs = status ? member(*status, "containerStatuses") : nullptr;
-	if (!cs || !cs->is_array())
-		return {};
-	for (const auto &c : *cs) {
-		if (get_text(c, "name") != container)
-			continue;
-		const json *st = member(c, "state");
-		const json *term = st ? member(*st, "terminated") : nullptr;
-		if (!term)
-			return {};
-		return fmt::format("exit code {} ({})", get_i64(*term, "exitCode").value_or(-1), get_text(*term, "reason", "?"));
-	}
-	return {};
+std::string describe_container_end(kube::RestClient& client, const std::string& ns,
+                                   const std::string& pod, const std::string& container) {
+  auto doc = client.get(kube::pod_path(ns, pod), {"get", "pods", "", ns, pod});
+  if (!doc) return {};
+  const json* status = member(*doc, "status");
+  const json* cs = status ? member(*status, "containerStatuses") : nullptr;
+  if (!cs || !cs->is_array()) return {};
+  for (const auto& c : *cs) {
+    if (get_text(c, "name") != container) continue;
+    const json* st = member(c, "state");
+    const json* term = st ? member(*st, "terminated") : nullptr;
+    if (!term) return {};
+    return fmt::format("exit code {} ({})", get_i64(*term, "exitCode").value_or(-1),
+                       get_text(*term, "reason", "?"));
+  }
+  return {};
 }
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

@@ -12,22 +12,22 @@
 #include <mutex>
 #include <thread>
 
+#include "event_line.h"
 #include "job/job_spec.h"
 #include "kube/api_paths.h"
 #include "kube/names.h"
 #include "kube/pods.h"
-#include "event_line.h"
 #include "render/json_report.h"
 #include "render/terminal_report.h"
-#include "trace/session_report.h"
 #include "session/job_cleanup.h"
 #include "session/job_pod.h"
 #include "session/progress.h"
 #include "session/signals.h"
 #include "stream/log_follower.h"
+#include "terminal_safe.h"
+#include "trace/session_report.h"
 #include "util/duration.h"
 #include "util/random_id.h"
-#include "terminal_safe.h"
 
 namespace podtrace::plugin {
 namespace {
@@ -35,50 +35,46 @@ namespace {
 using json = nlohmann::json;
 
 struct NodeJob {
-	std::string node;
-	std::string name;
-	std::vector<size_t> pods; // indexes into SessionReport::pods, container trace-<i> ↔ pods[i]
-	std::string job_pod;
+  std::string node;
+  std::string name;
+  std::vector<size_t> pods;  // indexes into SessionReport::pods, container trace-<i> ↔ pods[i]
+  std::string job_pod;
 };
 
-Result<std::vector<kube::PodInfo>> resolve_targets(const SessionOptions &o, kube::RestClient &client, std::ostream &err)
-{
-	std::vector<kube::PodInfo> targets;
-	if (!o.pod.empty()) {
-		auto pod = kube::get_pod(client, o.namespace_, o.pod);
-		if (!pod)
-			return pod.take_error();
-		auto chosen = kube::select_containers(*pod, o.container);
-		if (!chosen)
-			return chosen.take_error();
-		targets.push_back(std::move(*chosen));
-		return targets;
-	}
-	std::vector<std::string> skipped;
-	auto pods = kube::list_pods(client, o.namespace_, o.selector, skipped);
-	if (!pods)
-		return pods.take_error();
-	for (const auto &s : skipped)
-		err << s << "\n";
-	for (const auto &pod : *pods) {
-		auto chosen = kube::select_containers(pod, o.container);
-		if (!chosen) {
-			err << "skipping: " << chosen.error() << "\n";
-			continue;
-		}
-		targets.push_back(std::move(*chosen));
-	}
-	if (targets.empty())
-		return make_error(fmt::format("no running pod matches selector \"{}\" in namespace \"{}\"",
-					      sanitize_for_terminal(o.selector), o.namespace_));
-	return targets;
+Result<std::vector<kube::PodInfo>> resolve_targets(const SessionOptions& o,
+                                                   kube::RestClient& client, std::ostream& err) {
+  std::vector<kube::PodInfo> targets;
+  if (!o.pod.empty()) {
+    auto pod = kube::get_pod(client, o.namespace_, o.pod);
+    if (!pod) return pod.take_error();
+    auto chosen = kube::select_containers(*pod, o.container);
+    if (!chosen) return chosen.take_error();
+    targets.push_back(std::move(*chosen));
+    return targets;
+  }
+  std::vector<std::string> skipped;
+  auto pods = kube::list_pods(client, o.namespace_, o.selector, skipped);
+  if (!pods) return pods.take_error();
+  for (const auto& s : skipped) err << s << "\n";
+  for (const auto& pod : *pods) {
+    auto chosen = kube::select_containers(pod, o.container);
+    if (!chosen) {
+      err << "skipping: " << chosen.error() << "\n";
+      continue;
+    }
+    targets.push_back(std::move(*chosen));
+  }
+  if (targets.empty())
+    return make_error(fmt::format("no running pod matches selector \"{}\" in namespace \"{}\"",
+                                  sanitize_for_terminal(o.selector), o.namespace_));
+  return targets;
 }
 
 // The state of one run between its steps.
 class PluginSession {
  public:
-  PluginSession(const SessionOptions& o, kube::RestClient& client, std::ostream& out, std::ostream& err,
-                bool stderr_is_tty, bool stdout_color)
+  PluginSession(const SessionOptions& o, kube::RestClient& client, std::ostream& out,
+                std::ostream& err, bool stderr_is_tty, bool stdout_color)
       : o_(o),
         client_(client),
         out_(out),
@@ -126,7 +122,8 @@ class PluginSession {
       jobs_[it->second].pods.push_back(report_.pods.size() - 1);
     }
     for (size_t j = 0; j < jobs_.size(); j++)
-      jobs_[j].name = jobs_.size() == 1 ? "podtrace-" + session_ : fmt::format("podtrace-{}-{}", session_, j);
+      jobs_[j].name =
+          jobs_.size() == 1 ? "podtrace-" + session_ : fmt::format("podtrace-{}-{}", session_, j);
   }
 
   Status create_jobs() {
@@ -151,13 +148,14 @@ class PluginSession {
       auto manifest = render_job(params);
       if (!manifest) return manifest.take_error();
       cleanup_.add(job_ns_, job.name);
-      auto created = client_.post(kube::jobs_path(job_ns_), *manifest, {"create", "jobs", "batch", job_ns_, ""});
+      auto created = client_.post(kube::jobs_path(job_ns_), *manifest,
+                                  {"create", "jobs", "batch", job_ns_, ""});
       if (!created) {
         cleanup_.mark_uncertain(job.name);
         return created.take_error();
       }
-      err_ << fmt::format("created job {} in namespace {} on node {} (session {})\n", job.name, job_ns_,
-                          sanitize_for_terminal(job.node), session_);
+      err_ << fmt::format("created job {} in namespace {} on node {} (session {})\n", job.name,
+                          job_ns_, sanitize_for_terminal(job.node), session_);
     }
     return ok_status();
   }
@@ -167,9 +165,11 @@ class PluginSession {
     const auto deadline = std::chrono::steady_clock::now() + o_.start_timeout;
     for (auto& job : jobs_) {
       Progress progress(err_, stderr_is_tty_);
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      auto pod = wait_for_job_pod(client_, job_ns_, job.name, std::max(left, std::chrono::milliseconds(0)), progress,
-                                  [] { return stop_requests() > 0; });
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      auto pod =
+          wait_for_job_pod(client_, job_ns_, job.name, std::max(left, std::chrono::milliseconds(0)),
+                           progress, [] { return stop_requests() > 0; });
       progress.done();
       if (!pod) return pod.take_error();
       job.job_pod = *pod;
@@ -220,8 +220,10 @@ class PluginSession {
   }
 
   void announce() {
-    const std::string what = o_.pod.empty() ? fmt::format("{} pods", report_.pods.size()) : "pod " + o_.pod;
-    err_ << fmt::format("tracing {} for {}{}\n", sanitize_for_terminal(what), format_duration(o_.duration),
+    const std::string what =
+        o_.pod.empty() ? fmt::format("{} pods", report_.pods.size()) : "pod " + o_.pod;
+    err_ << fmt::format("tracing {} for {}{}\n", sanitize_for_terminal(what),
+                        format_duration(o_.duration),
                         o_.follow ? "" : " (Ctrl-C stops early and still prints the report)");
     err_.flush();
   }
@@ -248,12 +250,14 @@ class PluginSession {
         grace_deadline = std::chrono::steady_clock::now() + o_.stop_grace;
         {
           std::lock_guard<std::mutex> lock(out_mutex_);
-          err_ << "\nstopping: deleting the tracer job; waiting for its final report (Ctrl-C again to quit now)\n";
+          err_ << "\nstopping: deleting the tracer job; waiting for its final report (Ctrl-C again "
+                  "to quit now)\n";
         }
         // Deleting the Job makes the kubelet send SIGTERM: the tracer prints its report and exits.
         cleanup_.delete_all();
       }
-      if (!canceled && stopping_ && (stops > 1 || std::chrono::steady_clock::now() >= grace_deadline)) {
+      if (!canceled && stopping_ &&
+          (stops > 1 || std::chrono::steady_clock::now() >= grace_deadline)) {
         canceled = true;
         for (auto& f : followers_) f->cancel();
       }
@@ -267,14 +271,16 @@ class PluginSession {
       PodTrace& trace = report_.pods[follower_pod_[f]];
       trace.garbage_lines = followers_[f]->garbage();
       const auto& outcome = outcomes_[f];
-      if (outcome.kind == kube::StreamOutcome::Kind::dropped || outcome.kind == kube::StreamOutcome::Kind::failed) {
+      if (outcome.kind == kube::StreamOutcome::Kind::dropped ||
+          outcome.kind == kube::StreamOutcome::Kind::failed) {
         trace.errors.push_back(outcome.message);
       } else if (!trace.report && outcome.kind == kube::StreamOutcome::Kind::ended) {
         std::string end;
         for (const auto& job : jobs_)
           if (job.name == trace.job && !stopping_)
             end = describe_container_end(client_, job_ns_, job.job_pod, trace.container);
-        trace.errors.push_back("the tracer ended without a report" + (end.empty() ? "" : ": " + end));
+        trace.errors.push_back("the tracer ended without a report" +
+                               (end.empty() ? "" : ": " + end));
       }
     }
   }
@@ -320,8 +326,8 @@ class PluginSession {
 
 }  // namespace
 
-int run_session(const SessionOptions& o, kube::RestClient& client, std::ostream& out, std::ostream& err,
-                bool stderr_is_tty, bool stdout_color) {
+int run_session(const SessionOptions& o, kube::RestClient& client, std::ostream& out,
+                std::ostream& err, bool stderr_is_tty, bool stdout_color) {
   return PluginSession(o, client, out, err, stderr_is_tty, stdout_color).run();
 }
 

@@ -14,25 +14,25 @@ namespace podtrace::plugin {
 enum class OutputFormat { text, json };
 
 struct SessionOptions {
-	std::string pod;           // one pod by name, or
-	std::string selector;      // several pods by label selector
-	std::string namespace_;    // already resolved (flag, context, "default")
-	std::string job_namespace; // where the Jobs go; defaults to namespace_
-	std::string container;     // empty: all containers
-	std::string image;
-	bool privileged = true;
-	std::chrono::milliseconds duration{30'000};
-	bool follow = false;       // print live events
-	bool report = true;        // print the final report
-	bool histograms = false;   // full latency histograms in the text report
-	OutputFormat output = OutputFormat::text;
-	bool keep = false;
-	std::chrono::milliseconds start_timeout{60'000};
-	std::chrono::milliseconds stop_grace{15'000}; // after Ctrl-C, time for the final report
+  std::string pod;            // one pod by name, or
+  std::string selector;       // several pods by label selector
+  std::string namespace_;     // already resolved (flag, context, "default")
+  std::string job_namespace;  // where the Jobs go; defaults to namespace_
+  std::string container;      // empty: all containers
+  std::string image;
+  bool privileged = true;
+  std::chrono::milliseconds duration{30'000};
+  bool follow = false;      // print live events
+  bool report = true;       // print the final report
+  bool histograms = false;  // full latency histograms in the text report
+  OutputFormat output = OutputFormat::text;
+  bool keep = false;
+  std::chrono::milliseconds start_timeout{60'000};
+  std::chrono::milliseconds stop_grace{15'000};  // after Ctrl-C, time for the final report
 };
 
 // Exit codes: 0 success, 1 failure, 130 interrupted. Messages go to `err`, results to `out`.
-int run_session(const SessionOptions &options, kube::RestClient &client, std::ostream &out, std::ostream &err,
-		bool stderr_is_tty, bool stdout_color);
+int run_session(const SessionOptions& options, kube::RestClient& client, std::ostream& out,
+                std::ostream& err, bool stderr_is_tty, bool stdout_color);
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

@@ -14,4 +14,4 @@ int stop_requests();
 void request_stop();
 void reset_stop_requests();
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

@@ -17,46 +17,45 @@
 namespace podtrace::plugin {
 
 struct FollowPolicy {
-	int max_reconnects = 5;                       // consecutive drops without new data
-	std::chrono::milliseconds reconnect_delay{500};
+  int max_reconnects = 5;  // consecutive drops without new data
+  std::chrono::milliseconds reconnect_delay{500};
 };
 
-class LogFollower
-{
-public:
-	using Notice = std::function<void(const std::string &)>;
+class LogFollower {
+ public:
+  using Notice = std::function<void(const std::string&)>;
 
-	LogFollower(kube::RestClient &client, std::string path, kube::RequestTarget target,
-		    JsonLinesParser::Sink sink, Notice notice, FollowPolicy policy = {});
+  LogFollower(kube::RestClient& client, std::string path, kube::RequestTarget target,
+              JsonLinesParser::Sink sink, Notice notice, FollowPolicy policy = {});
 
-	// Blocks until the log ends (container exited), cancel(), or a failure that reconnecting
-	// cannot fix. Returns how it ended.
-	kube::StreamOutcome run();
+  // Blocks until the log ends (container exited), cancel(), or a failure that reconnecting
+  // cannot fix. Returns how it ended.
+  kube::StreamOutcome run();
 
-	// Thread-safe; run() returns soon after.
-	void cancel();
+  // Thread-safe; run() returns soon after.
+  void cancel();
 
-	size_t garbage() const { return parser_.garbage(); }
-	size_t reconnects() const { return reconnects_; }
+  size_t garbage() const { return parser_.garbage(); }
+  size_t reconnects() const { return reconnects_; }
 
-private:
-	bool on_data(std::string_view chunk);
+ private:
+  bool on_data(std::string_view chunk);
 
-	kube::RestClient &client_;
-	std::string path_;
-	kube::RequestTarget target_;
-	JsonLinesParser parser_;
-	Notice notice_;
-	FollowPolicy policy_;
+  kube::RestClient& client_;
+  std::string path_;
+  kube::RequestTarget target_;
+  JsonLinesParser parser_;
+  Notice notice_;
+  FollowPolicy policy_;
 
-	size_t consumed_lines_ = 0; // '\n'-terminated lines handed to the parser, ever
-	size_t skip_lines_ = 0;     // lines still to skip after a reconnect
-	size_t reconnects_ = 0;
+  size_t consumed_lines_ = 0;  // '\n'-terminated lines handed to the parser, ever
+  size_t skip_lines_ = 0;      // lines still to skip after a reconnect
+  size_t reconnects_ = 0;
 
-	std::atomic<bool> canceled_{false};
-	std::mutex mutex_;
-	std::condition_variable wake_;
-	kube::HttpTransport *active_ = nullptr;
+  std::atomic<bool> canceled_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  kube::HttpTransport* active_ = nullptr;
 };
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

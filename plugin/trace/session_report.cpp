@@ -14,10 +14,10 @@ std::optional<Event> apply_tracer_line(PodTrace& trace, TracerLine&& line) {
   read_field(line.data, "schema_version", version);
   if (version != kSchemaVersion) {
     if (trace.unsupported_lines++ == 0)
-      trace.errors.push_back(
-          fmt::format("the tracer writes schema_version {}, this plugin reads {}: use a matching "
-                      "plugin and tracer image",
-                      version < 0 ? std::string("(none)") : std::to_string(version), kSchemaVersion));
+      trace.errors.push_back(fmt::format(
+          "the tracer writes schema_version {}, this plugin reads {}: use a matching "
+          "plugin and tracer image",
+          version < 0 ? std::string("(none)") : std::to_string(version), kSchemaVersion));
     return std::nullopt;
   }
   switch (line.type) {

@@ -3,11 +3,10 @@
 // into the shared report model. Live sessions and `view FILE` fill it the same way.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "event.h"
 #include "report.h"
@@ -26,7 +25,8 @@ struct PodTrace {
   std::optional<nlohmann::json> start;
   std::optional<Report> last_summary;
   std::optional<Report> report;
-  std::vector<std::string> errors;  // `error` lines and stream problems, raw (sanitized when printed)
+  std::vector<std::string>
+      errors;  // `error` lines and stream problems, raw (sanitized when printed)
   size_t events = 0;
   size_t garbage_lines = 0;
   size_t unsupported_lines = 0;  // lines of a schema_version this plugin does not read

@@ -14,4 +14,4 @@ Result<std::string> base64_decode(std::string_view text);
 
 std::string base64_encode(std::string_view data);
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

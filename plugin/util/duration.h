@@ -15,4 +15,4 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 // Formats as the tracer expects it: whole seconds as "20s", otherwise "1500ms".
 std::string format_duration(std::chrono::milliseconds d);
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

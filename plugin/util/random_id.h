@@ -9,4 +9,4 @@ namespace podtrace::plugin {
 // `length` lowercase alphanumerics from OpenSSL's CSPRNG: valid in names and label values.
 std::string random_id(size_t length = 8);
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

@@ -9,22 +9,21 @@
 
 namespace podtrace::plugin {
 
-class TempFile
-{
-public:
-	static Result<TempFile> create(std::string_view contents);
+class TempFile {
+ public:
+  static Result<TempFile> create(std::string_view contents);
 
-	TempFile(TempFile &&other) noexcept;
-	TempFile &operator=(TempFile &&other) noexcept;
-	TempFile(const TempFile &) = delete;
-	TempFile &operator=(const TempFile &) = delete;
-	~TempFile();
+  TempFile(TempFile&& other) noexcept;
+  TempFile& operator=(TempFile&& other) noexcept;
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile();
 
-	const std::string &path() const { return path_; }
+  const std::string& path() const { return path_; }
 
-private:
-	explicit TempFile(std::string path) : path_(std::move(path)) {}
-	std::string path_;
+ private:
+  explicit TempFile(std::string path) : path_(std::move(path)) {}
+  std::string path_;
 };
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

@@ -2,8 +2,8 @@
 // yaml-cpp tree → nlohmann::json, typing plain scalars with the YAML 1.2 core schema.
 #include "util/yaml_json.h"
 
-#include <yaml-cpp/yaml.h>
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <regex>
 #include <string>
@@ -13,57 +13,48 @@ namespace {
 
 using json = nlohmann::json;
 
-json scalar_to_json(const YAML::Node &node)
-{
-	const std::string &text = node.Scalar();
-	if (node.Tag() == "!") // quoted: always a string
-		return text;
-	static const std::regex int_re("[-+]?[0-9]+");
-	static const std::regex float_re("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-	if (text == "true" || text == "True" || text == "TRUE")
-		return true;
-	if (text == "false" || text == "False" || text == "FALSE")
-		return false;
-	if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
-		return nullptr;
-	if (std::regex_match(text, int_re) && text.size() < 19)
-		return std::stoll(text);
-	if (std::regex_match(text, float_re))
-		return std::stod(text);
-	return text;
+json scalar_to_json(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!")  // quoted: always a string
+    return text;
+  static const std::regex int_re("[-+]?[0-9]+");
+  static const std::regex float_re("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
+    return nullptr;
+  if (std::regex_match(text, int_re) && text.size() < 19) return std::stoll(text);
+  if (std::regex_match(text, float_re)) return std::stod(text);
+  return text;
 }
 
-json convert(const YAML::Node &node)
-{
-	switch (node.Type()) {
-	case YAML::NodeType::Map: {
-		json obj = json::object();
-		for (const auto &kv : node)
-			obj[kv.first.as<std::string>()] = convert(kv.second);
-		return obj;
-	}
-	case YAML::NodeType::Sequence: {
-		json arr = json::array();
-		for (const auto &item : node)
-			arr.push_back(convert(item));
-		return arr;
-	}
-	case YAML::NodeType::Scalar:
-		return scalar_to_json(node);
-	default:
-		return nullptr;
-	}
+json convert(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      json obj = json::object();
+      for (const auto& kv : node) obj[kv.first.as<std::string>()] = convert(kv.second);
+      return obj;
+    }
+    case YAML::NodeType::Sequence: {
+      json arr = json::array();
+      for (const auto& item : node) arr.push_back(convert(item));
+      return arr;
+    }
+    case YAML::NodeType::Scalar:
+      return scalar_to_json(node);
+    default:
+      return nullptr;
+  }
 }
 
-} // namespace
+}  // namespace
 
-Result<json> yaml_to_json(std::string_view yaml_text)
-{
-	try {
-		return convert(YAML::Load(std::string(yaml_text)));
-	} catch (const YAML::Exception &e) {
-		return make_error(fmt::format("YAML line {}: {}", e.mark.line + 1, e.msg));
-	}
+Result<json> yaml_to_json(std::string_view yaml_text) {
+  try {
+    return convert(YAML::Load(std::string(yaml_text)));
+  } catch (const YAML::Exception& e) {
+    return make_error(fmt::format("YAML line {}: {}", e.mark.line + 1, e.msg));
+  }
 }
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

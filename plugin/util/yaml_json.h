@@ -2,9 +2,8 @@
 // YAML → JSON conversion, for manifests written in YAML and sent to the API server as JSON.
 #pragma once
 
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "result.h"
 
@@ -14,4 +13,4 @@ namespace podtrace::plugin {
 // quoted scalars stay strings.
 Result<nlohmann::json> yaml_to_json(std::string_view yaml_text);
 
-} // namespace podtrace::plugin
+}  // namespace podtrace::plugin

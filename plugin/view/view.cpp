@@ -2,14 +2,14 @@
 // view.cpp: loads a saved trace into the session model and renders it with the live renderers.
 #include "view/view.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "event_line.h"
 #include "json_read.h"
@@ -30,7 +30,9 @@ Result<std::string> read_input(const std::string& file) {
   std::ifstream stream;
   if (file != "-") {
     stream.open(file, std::ios::binary);
-    if (!stream) return make_error(fmt::format("cannot read {}: {}", sanitize_for_terminal(file), std::strerror(errno)));
+    if (!stream)
+      return make_error(
+          fmt::format("cannot read {}: {}", sanitize_for_terminal(file), std::strerror(errno)));
     in = &stream;
   }
   std::string contents;
@@ -38,8 +40,8 @@ Result<std::string> read_input(const std::string& file) {
   while (in->read(buf, sizeof(buf)) || in->gcount() > 0) {
     contents.append(buf, static_cast<size_t>(in->gcount()));
     if (contents.size() > kMaxFile)
-      return make_error(fmt::format("{} is larger than {} MiB: not a saved trace", sanitize_for_terminal(file),
-                                    kMaxFile >> 20));
+      return make_error(fmt::format("{} is larger than {} MiB: not a saved trace",
+                                    sanitize_for_terminal(file), kMaxFile >> 20));
   }
   return contents;
 }
@@ -52,7 +54,8 @@ Result<SavedTrace> from_multi_pod(const nlohmann::json& doc) {
     read_field(section, "namespace", trace.namespace_);
     read_field(section, "pod", trace.pod);
     read_field(section, "node", trace.node);
-    if (const auto* containers = json_member(section, "containers"); containers && containers->is_array())
+    if (const auto* containers = json_member(section, "containers");
+        containers && containers->is_array())
       for (const auto& c : *containers)
         if (c.is_string()) trace.traced_containers.push_back(c.get<std::string>());
     if (const auto* errors = json_member(section, "errors"); errors && errors->is_array())
@@ -75,11 +78,15 @@ Result<SavedTrace> from_multi_pod(const nlohmann::json& doc) {
 
 CLI::App* register_view_command(CLI::App& app, ViewOptions& o) {
   CLI::App* view = app.add_subcommand(
-      "view", "Render a saved trace: the tracer's JSON lines, or what -o json wrote (\"-\": stdin)");
+      "view",
+      "Render a saved trace: the tracer's JSON lines, or what -o json wrote (\"-\": stdin)");
   view->add_option("file", o.file, "The saved trace")->required();
-  view->add_option("-o,--output", o.output, "Report format")->check(CLI::IsMember({"text", "json"}));
-  view->add_flag("--events", o.events, "Print the saved events before the report, as --follow does");
-  view->add_flag("--histograms", o.histograms, "Full latency histograms under each row of the text report");
+  view->add_option("-o,--output", o.output, "Report format")
+      ->check(CLI::IsMember({"text", "json"}));
+  view->add_flag("--events", o.events,
+                 "Print the saved events before the report, as --follow does");
+  view->add_flag("--histograms", o.histograms,
+                 "Full latency histograms under each row of the text report");
   return view;
 }
 
@@ -94,7 +101,8 @@ Result<SavedTrace> parse_saved_trace(std::string_view contents, const std::strin
   size_t lines = 0;
   JsonLinesParser parser([&](TracerLine&& line) {
     ++lines;
-    if (auto event = apply_tracer_line(trace, std::move(line))) saved.events.emplace_back(0, std::move(*event));
+    if (auto event = apply_tracer_line(trace, std::move(line)))
+      saved.events.emplace_back(0, std::move(*event));
   });
   if (!doc.is_discarded() && doc.is_object()) {
     // One object (perhaps pretty-printed): a single report line.
@@ -105,7 +113,8 @@ Result<SavedTrace> parse_saved_trace(std::string_view contents, const std::strin
   parser.finish();
   trace.garbage_lines = parser.garbage();
   if (lines == 0)
-    return make_error(fmt::format("{} holds no podtrace report or tracer line", sanitize_for_terminal(name)));
+    return make_error(
+        fmt::format("{} holds no podtrace report or tracer line", sanitize_for_terminal(name)));
   saved.report.pods.push_back(std::move(trace));
   return saved;
 }

@@ -3,11 +3,10 @@
 // plugin's own `-o json` output) exactly as a live run would have.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <ostream>
 #include <string>
 #include <string_view>
-
-#include <CLI/CLI.hpp>
 
 #include "result.h"
 #include "trace/session_report.h"
@@ -15,9 +14,9 @@
 namespace podtrace::plugin {
 
 struct ViewOptions {
-  std::string file;     // "-" for standard input
+  std::string file;             // "-" for standard input
   std::string output = "text";  // "text" or "json"
-  bool events = false;  // print the saved events before the report, as --follow does live
+  bool events = false;          // print the saved events before the report, as --follow does live
   bool histograms = false;
 };
 

@@ -37,9 +37,12 @@ void from_json(const nlohmann::json& j, ThreadCpu& t) {
 }
 
 void to_json(nlohmann::json& j, const Throttling& t) {
-  j = {{"cgroup", t.cgroup},         {"source", t.source},
-       {"quota_us", t.quota_us},     {"period_us", t.period_us},
-       {"nr_periods", t.nr_periods}, {"nr_throttled", t.nr_throttled},
+  j = {{"cgroup", t.cgroup},
+       {"source", t.source},
+       {"quota_us", t.quota_us},
+       {"period_us", t.period_us},
+       {"nr_periods", t.nr_periods},
+       {"nr_throttled", t.nr_throttled},
        {"throttled_ns", t.throttled_ns}};
 }
 
@@ -85,14 +88,17 @@ void from_json(const nlohmann::json& j, CpuReport& c) {
 
 void render_section(TextWriter& out, const CpuReport& c) {
   out.section(CpuReport::kTitle);
-  out.line(fmt::format("on CPU {} · waiting for a CPU {} · blocked in I/O {} · sleeping {} · "
-                       "preempted {}",
-                       format_ns(c.on_cpu_ns), format_ns(c.run_queue_ns), format_ns(c.io_ns),
-                       format_ns(c.sleep_ns), format_ns(c.preempted_ns)));
+  out.line(
+      fmt::format("on CPU {} · waiting for a CPU {} · blocked in I/O {} · sleeping {} · "
+                  "preempted {}",
+                  format_ns(c.on_cpu_ns), format_ns(c.run_queue_ns), format_ns(c.io_ns),
+                  format_ns(c.sleep_ns), format_ns(c.preempted_ns)));
   Table latencies = latency_table("latency", "samples", {});
   const std::pair<const char*, const LatencySummary*> rows[] = {
-      {"run queue", &c.run_queue},      {"on CPU", &c.on_cpu},
-      {"off CPU: I/O", &c.off_io},      {"off CPU: sleep", &c.off_sleep},
+      {"run queue", &c.run_queue},
+      {"on CPU", &c.on_cpu},
+      {"off CPU: I/O", &c.off_io},
+      {"off CPU: sleep", &c.off_sleep},
       {"off CPU: preempted", &c.preempted}};
   for (const auto& [name, s] : rows) {
     if (s->count == 0) continue;
@@ -151,8 +157,10 @@ void write_section_metrics(MetricsWriter& out, const CpuReport& c) {
                 c.run_queue_ns);
   out.family("podtrace_cpu_seconds_total", "counter",
              "Time the pod's threads spent on and off CPU, by state.");
-  for (auto [state, ns] : {std::pair{"on_cpu", c.on_cpu_ns}, {"io", c.io_ns},
-                           {"sleep", c.sleep_ns}, {"preempted", c.preempted_ns}})
+  for (auto [state, ns] : {std::pair{"on_cpu", c.on_cpu_ns},
+                           {"io", c.io_ns},
+                           {"sleep", c.sleep_ns},
+                           {"preempted", c.preempted_ns}})
     out.sample("podtrace_cpu_seconds_total", {{"state", state}}, static_cast<double>(ns) / 1e9);
   out.family("podtrace_cpu_throttled_periods_total", "counter",
              "CFS periods in which the pod's cgroup was throttled.");
@@ -176,16 +184,17 @@ void diagnose_section(const CpuReport& c, const DiagnoseThresholds& t, std::vect
   // thread): when throttling was reported, it is the explanation, not contention.
   bool explained_by_throttling = false;
   for (const auto& th : c.throttling)
-    if (th.nr_periods &&
-        th.nr_throttled >= t.throttled_ratio * static_cast<double>(th.nr_periods))
+    if (th.nr_periods && th.nr_throttled >= t.throttled_ratio * static_cast<double>(th.nr_periods))
       explained_by_throttling = true;
   if (c.run_queue.count && c.run_queue.p99_ns >= t.runq_p99_ns && !explained_by_throttling)
     out.push_back(
-        {"warning", "cpu", fmt::format("CPU contention: run-queue p99 {}", format_ns(c.run_queue.p99_ns)),
+        {"warning", "cpu",
+         fmt::format("CPU contention: run-queue p99 {}", format_ns(c.run_queue.p99_ns)),
          fmt::format("threads waited {} in total for a CPU; {} of it after involuntary preemption",
                      format_ns(c.run_queue_ns), format_ns(c.preempted_ns))});
   if (c.io_ns > c.on_cpu_ns && c.io_ns > 100'000'000)
-    out.push_back({"info", "cpu", fmt::format("blocked in uninterruptible I/O for {}", format_ns(c.io_ns)),
+    out.push_back({"info", "cpu",
+                   fmt::format("blocked in uninterruptible I/O for {}", format_ns(c.io_ns)),
                    fmt::format("more than the {} spent on CPU", format_ns(c.on_cpu_ns))});
 }
 

@@ -11,9 +11,9 @@
 namespace podtrace {
 
 void to_json(nlohmann::json& j, const DnsNameReport& n) {
-  j = {{"name", n.name},         {"qtype", n.qtype},     {"queries", n.queries},
-       {"answers", n.answers},   {"timeouts", n.timeouts}, {"rcodes", n.rcodes},
-       {"latency", n.latency},   {"server", n.server},   {"transport", n.transport}};
+  j = {{"name", n.name},       {"qtype", n.qtype},       {"queries", n.queries},
+       {"answers", n.answers}, {"timeouts", n.timeouts}, {"rcodes", n.rcodes},
+       {"latency", n.latency}, {"server", n.server},     {"transport", n.transport}};
 }
 
 void from_json(const nlohmann::json& j, DnsNameReport& n) {
@@ -29,8 +29,8 @@ void from_json(const nlohmann::json& j, DnsNameReport& n) {
 }
 
 void to_json(nlohmann::json& j, const DnsLookupReport& l) {
-  j = {{"host", l.host},       {"calls", l.calls},     {"failures", l.failures},
-       {"errors", l.errors},   {"queries", l.queries}, {"latency", l.latency}};
+  j = {{"host", l.host},     {"calls", l.calls},     {"failures", l.failures},
+       {"errors", l.errors}, {"queries", l.queries}, {"latency", l.latency}};
 }
 
 void from_json(const nlohmann::json& j, DnsLookupReport& l) {
@@ -75,8 +75,8 @@ void render_section(TextWriter& out, const DnsReport& d) {
   out.line(fmt::format("{} queries · {} answers · {} timeouts · {} error answers", d.queries,
                        d.answers, d.timeouts, d.errors));
   if (!d.names.empty()) {
-    Table names = latency_table("name", "queries", {"qtype", "answers", "timeouts", "rcodes",
-                                                    "server", "transport"});
+    Table names = latency_table("name", "queries",
+                                {"qtype", "answers", "timeouts", "rcodes", "server", "transport"});
     for (const auto& n : d.names) {
       names.add_row(latency_row(n.name, n.queries, n.latency,
                                 {{n.qtype},
@@ -94,15 +94,14 @@ void render_section(TextWriter& out, const DnsReport& d) {
     Table lookups =
         latency_table("host", "calls", {"failed", "errors", "queries", "queries/call", "mean"});
     for (const auto& l : d.lookups) {
-      lookups.add_row(latency_row(
-          l.host, l.calls, l.latency,
-          {error_cell(l.failures),
-           {rcode_text(l.errors)},
-           {std::to_string(l.queries)},
-           {fmt::format("{:.1f}", l.calls ? static_cast<double>(l.queries) /
-                                                static_cast<double>(l.calls)
-                                          : 0.0)},
-           {l.latency.count ? format_ns(l.latency.mean_ns) : "-"}}));
+      lookups.add_row(latency_row(l.host, l.calls, l.latency,
+                                  {error_cell(l.failures),
+                                   {rcode_text(l.errors)},
+                                   {std::to_string(l.queries)},
+                                   {fmt::format("{:.1f}", l.calls ? static_cast<double>(l.queries) /
+                                                                        static_cast<double>(l.calls)
+                                                                  : 0.0)},
+                                   {l.latency.count ? format_ns(l.latency.mean_ns) : "-"}}));
       lookups.add_detail(out.histogram_lines(l.latency));
     }
     out.table(lookups);
@@ -132,15 +131,17 @@ void write_section_metrics(MetricsWriter& out, const DnsReport& d) {
 void diagnose_section(const DnsReport& d, const DiagnoseThresholds&, std::vector<Finding>& out) {
   for (const auto& n : d.names) {
     if (n.timeouts)
-      out.push_back({"critical", "dns",
-                     fmt::format("{} DNS queries for {} {} got no answer", n.timeouts, n.name, n.qtype),
-                     "the resolver or its upstream does not answer; each timeout stalls the lookup "
-                     "for seconds"});
+      out.push_back(
+          {"critical", "dns",
+           fmt::format("{} DNS queries for {} {} got no answer", n.timeouts, n.name, n.qtype),
+           "the resolver or its upstream does not answer; each timeout stalls the lookup "
+           "for seconds"});
     uint64_t bad = 0;
     for (const auto& [rc, c] : n.rcodes)
       if (rc != "NOERROR" && rc != "NXDOMAIN") bad += c;
     if (bad)
-      out.push_back({"warning", "dns", fmt::format("{} error answers for {} {}", bad, n.name, n.qtype), ""});
+      out.push_back(
+          {"warning", "dns", fmt::format("{} error answers for {} {}", bad, n.name, n.qtype), ""});
     if (n.latency.count && n.latency.p99_ns >= 100'000'000)
       out.push_back({"warning", "dns",
                      fmt::format("slow DNS for {}: p99 {}", n.name, format_ns(n.latency.p99_ns)),

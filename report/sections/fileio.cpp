@@ -12,7 +12,10 @@
 namespace podtrace {
 
 void to_json(nlohmann::json& j, const OpReport& o) {
-  j = {{"op", o.op}, {"count", o.count}, {"bytes", o.bytes}, {"errors", o.errors},
+  j = {{"op", o.op},
+       {"count", o.count},
+       {"bytes", o.bytes},
+       {"errors", o.errors},
        {"latency", o.latency}};
 }
 
@@ -25,8 +28,8 @@ void from_json(const nlohmann::json& j, OpReport& o) {
 }
 
 void to_json(nlohmann::json& j, const FileReport& f) {
-  j = {{"path", f.path},   {"pid", f.pid},       {"op", f.op},
-       {"count", f.count}, {"bytes", f.bytes},   {"errors", f.errors},
+  j = {{"path", f.path},         {"pid", f.pid},      {"op", f.op},
+       {"count", f.count},       {"bytes", f.bytes},  {"errors", f.errors},
        {"total_ns", f.total_ns}, {"max_ns", f.max_ns}};
   if (!f.errnos.empty()) j["errnos"] = f.errnos;
 }
@@ -43,9 +46,7 @@ void from_json(const nlohmann::json& j, FileReport& f) {
   read_field(j, "errnos", f.errnos);
 }
 
-void to_json(nlohmann::json& j, const FileioReport& f) {
-  j = {{"ops", f.ops}, {"files", f.files}};
-}
+void to_json(nlohmann::json& j, const FileioReport& f) { j = {{"ops", f.ops}, {"files", f.files}}; }
 
 void from_json(const nlohmann::json& j, FileioReport& f) {
   read_array(j, "ops", f.ops);
@@ -60,8 +61,8 @@ void render_section(TextWriter& out, const FileioReport& f) {
   }
   Table ops = latency_table("op", "calls", {"errors", "bytes"});
   for (const auto& o : f.ops) {
-    ops.add_row(latency_row(o.op, o.count, o.latency,
-                            {error_cell(o.errors), {format_bytes(o.bytes)}}));
+    ops.add_row(
+        latency_row(o.op, o.count, o.latency, {error_cell(o.errors), {format_bytes(o.bytes)}}));
     ops.add_detail(out.histogram_lines(o.latency));
   }
   out.table(ops);
@@ -120,9 +121,10 @@ void diagnose_section(const FileioReport& f, const DiagnoseThresholds& t,
       paths[file.path] += file.errors;
       for (const auto& [name, n] : file.errnos) errnos[name] += n;
     }
-    out.push_back(
-        {"warning", "fileio", fmt::format("{} of {} {} calls failed", op.errors, op.count, op.op),
-         fmt::format("{}{}", top_counts(errnos, 3), paths.empty() ? "" : "; " + top_counts(paths, 3))});
+    out.push_back({"warning", "fileio",
+                   fmt::format("{} of {} {} calls failed", op.errors, op.count, op.op),
+                   fmt::format("{}{}", top_counts(errnos, 3),
+                               paths.empty() ? "" : "; " + top_counts(paths, 3))});
   }
 }
 

@@ -50,6 +50,7 @@ void to_json(nlohmann::json& j, const FileioReport& f);
 void from_json(const nlohmann::json& j, FileioReport& f);
 void render_section(TextWriter& out, const FileioReport& f);
 void write_section_metrics(MetricsWriter& out, const FileioReport& f);
-void diagnose_section(const FileioReport& f, const DiagnoseThresholds& t, std::vector<Finding>& out);
+void diagnose_section(const FileioReport& f, const DiagnoseThresholds& t,
+                      std::vector<Finding>& out);
 
 }  // namespace podtrace

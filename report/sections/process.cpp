@@ -57,10 +57,10 @@ std::string how_it_ended(const ProcessExit& x) {
 
 void render_section(TextWriter& out, const ProcessReport& p) {
   out.section(ProcessReport::kTitle);
-  out.raw_line(fmt::format("{} exec · {} fork · {} threads · {} exits · ", p.execs, p.forks,
-                           p.threads, p.exits) +
-               out.paint(fmt::format("{} OOM kills", p.oom_kills),
-                         p.oom_kills ? Tone::kRed : Tone::kPlain));
+  out.raw_line(
+      fmt::format("{} exec · {} fork · {} threads · {} exits · ", p.execs, p.forks, p.threads,
+                  p.exits) +
+      out.paint(fmt::format("{} OOM kills", p.oom_kills), p.oom_kills ? Tone::kRed : Tone::kPlain));
   if (p.exited.empty()) return;
   // Failures first: clean exits are the common case and fill the table otherwise.
   std::vector<const ProcessExit*> rows;
@@ -68,7 +68,8 @@ void render_section(TextWriter& out, const ProcessReport& p) {
     if (failed(x)) rows.push_back(&x);
   for (const auto& x : p.exited)
     if (!failed(x)) rows.push_back(&x);
-  Table table({{"process", Table::Align::kLeft}, {"pid"}, {"ppid"}, {"ended", Table::Align::kLeft}});
+  Table table(
+      {{"process", Table::Align::kLeft}, {"pid"}, {"ppid"}, {"ended", Table::Align::kLeft}});
   for (const auto* x : rows)
     table.add_row({{x->comm},
                    {std::to_string(x->pid)},
@@ -80,15 +81,19 @@ void render_section(TextWriter& out, const ProcessReport& p) {
 void write_section_metrics(MetricsWriter& out, const ProcessReport& p) {
   out.family("podtrace_process_events_total", "counter",
              "Process life-cycle events in the pod, by kind.");
-  for (auto [kind, n] : {std::pair{"exec", p.execs}, {"fork", p.forks}, {"exit", p.exits},
+  for (auto [kind, n] : {std::pair{"exec", p.execs},
+                         {"fork", p.forks},
+                         {"exit", p.exits},
                          {"oom_kill", p.oom_kills}})
     out.sample("podtrace_process_events_total", {{"kind", kind}}, n);
 }
 
-void diagnose_section(const ProcessReport& p, const DiagnoseThresholds&, std::vector<Finding>& out) {
+void diagnose_section(const ProcessReport& p, const DiagnoseThresholds&,
+                      std::vector<Finding>& out) {
   for (const auto& x : p.exited) {
     if (x.oom_killed)
-      out.push_back({"critical", "process", fmt::format("{} (pid {}) was OOM-killed", x.comm, x.pid),
+      out.push_back({"critical", "process",
+                     fmt::format("{} (pid {}) was OOM-killed", x.comm, x.pid),
                      "the container hit its memory limit: raise it or reduce memory use"});
     else if (x.signal)
       out.push_back({"warning", "process",
@@ -96,7 +101,8 @@ void diagnose_section(const ProcessReport& p, const DiagnoseThresholds&, std::ve
                      x.core_dumped ? "core dumped" : ""});
     else if (x.exit_code)
       out.push_back({"warning", "process",
-                     fmt::format("{} (pid {}) exited with code {}", x.comm, x.pid, x.exit_code), ""});
+                     fmt::format("{} (pid {}) exited with code {}", x.comm, x.pid, x.exit_code),
+                     ""});
   }
 }
 

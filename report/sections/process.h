@@ -39,6 +39,7 @@ void to_json(nlohmann::json& j, const ProcessReport& p);
 void from_json(const nlohmann::json& j, ProcessReport& p);
 void render_section(TextWriter& out, const ProcessReport& p);
 void write_section_metrics(MetricsWriter& out, const ProcessReport& p);
-void diagnose_section(const ProcessReport& p, const DiagnoseThresholds& t, std::vector<Finding>& out);
+void diagnose_section(const ProcessReport& p, const DiagnoseThresholds& t,
+                      std::vector<Finding>& out);
 
 }  // namespace podtrace

@@ -85,7 +85,8 @@ void render_section(TextWriter& out, const TcpReport& t) {
                        t.failures, t.retransmits, t.resets));
   Table latencies = latency_table("latency", "samples", {});
   for (const auto& [name, s] : {std::pair{"connect", &t.connect_latency},
-                                {"smoothed RTT", &t.rtt}, {"connection lifetime", &t.lifetime}}) {
+                                {"smoothed RTT", &t.rtt},
+                                {"connection lifetime", &t.lifetime}}) {
     if (s->count == 0) continue;
     latencies.add_row(latency_row(name, s->count, *s, {}));
     latencies.add_detail(out.histogram_lines(*s));
@@ -107,22 +108,21 @@ void render_section(TextWriter& out, const TcpReport& t) {
                    {"received"}});
   for (const auto& e : t.endpoints) {
     const uint64_t failed = e.refused + e.timed_out + e.unreachable + e.other_failures;
-    endpoints.add_row(
-        {{e.direction},
-         {endpoint_text(e.address, e.port)},
-         {std::to_string(e.connects)},
-         {fmt::format("{} ({}/{}/{}/{})", failed, e.refused, e.timed_out, e.unreachable,
-                      e.other_failures),
-          failed ? Tone::kRed : Tone::kPlain},
-         {e.connect_latency.count ? format_ns(e.connect_latency.p50_ns) : "-"},
-         {e.connect_latency.count ? format_ns(e.connect_latency.p99_ns) : "-"},
-         {e.rtt.count ? format_ns(e.rtt.p50_ns) : "-"},
-         {e.rtt.count ? format_ns(e.rtt_min_us * 1000) : "-"},
-         {fmt::format("{}/{}", e.retransmits, e.rto_events)},
-         {fmt::format("{}/{}", e.resets_sent, e.resets_received)},
-         {std::to_string(e.closed)},
-         {format_bytes(e.bytes_sent)},
-         {format_bytes(e.bytes_received)}});
+    endpoints.add_row({{e.direction},
+                       {endpoint_text(e.address, e.port)},
+                       {std::to_string(e.connects)},
+                       {fmt::format("{} ({}/{}/{}/{})", failed, e.refused, e.timed_out,
+                                    e.unreachable, e.other_failures),
+                        failed ? Tone::kRed : Tone::kPlain},
+                       {e.connect_latency.count ? format_ns(e.connect_latency.p50_ns) : "-"},
+                       {e.connect_latency.count ? format_ns(e.connect_latency.p99_ns) : "-"},
+                       {e.rtt.count ? format_ns(e.rtt.p50_ns) : "-"},
+                       {e.rtt.count ? format_ns(e.rtt_min_us * 1000) : "-"},
+                       {fmt::format("{}/{}", e.retransmits, e.rto_events)},
+                       {fmt::format("{}/{}", e.resets_sent, e.resets_received)},
+                       {std::to_string(e.closed)},
+                       {format_bytes(e.bytes_sent)},
+                       {format_bytes(e.bytes_received)}});
   }
   out.table(endpoints);
 }
@@ -143,8 +143,10 @@ void write_section_metrics(MetricsWriter& out, const TcpReport& t) {
   out.family("podtrace_tcp_connect_failures_total", "counter",
              "Failed TCP connects, by remote endpoint and reason.");
   for (const auto& e : t.endpoints)
-    for (auto [reason, n] : {std::pair{"refused", e.refused}, {"timeout", e.timed_out},
-                             {"unreachable", e.unreachable}, {"other", e.other_failures}}) {
+    for (auto [reason, n] : {std::pair{"refused", e.refused},
+                             {"timeout", e.timed_out},
+                             {"unreachable", e.unreachable},
+                             {"other", e.other_failures}}) {
       Labels l = labels(e);
       l.emplace_back("reason", reason);
       out.sample("podtrace_tcp_connect_failures_total", l, n);
@@ -197,10 +199,9 @@ void diagnose_section(const TcpReport& t, const DiagnoseThresholds&, std::vector
                      fmt::format("{} retransmission timeouts; packets are being lost on the path",
                                  e.rto_events)});
     if (e.resets_received)
-      out.push_back(
-          {"warning", "tcp",
-           fmt::format("{} connections {} reset by the peer", e.resets_received, where),
-           "the remote side aborted: crashed, restarted, or closed with unread data"});
+      out.push_back({"warning", "tcp",
+                     fmt::format("{} connections {} reset by the peer", e.resets_received, where),
+                     "the remote side aborted: crashed, restarted, or closed with unread data"});
   }
 }
 

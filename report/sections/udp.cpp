@@ -89,7 +89,8 @@ void write_section_metrics(MetricsWriter& out, const UdpReport& u) {
   for (const auto& d : u.drops)
     out.sample("podtrace_packet_drops_total", {{"reason", d.reason}, {"protocol", d.protocol}},
                d.count);
-  out.family("podtrace_udp_packets_total", "counter", "UDP datagrams, by remote endpoint and direction.");
+  out.family("podtrace_udp_packets_total", "counter",
+             "UDP datagrams, by remote endpoint and direction.");
   for (const auto& e : u.endpoints)
     for (auto [dir, n] : {std::pair{"sent", e.packets_sent}, {"received", e.packets_received}})
       out.sample("podtrace_udp_packets_total",
@@ -105,15 +106,16 @@ void write_section_metrics(MetricsWriter& out, const UdpReport& u) {
 void diagnose_section(const UdpReport& u, const DiagnoseThresholds&, std::vector<Finding>& out) {
   for (const auto& d : u.drops)
     if (d.count)
-      out.push_back({"warning", "net",
-                     fmt::format("{} {} packets of the pod dropped: {}", d.count, d.protocol, d.reason),
-                     ""});
+      out.push_back(
+          {"warning", "net",
+           fmt::format("{} {} packets of the pod dropped: {}", d.count, d.protocol, d.reason), ""});
   for (const auto& e : u.endpoints) {
     const std::string ep = e.address + ":" + std::to_string(e.port);
     if (e.errors)
-      out.push_back({"warning", "udp", fmt::format("{} UDP errors with {}: {}", e.errors, ep, e.last_error),
-                     e.last_error == "ECONNREFUSED" ? "ICMP port unreachable: nothing listens on that port"
-                                                    : ""});
+      out.push_back(
+          {"warning", "udp", fmt::format("{} UDP errors with {}: {}", e.errors, ep, e.last_error),
+           e.last_error == "ECONNREFUSED" ? "ICMP port unreachable: nothing listens on that port"
+                                          : ""});
     if (e.receive_errors)
       out.push_back({"warning", "udp",
                      fmt::format("{} datagrams from {} refused by the pod's receive queue",

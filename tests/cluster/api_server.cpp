@@ -17,156 +17,149 @@ using nlohmann::json;
 namespace {
 
 // Client certificates are optional (token users have none) but must chain to our CA.
-bool setup_tls(SSL_CTX &ctx, const PkiFiles &pki)
-{
-	SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-	if (SSL_CTX_use_certificate_chain_file(&ctx, pki.server_cert.c_str()) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(&ctx, pki.server_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_load_verify_locations(&ctx, pki.ca_cert.c_str(), nullptr) != 1)
-		return false;
-	SSL_CTX_set_client_CA_list(&ctx, SSL_load_client_CA_file(pki.ca_cert.c_str()));
-	SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
-	return true;
+bool setup_tls(SSL_CTX& ctx, const PkiFiles& pki) {
+  SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(&ctx, pki.server_cert.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(&ctx, pki.server_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_load_verify_locations(&ctx, pki.ca_cert.c_str(), nullptr) != 1)
+    return false;
+  SSL_CTX_set_client_CA_list(&ctx, SSL_load_client_CA_file(pki.ca_cert.c_str()));
+  SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
+  return true;
 }
 
-bool anonymous_path(const std::string &path)
-{
-	return path == "/healthz" || path == "/livez" || path == "/readyz" || path == "/version";
+bool anonymous_path(const std::string& path) {
+  return path == "/healthz" || path == "/livez" || path == "/readyz" || path == "/version";
 }
 
-} // namespace
+}  // namespace
 
-ApiServer::ApiServer(Store &store, const PkiFiles &pki, Tokens tokens, std::string state_dir)
-	: store_(store), authenticator_(std::move(tokens)), state_dir_(std::move(state_dir)), resources_(store)
-{
-	server_ = std::make_unique<httplib::SSLServer>([pki](SSL_CTX &ctx) { return setup_tls(ctx, pki); });
-	// Every watch and followed log holds a worker thread for its whole life.
-	server_->new_task_queue = [] { return new httplib::ThreadPool(128); };
-	server_->set_keep_alive_max_count(1000);
-	server_->set_keep_alive_timeout(30);
-	auto handler = [this](const httplib::Request &req, httplib::Response &res) {
-		try {
-			route(req, res);
-		} catch (const std::exception &e) {
-			// A harness bug must show up as a readable 500, not an empty reply.
-			send(res, status_failure(500, "InternalError",
-						 std::string("an error on the server has prevented the request from succeeding: ") + e.what(),
-						 json::object()));
-		}
-	};
-	server_->Get(".*", handler);
-	server_->Post(".*", handler);
-	server_->Put(".*", handler);
-	server_->Patch(".*", handler);
-	server_->Delete(".*", handler);
+ApiServer::ApiServer(Store& store, const PkiFiles& pki, Tokens tokens, std::string state_dir)
+    : store_(store),
+      authenticator_(std::move(tokens)),
+      state_dir_(std::move(state_dir)),
+      resources_(store) {
+  server_ =
+      std::make_unique<httplib::SSLServer>([pki](SSL_CTX& ctx) { return setup_tls(ctx, pki); });
+  // Every watch and followed log holds a worker thread for its whole life.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(128); };
+  server_->set_keep_alive_max_count(1000);
+  server_->set_keep_alive_timeout(30);
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    try {
+      route(req, res);
+    } catch (const std::exception& e) {
+      // A harness bug must show up as a readable 500, not an empty reply.
+      send(res,
+           status_failure(
+               500, "InternalError",
+               std::string("an error on the server has prevented the request from succeeding: ") +
+                   e.what(),
+               json::object()));
+    }
+  };
+  server_->Get(".*", handler);
+  server_->Post(".*", handler);
+  server_->Put(".*", handler);
+  server_->Patch(".*", handler);
+  server_->Delete(".*", handler);
 }
 
-ApiServer::~ApiServer()
-{
-	stop();
+ApiServer::~ApiServer() { stop(); }
+
+int ApiServer::listen(int port, std::string& error) {
+  if (!server_->is_valid()) {
+    error = "TLS setup failed (certificates in " + state_dir_ + ")";
+    return -1;
+  }
+  int bound = port == 0 ? server_->bind_to_any_port("127.0.0.1")
+                        : (server_->bind_to_port("127.0.0.1", port) ? port : -1);
+  if (bound < 0) {
+    error = "cannot listen on 127.0.0.1:" + std::to_string(port);
+    return -1;
+  }
+  address_ = "127.0.0.1:" + std::to_string(bound);
+  return bound;
 }
 
-int ApiServer::listen(int port, std::string &error)
-{
-	if (!server_->is_valid()) {
-		error = "TLS setup failed (certificates in " + state_dir_ + ")";
-		return -1;
-	}
-	int bound = port == 0 ? server_->bind_to_any_port("127.0.0.1") : (server_->bind_to_port("127.0.0.1", port) ? port : -1);
-	if (bound < 0) {
-		error = "cannot listen on 127.0.0.1:" + std::to_string(port);
-		return -1;
-	}
-	address_ = "127.0.0.1:" + std::to_string(bound);
-	return bound;
+void ApiServer::start() {
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
 }
 
-void ApiServer::start()
-{
-	thread_ = std::thread([this] { server_->listen_after_bind(); });
+void ApiServer::stop() {
+  control_.stopping.store(true);
+  store_.wake_all();
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
 }
 
-void ApiServer::stop()
-{
-	control_.stopping.store(true);
-	store_.wake_all();
-	if (server_)
-		server_->stop();
-	if (thread_.joinable())
-		thread_.join();
+void ApiServer::send(httplib::Response& res, const ApiReply& reply) {
+  res.status = reply.code;
+  if (!reply.warning.empty()) res.set_header("Warning", "299 - \"" + reply.warning + "\"");
+  res.set_content(reply.body.dump(), "application/json");
 }
 
-void ApiServer::send(httplib::Response &res, const ApiReply &reply)
-{
-	res.status = reply.code;
-	if (!reply.warning.empty())
-		res.set_header("Warning", "299 - \"" + reply.warning + "\"");
-	res.set_content(reply.body.dump(), "application/json");
+void ApiServer::route(const httplib::Request& req, httplib::Response& res) {
+  const std::string& path = req.path;
+  if (path == "/healthz" || path == "/livez" || path == "/readyz") {
+    res.set_content("ok", "text/plain");
+    return;
+  }
+  auto user = authenticator_.authenticate(req.ssl, req.get_header_value("Authorization"));
+  if (!user && !anonymous_path(path)) return send(res, unauthorized());
+  if (path.rfind("/harness/", 0) == 0) return serve_harness(*user, req, res);
+
+  std::string watch = req.get_param_value("watch");
+  RequestInfo info = parse_request_info(req.method, path, watch == "true" || watch == "1");
+  if (user) {
+    if (auto denied = authorize(*user, info, path)) return send(res, *denied);
+  }
+  if (!info.is_resource) {
+    if (req.method == "GET") {
+      if (auto doc = discovery_document(path, address_)) return send(res, {200, *doc, ""});
+      if (auto doc = openapi_v3_document(path)) return send(res, {200, *doc, ""});
+      if (path == "/openapi/v2") {
+        // kubectl <= 1.27 only reads OpenAPI v2 (protobuf). A document without
+        // definitions makes its validator skip every kind instead of failing.
+        res.set_content(openapi_v2_protobuf(),
+                        "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+        return;
+      }
+    }
+    return send(res,
+                status_failure(404, "NotFound", "the server could not find the requested resource",
+                               json::object()));
+  }
+  auto type = find_resource(info.group, info.version, info.resource);
+  if (!type || (type->namespaced == info.ns.empty() && info.verb != "list" && info.verb != "watch"))
+    return send(res,
+                status_failure(404, "NotFound", "the server could not find the requested resource",
+                               json::object()));
+  if (!type->namespaced && !info.ns.empty())
+    return send(res,
+                status_failure(404, "NotFound", "the server could not find the requested resource",
+                               json::object()));
+  if (info.subresource == "log" && type->resource == "pods" && info.verb == "get")
+    return serve_pod_log(store_, control_, state_dir_, info, req, res);
+  if (info.verb == "watch") return serve_watch(store_, control_, info, *type, req, res);
+  send(res, resources_.handle(info, *type, req));
 }
 
-void ApiServer::route(const httplib::Request &req, httplib::Response &res)
-{
-	const std::string &path = req.path;
-	if (path == "/healthz" || path == "/livez" || path == "/readyz") {
-		res.set_content("ok", "text/plain");
-		return;
-	}
-	auto user = authenticator_.authenticate(req.ssl, req.get_header_value("Authorization"));
-	if (!user && !anonymous_path(path))
-		return send(res, unauthorized());
-	if (path.rfind("/harness/", 0) == 0)
-		return serve_harness(*user, req, res);
-
-	std::string watch = req.get_param_value("watch");
-	RequestInfo info = parse_request_info(req.method, path, watch == "true" || watch == "1");
-	if (user) {
-		if (auto denied = authorize(*user, info, path))
-			return send(res, *denied);
-	}
-	if (!info.is_resource) {
-		if (req.method == "GET") {
-			if (auto doc = discovery_document(path, address_))
-				return send(res, {200, *doc, ""});
-			if (auto doc = openapi_v3_document(path))
-				return send(res, {200, *doc, ""});
-			if (path == "/openapi/v2") {
-				// kubectl <= 1.27 only reads OpenAPI v2 (protobuf). A document without
-				// definitions makes its validator skip every kind instead of failing.
-				res.set_content(openapi_v2_protobuf(), "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
-				return;
-			}
-		}
-		return send(res, status_failure(404, "NotFound", "the server could not find the requested resource",
-						 json::object()));
-	}
-	auto type = find_resource(info.group, info.version, info.resource);
-	if (!type || (type->namespaced == info.ns.empty() && info.verb != "list" && info.verb != "watch"))
-		return send(res, status_failure(404, "NotFound", "the server could not find the requested resource",
-						 json::object()));
-	if (!type->namespaced && !info.ns.empty())
-		return send(res, status_failure(404, "NotFound", "the server could not find the requested resource",
-						 json::object()));
-	if (info.subresource == "log" && type->resource == "pods" && info.verb == "get")
-		return serve_pod_log(store_, control_, state_dir_, info, req, res);
-	if (info.verb == "watch")
-		return serve_watch(store_, control_, info, *type, req, res);
-	send(res, resources_.handle(info, *type, req));
+void ApiServer::serve_harness(const User& user, const httplib::Request& req,
+                              httplib::Response& res) {
+  bool master = false;
+  for (const auto& g : user.groups) master = master || g == "system:masters";
+  if (!master)
+    return send(res,
+                status_failure(403, "Forbidden", "harness endpoints are for system:masters only",
+                               json::object()));
+  if (req.method == "POST" && req.path == "/harness/v1/faults/drop-log-streams") {
+    int active = control_.active.load();
+    ++control_.generation;
+    return send(res, {200, {{"dropped", active}}, ""});
+  }
+  send(res, status_failure(404, "NotFound", "the server could not find the requested resource",
+                           json::object()));
 }
 
-void ApiServer::serve_harness(const User &user, const httplib::Request &req, httplib::Response &res)
-{
-	bool master = false;
-	for (const auto &g : user.groups)
-		master = master || g == "system:masters";
-	if (!master)
-		return send(res, status_failure(403, "Forbidden", "harness endpoints are for system:masters only",
-						 json::object()));
-	if (req.method == "POST" && req.path == "/harness/v1/faults/drop-log-streams") {
-		int active = control_.active.load();
-		++control_.generation;
-		return send(res, {200, {{"dropped", active}}, ""});
-	}
-	send(res, status_failure(404, "NotFound", "the server could not find the requested resource", json::object()));
-}
-
-} // namespace podtrace::cluster
+}  // namespace podtrace::cluster

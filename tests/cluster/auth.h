@@ -2,11 +2,11 @@
 // Who is calling (client certificate or bearer token) and what they may do (RBAC-like rules).
 #pragma once
 
+#include <openssl/ssl.h>
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <openssl/ssl.h>
 
 #include "api_status.h"
 #include "request_info.h"
@@ -14,29 +14,30 @@
 namespace podtrace::cluster {
 
 struct User {
-	std::string name;
-	std::vector<std::string> groups;
+  std::string name;
+  std::vector<std::string> groups;
 };
 
 // Bearer tokens the harness hands out through its kubeconfig.
 struct Tokens {
-	std::string admin;      // user "podtrace-token", group system:masters
-	std::string restricted; // user "restricted": pods get/list/watch and pods/log get only
+  std::string admin;       // user "podtrace-token", group system:masters
+  std::string restricted;  // user "restricted": pods get/list/watch and pods/log get only
 };
 
 class Authenticator {
-public:
-	explicit Authenticator(Tokens tokens) : tokens_(std::move(tokens)) {}
+ public:
+  explicit Authenticator(Tokens tokens) : tokens_(std::move(tokens)) {}
 
-	// A verified client certificate wins over a token, as in the API server's union
-	// authenticator. nullopt → 401.
-	std::optional<User> authenticate(const SSL *ssl, const std::string &authorization_header) const;
+  // A verified client certificate wins over a token, as in the API server's union
+  // authenticator. nullopt → 401.
+  std::optional<User> authenticate(const SSL* ssl, const std::string& authorization_header) const;
 
-private:
-	Tokens tokens_;
+ private:
+  Tokens tokens_;
 };
 
 // nullopt when allowed, else the 403 Forbidden reply with the API server's wording.
-std::optional<ApiReply> authorize(const User &user, const RequestInfo &info, const std::string &path);
+std::optional<ApiReply> authorize(const User& user, const RequestInfo& info,
+                                  const std::string& path);
 
-} // namespace podtrace::cluster
+}  // namespace podtrace::cluster

@@ -17,27 +17,27 @@
 namespace podtrace::cluster {
 
 class Cluster {
-public:
-	explicit Cluster(Options options) : options_(std::move(options)) {}
-	~Cluster();
+ public:
+  explicit Cluster(Options options) : options_(std::move(options)) {}
+  ~Cluster();
 
-	// Sets everything up and writes DIR/ready; returns an error message, empty on success.
-	std::string start();
-	// Kills every pod process, removes the cgroups, stops serving.
-	void stop();
+  // Sets everything up and writes DIR/ready; returns an error message, empty on success.
+  std::string start();
+  // Kills every pod process, removes the cgroups, stops serving.
+  void stop();
 
-private:
-	std::string create_from_manifest(const std::string &file);
-	void control_loop();
+ private:
+  std::string create_from_manifest(const std::string& file);
+  void control_loop();
 
-	Options options_;
-	Store store_;
-	std::unique_ptr<CgroupTree> cgroups_;
-	std::unique_ptr<Kubelet> kubelet_;
-	std::unique_ptr<ApiServer> server_;
-	std::atomic<bool> stopping_{false};
-	std::thread controllers_;
-	bool stopped_ = false;
+  Options options_;
+  Store store_;
+  std::unique_ptr<CgroupTree> cgroups_;
+  std::unique_ptr<Kubelet> kubelet_;
+  std::unique_ptr<ApiServer> server_;
+  std::atomic<bool> stopping_{false};
+  std::thread controllers_;
+  bool stopped_ = false;
 };
 
-} // namespace podtrace::cluster
+}  // namespace podtrace::cluster

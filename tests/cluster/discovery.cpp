@@ -14,107 +14,105 @@ using nlohmann::json;
 namespace {
 
 struct Entry {
-	ResourceType type;
-	std::string singular;
-	std::vector<std::string> short_names;
-	bool in_all_category = false;
-	std::vector<std::string> subresources; // "log", "status"
+  ResourceType type;
+  std::string singular;
+  std::vector<std::string> short_names;
+  bool in_all_category = false;
+  std::vector<std::string> subresources;  // "log", "status"
 };
 
-const std::vector<Entry> &catalogue()
-{
-	static const std::vector<Entry> entries = {
-		{{"", "v1", "namespaces", "Namespace", false}, "namespace", {"ns"}, false, {"status"}},
-		{{"", "v1", "nodes", "Node", false}, "node", {"no"}, false, {"status"}},
-		{{"", "v1", "pods", "Pod", true}, "pod", {"po"}, true, {"log", "status"}},
-		{{"", "v1", "events", "Event", true}, "event", {"ev"}, false, {}},
-		{{"batch", "v1", "jobs", "Job", true}, "job", {}, true, {"status"}},
-	};
-	return entries;
+const std::vector<Entry>& catalogue() {
+  static const std::vector<Entry> entries = {
+      {{"", "v1", "namespaces", "Namespace", false}, "namespace", {"ns"}, false, {"status"}},
+      {{"", "v1", "nodes", "Node", false}, "node", {"no"}, false, {"status"}},
+      {{"", "v1", "pods", "Pod", true}, "pod", {"po"}, true, {"log", "status"}},
+      {{"", "v1", "events", "Event", true}, "event", {"ev"}, false, {}},
+      {{"batch", "v1", "jobs", "Job", true}, "job", {}, true, {"status"}},
+  };
+  return entries;
 }
 
-json resource_list(const std::string &group, const std::string &version)
-{
-	const std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get",
-						"list",   "patch",  "update",           "watch"};
-	json resources = json::array();
-	for (const auto &e : catalogue()) {
-		if (e.type.group != group || e.type.version != version)
-			continue;
-		json r = {{"name", e.type.resource}, {"singularName", e.singular}, {"namespaced", e.type.namespaced},
-			  {"kind", e.type.kind},     {"verbs", verbs}};
-		if (!e.short_names.empty())
-			r["shortNames"] = e.short_names;
-		if (e.in_all_category)
-			r["categories"] = {"all"};
-		resources.push_back(r);
-		for (const auto &sub : e.subresources) {
-			json s = {{"name", e.type.resource + "/" + sub}, {"singularName", ""},
-				  {"namespaced", e.type.namespaced}, {"kind", e.type.kind}};
-			s["verbs"] = sub == "log" ? json{"get"} : json{"get", "patch", "update"};
-			resources.push_back(s);
-		}
-	}
-	return {{"kind", "APIResourceList"},
-		{"apiVersion", "v1"},
-		{"groupVersion", group.empty() ? version : group + "/" + version},
-		{"resources", resources}};
+json resource_list(const std::string& group, const std::string& version) {
+  const std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get",
+                                          "list",   "patch",  "update",           "watch"};
+  json resources = json::array();
+  for (const auto& e : catalogue()) {
+    if (e.type.group != group || e.type.version != version) continue;
+    json r = {{"name", e.type.resource},
+              {"singularName", e.singular},
+              {"namespaced", e.type.namespaced},
+              {"kind", e.type.kind},
+              {"verbs", verbs}};
+    if (!e.short_names.empty()) r["shortNames"] = e.short_names;
+    if (e.in_all_category) r["categories"] = {"all"};
+    resources.push_back(r);
+    for (const auto& sub : e.subresources) {
+      json s = {{"name", e.type.resource + "/" + sub},
+                {"singularName", ""},
+                {"namespaced", e.type.namespaced},
+                {"kind", e.type.kind}};
+      s["verbs"] = sub == "log" ? json{"get"} : json{"get", "patch", "update"};
+      resources.push_back(s);
+    }
+  }
+  return {{"kind", "APIResourceList"},
+          {"apiVersion", "v1"},
+          {"groupVersion", group.empty() ? version : group + "/" + version},
+          {"resources", resources}};
 }
 
-json version_info()
-{
-	utsname u{};
-	uname(&u);
-	return {{"major", "1"},
-		{"minor", "30"},
-		{"gitVersion", "v1.30.0-podtrace"},
-		{"gitCommit", "0000000000000000000000000000000000000000"},
-		{"gitTreeState", "clean"},
-		{"buildDate", "2024-04-17T00:00:00Z"},
-		{"goVersion", "go1.22.2"},
-		{"compiler", "gc"},
-		{"platform", std::string("linux/") + (std::string(u.machine) == "aarch64" ? "arm64" : "amd64")}};
+json version_info() {
+  utsname u{};
+  uname(&u);
+  return {{"major", "1"},
+          {"minor", "30"},
+          {"gitVersion", "v1.30.0-podtrace"},
+          {"gitCommit", "0000000000000000000000000000000000000000"},
+          {"gitTreeState", "clean"},
+          {"buildDate", "2024-04-17T00:00:00Z"},
+          {"goVersion", "go1.22.2"},
+          {"compiler", "gc"},
+          {"platform",
+           std::string("linux/") + (std::string(u.machine) == "aarch64" ? "arm64" : "amd64")}};
 }
 
-} // namespace
+}  // namespace
 
-std::optional<ResourceType> find_resource(const std::string &group, const std::string &version,
-					  const std::string &resource)
-{
-	for (const auto &e : catalogue())
-		if (e.type.group == group && e.type.version == version && e.type.resource == resource)
-			return e.type;
-	return std::nullopt;
+std::optional<ResourceType> find_resource(const std::string& group, const std::string& version,
+                                          const std::string& resource) {
+  for (const auto& e : catalogue())
+    if (e.type.group == group && e.type.version == version && e.type.resource == resource)
+      return e.type;
+  return std::nullopt;
 }
 
-std::optional<json> discovery_document(const std::string &raw_path, const std::string &server_address)
-{
-	std::string path = raw_path;
-	while (path.size() > 1 && path.back() == '/')
-		path.pop_back();
-	if (path == "/version")
-		return version_info();
-	if (path == "/api")
-		return json{{"kind", "APIVersions"},
-			    {"versions", {"v1"}},
-			    {"serverAddressByClientCIDRs",
-			     {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", server_address}}}}};
-	if (path == "/apis") {
-		json gv = {{"groupVersion", "batch/v1"}, {"version", "v1"}};
-		return json{{"kind", "APIGroupList"},
-			    {"apiVersion", "v1"},
-			    {"groups", {{{"name", "batch"}, {"versions", {gv}}, {"preferredVersion", gv}}}}};
-	}
-	if (path == "/apis/batch") {
-		json gv = {{"groupVersion", "batch/v1"}, {"version", "v1"}};
-		return json{{"kind", "APIGroup"}, {"apiVersion", "v1"}, {"name", "batch"},
-			    {"versions", {gv}},   {"preferredVersion", gv}};
-	}
-	if (path == "/api/v1")
-		return resource_list("", "v1");
-	if (path == "/apis/batch/v1")
-		return resource_list("batch", "v1");
-	return std::nullopt;
+std::optional<json> discovery_document(const std::string& raw_path,
+                                       const std::string& server_address) {
+  std::string path = raw_path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (path == "/version") return version_info();
+  if (path == "/api")
+    return json{{"kind", "APIVersions"},
+                {"versions", {"v1"}},
+                {"serverAddressByClientCIDRs",
+                 {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", server_address}}}}};
+  if (path == "/apis") {
+    json gv = {{"groupVersion", "batch/v1"}, {"version", "v1"}};
+    return json{{"kind", "APIGroupList"},
+                {"apiVersion", "v1"},
+                {"groups", {{{"name", "batch"}, {"versions", {gv}}, {"preferredVersion", gv}}}}};
+  }
+  if (path == "/apis/batch") {
+    json gv = {{"groupVersion", "batch/v1"}, {"version", "v1"}};
+    return json{{"kind", "APIGroup"},
+                {"apiVersion", "v1"},
+                {"name", "batch"},
+                {"versions", {gv}},
+                {"preferredVersion", gv}};
+  }
+  if (path == "/api/v1") return resource_list("", "v1");
+  if (path == "/apis/batch/v1") return resource_list("batch", "v1");
+  return std::nullopt;
 }
 
-} // namespace podtrace::cluster
+}  // namespace podtrace::cluster

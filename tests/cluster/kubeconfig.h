@@ -12,10 +12,10 @@ namespace podtrace::cluster {
 // Contexts podtrace-admin (client certificate, current), podtrace-token and
 // podtrace-restricted (bearer tokens); the CA is embedded as certificate-authority-data.
 // Returns an error message, empty on success.
-std::string write_kubeconfig(const std::string &path, const std::string &server_url, const PkiFiles &pki,
-			     const Tokens &tokens);
+std::string write_kubeconfig(const std::string& path, const std::string& server_url,
+                             const PkiFiles& pki, const Tokens& tokens);
 
 // A random bearer token (hex).
 std::string random_token();
 
-} // namespace podtrace::cluster
+}  // namespace podtrace::cluster

@@ -8,8 +8,8 @@
 namespace podtrace::cluster {
 
 // Value in thousandths of a unit: "500m" → 500, "2" → 2000, "1Ki" → 1024000.
-std::optional<long long> parse_quantity_milli(const std::string &text);
+std::optional<long long> parse_quantity_milli(const std::string& text);
 // Whole units rounded up, as Kubernetes does for memory: "128Mi" → 134217728.
-std::optional<long long> parse_quantity(const std::string &text);
+std::optional<long long> parse_quantity(const std::string& text);
 
-} // namespace podtrace::cluster
+}  // namespace podtrace::cluster

@@ -10,10 +10,10 @@ namespace podtrace::cluster {
 
 // Whether a node satisfies the pod's placement constraints (nodeName, nodeSelector,
 // requiredDuringSchedulingIgnoredDuringExecution).
-bool node_fits(const nlohmann::json &pod_spec, const nlohmann::json &node);
+bool node_fits(const nlohmann::json& pod_spec, const nlohmann::json& node);
 
 // One scheduling pass over every pod that is not running yet. Pods that fit nowhere get
 // PodScheduled=False, reason Unschedulable, with the scheduler's message.
-void schedule_pending_pods(Store &store);
+void schedule_pending_pods(Store& store);
 
-} // namespace podtrace::cluster
+}  // namespace podtrace::cluster

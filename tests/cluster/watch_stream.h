@@ -14,7 +14,7 @@ namespace podtrace::cluster {
 // Sets up res as a streaming watch (or an error reply). Honours resourceVersion ("" and "0":
 // start with ADDED for what exists), timeoutSeconds, label/field selectors, sendInitialEvents
 // and allowWatchBookmarks.
-void serve_watch(Store &store, StreamControl &control, const RequestInfo &info, const ResourceType &type,
-		 const httplib::Request &req, httplib::Response &res);
+void serve_watch(Store& store, StreamControl& control, const RequestInfo& info,
+                 const ResourceType& type, const httplib::Request& req, httplib::Response& res);
 
-} // namespace podtrace::cluster
+}  // namespace podtrace::cluster

@@ -6,6 +6,7 @@
 // docs/jsonl-schema.md must name every field. This is the test that catches a renderer that
 // expects an object where the tracer writes an array.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -13,8 +14,6 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "diagnose.h"
 #include "dns_message.h"
@@ -83,8 +82,8 @@ CpuReport cpu_section() {
   c.off_io = row(9'100'000, 1'401, c.io_ns);
   c.off_sleep = row(52'000'000, 1'501, c.sleep_ns);
   c.preempted = row(131'000, 1'601, c.preempted_ns);
-  c.throttling.push_back({"/sys/fs/cgroup/cpu/kubepods/burstable/pod1", "cgroup-v1", 20'000, 100'000,
-                          181, 173, 5'231'000'000});
+  c.throttling.push_back({"/sys/fs/cgroup/cpu/kubepods/burstable/pod1", "cgroup-v1", 20'000,
+                          100'000, 181, 173, 5'231'000'000});
   c.threads.push_back({4242, 4244, "worker-3", 3'121'000'000, 612'000'000, 83'000'000,
                        1'777'000'000, 4'400'000, 2'903, 1'117});
   return c;
@@ -272,7 +271,8 @@ podtrace::plugin::PodTrace plugin_view(const std::string& lines, std::vector<Eve
 }
 
 // Every leaf of a JSON value: "fileio.ops[].latency.p50_ns" -> values.
-void leaves(const json& j, const std::string& path, std::vector<std::pair<std::string, json>>& out) {
+void leaves(const json& j, const std::string& path,
+            std::vector<std::pair<std::string, json>>& out) {
   if (j.is_object()) {
     for (const auto& [k, v] : j.items()) leaves(v, path.empty() ? k : path + "." + k, out);
   } else if (j.is_array()) {
@@ -355,13 +355,17 @@ TEST(Contract, TheFixtureSetsEveryField) {
   leaves(report_to_json(tracer_report()), "", all);
   for (const auto& [path, v] : all) {
     if (v.is_boolean()) continue;  // false is a real value
-    const bool unset = (v.is_number() && v.get<double>() == 0) || (v.is_string() && v.get<std::string>().empty());
+    const bool unset =
+        (v.is_number() && v.get<double>() == 0) || (v.is_string() && v.get<std::string>().empty());
     // Defaults that are real values: a disabled family has no attach type, a failed open moves
     // no bytes, some findings need
     // no detail, and getaddrinfo() keeps totals only, so its percentiles are unknown.
-    static const std::set<std::string> kDefaultsThatAreValues = {
-        "diagnostics[].attach", "fileio.files[].bytes", "findings[].detail", "dns.lookups[].latency.p50_ns",
-        "dns.lookups[].latency.p90_ns", "dns.lookups[].latency.p99_ns"};
+    static const std::set<std::string> kDefaultsThatAreValues = {"diagnostics[].attach",
+                                                                 "fileio.files[].bytes",
+                                                                 "findings[].detail",
+                                                                 "dns.lookups[].latency.p50_ns",
+                                                                 "dns.lookups[].latency.p90_ns",
+                                                                 "dns.lookups[].latency.p99_ns"};
     if (kDefaultsThatAreValues.count(path)) continue;
     EXPECT_FALSE(unset) << path << " is left at its default in the fixture";
   }
@@ -378,7 +382,8 @@ TEST(Contract, PluginPrintsWhatTheTracerPrints) {
     podtrace::plugin::SessionReport session;
     session.pods.push_back(trace);
     std::ostringstream plugin_text;
-    podtrace::plugin::render_terminal_report(session, Style(false), plugin_text, {.histograms = histograms});
+    podtrace::plugin::render_terminal_report(session, Style(false), plugin_text,
+                                             {.histograms = histograms});
     // The plugin adds its pod heading line; everything below it is the tracer's text.
     const std::string body = plugin_text.str().substr(plugin_text.str().find('\n') + 1);
     EXPECT_EQ(body, tracer_text.str());
@@ -407,15 +412,18 @@ TEST(Contract, EveryFieldReachesTheText) {
     if (path.starts_with("dns.lookups[].latency.p")) continue;
     const std::string want = rendered(path, v);
     if (want.empty()) continue;
-    EXPECT_NE(text.find(want), std::string::npos) << path << " = " << v << ": \"" << want << "\" not in the report";
+    EXPECT_NE(text.find(want), std::string::npos)
+        << path << " = " << v << ": \"" << want << "\" not in the report";
   }
   // With --histograms, every bucket of every latency shows.
   std::ostringstream full;
-  podtrace::plugin::render_terminal_report(session, Style(false), full, {.histograms = true, .max_rows = 100});
+  podtrace::plugin::render_terminal_report(session, Style(false), full,
+                                           {.histograms = true, .max_rows = 100});
   for (const auto& [path, v] : all) {
     if (last_key(path) != "le_ns") continue;
-    EXPECT_NE(full.str().find("≤ " + fmt::format("{:>8}", format_ns(v.get<uint64_t>()))), std::string::npos)
-          << path;
+    EXPECT_NE(full.str().find("≤ " + fmt::format("{:>8}", format_ns(v.get<uint64_t>()))),
+              std::string::npos)
+        << path;
   }
 }
 
@@ -438,8 +446,10 @@ TEST(Contract, TheSchemaDocumentNamesEveryField) {
   }
   for (const auto& key : keys) {
     // Map keys are data (errno, rcode and EAI_ names), not fields.
-    if (std::all_of(key.begin(), key.end(), [](char c) { return std::isupper(c) || c == '_'; })) continue;
-    EXPECT_TRUE(text.find("`" + key + "`") != std::string::npos || text.find("\"" + key + "\"") != std::string::npos)
+    if (std::all_of(key.begin(), key.end(), [](char c) { return std::isupper(c) || c == '_'; }))
+      continue;
+    EXPECT_TRUE(text.find("`" + key + "`") != std::string::npos ||
+                text.find("\"" + key + "\"") != std::string::npos)
         << "docs/jsonl-schema.md does not name `" << key << "`";
   }
 }

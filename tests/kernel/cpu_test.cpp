@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // cpu_test.cpp: CFS throttling under a real quota, and on-CPU time that matches it.
-#include <time.h>
-
 #include <gtest/gtest.h>
+#include <time.h>
 
 #include "kernel_test_util.h"
 
@@ -47,7 +46,8 @@ TEST(CpuTest, QuotaThrottlesTheHogAndCapsItsOnCpuTime) {
   bool flagged = false;
   const auto report = tracer.report();
   for (const auto& f : report["findings"])
-    if (f["family"] == "cpu" && f["title"].get<std::string>().rfind("CPU throttled", 0) == 0) flagged = true;
+    if (f["family"] == "cpu" && f["title"].get<std::string>().rfind("CPU throttled", 0) == 0)
+      flagged = true;
   EXPECT_TRUE(flagged) << report["findings"].dump();
 }
 

@@ -5,6 +5,7 @@
 // with raw UDP packets as Go's resolver does; a non-target cgroup does the same and must not show.
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <gtest/gtest.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -18,8 +19,6 @@
 #include <cstdio>
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "dns_message.h"
 #include "kernel_test_util.h"
@@ -111,13 +110,14 @@ class DnsTest : public ::testing::Test {
     a.sin_port = htons(5353);
     inet_pton(AF_INET, kBlackhole, &a.sin_addr);
     ASSERT_EQ(bind(blackhole_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    dnsmasq_ = Background({"dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-                           "--listen-address=127.0.0.77,::1", "--port=53", "--pid-file=" + (dir_ / "pid").string(),
-                           "--user=root", "--cache-size=0", "--local=/podtrace.test/",
-                           "--address=/ok.podtrace.test/10.1.2.3", "--address=/api.podtrace.test/10.1.2.4",
-                           "--address=/raw.podtrace.test/10.1.2.5", "--address=/raw6.podtrace.test/::5",
-                           "--address=/svc.b.podtrace.test/10.1.2.6", "--address=/other.podtrace.test/10.1.2.7",
-                           "--server=/blackhole.podtrace.test/127.0.0.78#5353"});
+    dnsmasq_ = Background(
+        {"dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+         "--listen-address=127.0.0.77,::1", "--port=53", "--pid-file=" + (dir_ / "pid").string(),
+         "--user=root", "--cache-size=0", "--local=/podtrace.test/",
+         "--address=/ok.podtrace.test/10.1.2.3", "--address=/api.podtrace.test/10.1.2.4",
+         "--address=/raw.podtrace.test/10.1.2.5", "--address=/raw6.podtrace.test/::5",
+         "--address=/svc.b.podtrace.test/10.1.2.6", "--address=/other.podtrace.test/10.1.2.7",
+         "--server=/blackhole.podtrace.test/127.0.0.78#5353"});
     // Ready when it answers.
     for (int i = 0; i < 50; ++i) {
       if (raw_queries(AF_INET, kServer4, "ok.podtrace.test", 1, 1) == 0) return;
@@ -135,7 +135,8 @@ class DnsTest : public ::testing::Test {
   Background dnsmasq_;
 };
 
-std::optional<nlohmann::json> name_entry(const nlohmann::json& report, const std::string& name, const std::string& qtype) {
+std::optional<nlohmann::json> name_entry(const nlohmann::json& report, const std::string& name,
+                                         const std::string& qtype) {
   return find_entry(report["dns"]["names"], {{"name", name}, {"qtype", qtype}});
 }
 
@@ -146,8 +147,8 @@ TEST_F(DnsTest, ExactCountsRcodesAndTimeoutsPerNameOnlyForTarget) {
     int rc = resolve_everything();
     return rc ? rc : raw_queries(AF_INET, kServer4, "other.podtrace.test", 1, 5);
   });
-  TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", "fileio,cpu,process,tcp", "--dns-timeout",
-                        "500ms", "--slow-threshold", "10s"});
+  TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", "fileio,cpu,process,tcp",
+                        "--dns-timeout", "500ms", "--slow-threshold", "10s"});
   ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
   ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
   const auto report = tracer.report();

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // fileio_test.cpp: exact file I/O counts, paths and pids from real workloads in real cgroups.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "kernel_test_util.h"
 

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // kernel_main.cpp: kernel tests need root; they report "skipped" (77) only when not root.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
-
-#include <gtest/gtest.h>
 
 int main(int argc, char** argv) {
   if (geteuid() != 0) {

@@ -31,7 +31,8 @@ std::string own_cgroup(const std::string& controller) {
   while (std::getline(in, line)) {
     auto a = line.find(':'), b = line.find(':', a + 1);
     std::string ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-    if (controller.empty() ? ctrls.empty() : ("," + ctrls + ",").find("," + controller + ",") != std::string::npos)
+    if (controller.empty() ? ctrls.empty()
+                           : ("," + ctrls + ",").find("," + controller + ",") != std::string::npos)
       return path;
   }
   throw std::runtime_error("no cgroup for controller " + controller);
@@ -70,7 +71,8 @@ TestCgroup::TestCgroup(const std::string& name) {
     return;
   }
   for (const std::string controller : {"cpu", "memory"}) {
-    fs::path dir = fs::path("/sys/fs/cgroup") / controller / fs::path(own_cgroup(controller)).relative_path() / unique;
+    fs::path dir = fs::path("/sys/fs/cgroup") / controller /
+                   fs::path(own_cgroup(controller)).relative_path() / unique;
     fs::create_directories(dir);
     v1_.push_back(dir);
     (controller == "cpu" ? cpu_dir_ : memory_dir_) = dir;
@@ -98,7 +100,8 @@ void TestCgroup::set_cpu_quota(long quota_us, long period_us) {
 }
 
 void TestCgroup::set_memory_limit(long bytes) {
-  write_file(*memory_dir_ / (pure_v2() ? "memory.max" : "memory.limit_in_bytes"), std::to_string(bytes));
+  write_file(*memory_dir_ / (pure_v2() ? "memory.max" : "memory.limit_in_bytes"),
+             std::to_string(bytes));
 }
 
 void TestCgroup::join_self() const {
@@ -296,7 +299,8 @@ nlohmann::json TracerProcess::report() const {
   throw std::runtime_error("no report line; stderr: " + err_);
 }
 
-std::vector<nlohmann::json> TracerProcess::events(const std::string& family, const std::string& kind) const {
+std::vector<nlohmann::json> TracerProcess::events(const std::string& family,
+                                                  const std::string& kind) const {
   std::vector<nlohmann::json> out;
   for (const auto& l : lines_)
     if (l["type"] == "event" && l["family"] == family && l["kind"] == kind) out.push_back(l);

@@ -131,7 +131,8 @@ NetnsPair::NetnsPair() {
   try {
     must({"ip", "netns", "add", client_});
     must({"ip", "netns", "add", server_});
-    must({"ip", "-n", client_, "link", "add", vc, "type", "veth", "peer", "name", vs, "netns", server_});
+    must({"ip", "-n", client_, "link", "add", vc, "type", "veth", "peer", "name", vs, "netns",
+          server_});
     must({"ip", "-n", client_, "addr", "add", client_ip_ + "/24", "dev", vc});
     must({"ip", "-n", server_, "addr", "add", server_ip_ + "/24", "dev", vs});
     must({"ip", "-n", client_, "link", "set", vc, "up"});
@@ -173,7 +174,8 @@ EchoServer::EchoServer(const NetnsPair& net, uint16_t port) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
-    if (bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(ls, 1024) != 0) _exit(1);
+    if (bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(ls, 1024) != 0)
+      _exit(1);
     if (write(ready[1], "r", 1) != 1) _exit(1);
     close(ready[1]);
     for (;;) {
@@ -204,12 +206,14 @@ EchoServer::~EchoServer() {
   }
 }
 
-DelayLine::DelayLine(const NetnsPair& net, const std::vector<std::string>& match, int delay_ms) : net_(net) {
+DelayLine::DelayLine(const NetnsPair& net, const std::vector<std::string>& match, int delay_ms)
+    : net_(net) {
   static int next_queue = 7;
   const std::string queue = std::to_string(next_queue++);
-  helper_ = Background({"ip", "netns", "exec", net.server_ns(),
-                        helper_path("PODTRACE_NFQ_DELAY", "nfq_delay"), queue, std::to_string(delay_ms)},
-                       true);
+  helper_ =
+      Background({"ip", "netns", "exec", net.server_ns(),
+                  helper_path("PODTRACE_NFQ_DELAY", "nfq_delay"), queue, std::to_string(delay_ms)},
+                 true);
   rule_ = {"OUTPUT"};
   rule_.insert(rule_.end(), match.begin(), match.end());
   for (const std::string a : {"-j", "NFQUEUE", "--queue-num"}) rule_.push_back(a);
@@ -226,7 +230,8 @@ DelayLine::~DelayLine() {
   run_command(del);
 }
 
-int tcp_echo_client(const std::string& ip, uint16_t port, int connections, int round_trips, size_t size) {
+int tcp_echo_client(const std::string& ip, uint16_t port, int connections, int round_trips,
+                    size_t size) {
   std::string out(size, 'x'), in(size, 0);
   for (int i = 0; i < connections; ++i) {
     int fd = connect_to(ip, port);

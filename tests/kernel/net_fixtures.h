@@ -75,7 +75,8 @@ class DelayLine {
 
 // TCP client helpers used by workloads; return 0 on success, a small error code otherwise.
 // n connections, each with `round_trips` request/echo exchanges of `size` bytes.
-int tcp_echo_client(const std::string& ip, uint16_t port, int connections, int round_trips, size_t size);
+int tcp_echo_client(const std::string& ip, uint16_t port, int connections, int round_trips,
+                    size_t size);
 // n connects expected to fail; returns 0 when each failed with `expected_errno`.
 int tcp_failing_connects(const std::string& ip, uint16_t port, int n, int expected_errno);
 

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // process_test.cpp: exec argv, fork, exit codes and killing signals of real children.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "kernel_test_util.h"
 
@@ -38,7 +37,8 @@ TEST(ProcessTest, ReportsExecArgvForkAndExitCode) {
   ASSERT_EQ(traced.wait(), 0);
   untraced.go();
   pid_t other_grandchild = 0;
-  ASSERT_EQ(read(fds[0], &other_grandchild, sizeof(other_grandchild)), (ssize_t)sizeof(other_grandchild));
+  ASSERT_EQ(read(fds[0], &other_grandchild, sizeof(other_grandchild)),
+            (ssize_t)sizeof(other_grandchild));
   ASSERT_EQ(untraced.wait(), 0);
   close(fds[0]);
   close(fds[1]);

@@ -2,9 +2,8 @@
 // reliability_test.cpp: event floods stay bounded and every dropped event is counted; /metrics
 // serves the same exact counts.
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "kernel_test_util.h"
 
@@ -58,7 +57,8 @@ TEST(ReliabilityTest, MetricsEndpointServesTheExactCounts) {
   Workload keeper(target, [] { return 0; });
   // Port 0 is not offered: pick one from our pid to avoid clashes between parallel runs.
   const std::string addr = "127.0.0.1:" + std::to_string(20000 + getpid() % 20000);
-  TracerProcess tracer({"--cgroup", target.v2().string(), "--metrics-addr", addr, "--interval", "200ms"});
+  TracerProcess tracer(
+      {"--cgroup", target.v2().string(), "--metrics-addr", addr, "--interval", "200ms"});
   tracer.wait_for_start();
   traced.go();
   ASSERT_EQ(traced.wait(), 0);
@@ -68,8 +68,11 @@ TEST(ReliabilityTest, MetricsEndpointServesTheExactCounts) {
   tracer.wait_for("summary");
   const auto r = run_command({"curl", "-sf", "http://" + addr + "/metrics"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("podtrace_fileio_latency_seconds_count{op=\"fsync\"} 20\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("podtrace_fileio_latency_seconds_bucket{op=\"fsync\",le=\"+Inf\"} 20\n"), std::string::npos);
+  EXPECT_NE(r.out.find("podtrace_fileio_latency_seconds_count{op=\"fsync\"} 20\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("podtrace_fileio_latency_seconds_bucket{op=\"fsync\",le=\"+Inf\"} 20\n"),
+            std::string::npos);
   EXPECT_NE(r.out.find("podtrace_lost_events_total{reason=\"ringbuf\"} 0\n"), std::string::npos);
   tracer.stop();
   fs::remove_all(dir);

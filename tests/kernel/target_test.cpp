@@ -2,14 +2,13 @@
 // target_test.cpp: container-id targets in kubelet-style cgroups, bad input, capabilities, and the
 // raw-tracepoint fallback.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "kernel_features.h"
 #include "kernel_test_util.h"
@@ -61,7 +60,8 @@ TEST(TargetTest, FindsAContainerByIdInAKubeletStyleCgroup) {
   tracer.wait_exit();  // the container's cgroup emptied: the tracer ends by itself
   const auto report = tracer.report();
   EXPECT_EQ(report["end_reason"], "target_exited");
-  auto file = find_entry(report["fileio"]["files"], {{"path", (dir / "db.wal").string()}, {"op", "fsync"}});
+  auto file =
+      find_entry(report["fileio"]["files"], {{"path", (dir / "db.wal").string()}, {"op", "fsync"}});
   ASSERT_TRUE(file);
   EXPECT_EQ((*file)["count"], 25);
   EXPECT_EQ((*file)["pid"], container.pid());
@@ -88,30 +88,65 @@ TEST_P(BadInputTest, OneClearLineAndNonZeroExit) {
 
 INSTANTIATE_TEST_SUITE_P(
     Tracer, BadInputTest,
-    ::testing::Values(
-        BadInput{{"--pid", "0"}, 2, "invalid --pid 0"},
-        BadInput{{"--pid", "99999999"}, 2, "invalid --pid 99999999"},
-        BadInput{{"--pid", "4194303"}, 1, "process 4194303 does not exist"},
-        BadInput{{"--container-id", "containerd://xyz"}, 1, "invalid container id \"containerd://xyz\""},
-        BadInput{{"--container-id", std::string(64, 'a')}, 1, "container " + std::string(64, 'a') + " not found"},
-        BadInput{{"--cgroup", "/etc"}, 1, "is not inside the cgroup v2 tree"},
-        BadInput{{"--cgroup", "../../etc"}, 1, "is not inside the cgroup v2 tree"},
-        BadInput{{"--cgroup", "no-such-cgroup-podtrace"}, 1, "does not exist"},
-        BadInput{{"--pid", "1", "--duration", "ten"}, 2, "invalid duration \"ten\""},
-        BadInput{{"--pid", "1", "--cgroup", "x"}, 2, "give exactly one of"},
-        BadInput{{"--bogus"}, 2, "--bogus"},
-        BadInput{{}, 2, "give exactly one of --pid, --cgroup, --container-id"}));
+    ::testing::Values(BadInput{{"--pid", "0"}, 2, "invalid --pid 0"},
+                      BadInput{{"--pid", "99999999"}, 2, "invalid --pid 99999999"},
+                      BadInput{{"--pid", "4194303"}, 1, "process 4194303 does not exist"},
+                      BadInput{{"--container-id", "containerd://xyz"},
+                               1,
+                               "invalid container id \"containerd://xyz\""},
+                      BadInput{{"--container-id", std::string(64, 'a')},
+                               1,
+                               "container " + std::string(64, 'a') + " not found"},
+                      BadInput{{"--cgroup", "/etc"}, 1, "is not inside the cgroup v2 tree"},
+                      BadInput{{"--cgroup", "../../etc"}, 1, "is not inside the cgroup v2 tree"},
+                      BadInput{{"--cgroup", "no-such-cgroup-podtrace"}, 1, "does not exist"},
+                      BadInput{{"--pid", "1", "--duration", "ten"}, 2, "invalid duration \"ten\""},
+                      BadInput{{"--pid", "1", "--cgroup", "x"}, 2, "give exactly one of"},
+                      BadInput{{"--bogus"}, 2, "--bogus"},
+                      BadInput{{}, 2, "give exactly one of --pid, --cgroup, --container-id"}));
 
 // Every capability of Linux 6.x; a root shell keeps only what the bounding set still allows.
-const std::vector<std::string> kAllCaps = {
-    "cap_chown", "cap_dac_override", "cap_dac_read_search", "cap_fowner", "cap_fsetid", "cap_kill",
-    "cap_setgid", "cap_setuid", "cap_setpcap", "cap_linux_immutable", "cap_net_bind_service",
-    "cap_net_broadcast", "cap_net_admin", "cap_net_raw", "cap_ipc_lock", "cap_ipc_owner",
-    "cap_sys_module", "cap_sys_rawio", "cap_sys_chroot", "cap_sys_ptrace", "cap_sys_pacct",
-    "cap_sys_admin", "cap_sys_boot", "cap_sys_nice", "cap_sys_resource", "cap_sys_time",
-    "cap_sys_tty_config", "cap_mknod", "cap_lease", "cap_audit_write", "cap_audit_control",
-    "cap_setfcap", "cap_mac_override", "cap_mac_admin", "cap_syslog", "cap_wake_alarm",
-    "cap_block_suspend", "cap_audit_read", "cap_perfmon", "cap_bpf", "cap_checkpoint_restore"};
+const std::vector<std::string> kAllCaps = {"cap_chown",
+                                           "cap_dac_override",
+                                           "cap_dac_read_search",
+                                           "cap_fowner",
+                                           "cap_fsetid",
+                                           "cap_kill",
+                                           "cap_setgid",
+                                           "cap_setuid",
+                                           "cap_setpcap",
+                                           "cap_linux_immutable",
+                                           "cap_net_bind_service",
+                                           "cap_net_broadcast",
+                                           "cap_net_admin",
+                                           "cap_net_raw",
+                                           "cap_ipc_lock",
+                                           "cap_ipc_owner",
+                                           "cap_sys_module",
+                                           "cap_sys_rawio",
+                                           "cap_sys_chroot",
+                                           "cap_sys_ptrace",
+                                           "cap_sys_pacct",
+                                           "cap_sys_admin",
+                                           "cap_sys_boot",
+                                           "cap_sys_nice",
+                                           "cap_sys_resource",
+                                           "cap_sys_time",
+                                           "cap_sys_tty_config",
+                                           "cap_mknod",
+                                           "cap_lease",
+                                           "cap_audit_write",
+                                           "cap_audit_control",
+                                           "cap_setfcap",
+                                           "cap_mac_override",
+                                           "cap_mac_admin",
+                                           "cap_syslog",
+                                           "cap_wake_alarm",
+                                           "cap_block_suspend",
+                                           "cap_audit_read",
+                                           "cap_perfmon",
+                                           "cap_bpf",
+                                           "cap_checkpoint_restore"};
 
 // Runs `command` as root with every capability outside `keep` dropped from the bounding set.
 ProcessResult run_with_only(const std::set<std::string>& keep, const std::string& command) {
@@ -124,9 +159,10 @@ ProcessResult run_with_only(const std::set<std::string>& keep, const std::string
 TEST(CapabilitiesTest, RunsWithOnlyTheDocumentedCapabilities) {
   TestCgroup target("pt-caps-target");
   // The five documented in docs/security.md (CAP_NET_ADMIN is for the cgroup network hooks).
-  const auto r = run_with_only({"cap_bpf", "cap_perfmon", "cap_sys_resource", "cap_net_admin", "cap_sys_ptrace"},
-                               "grep CapEff /proc/self/status >&2; " + tracer_path() + " --cgroup " +
-                                   target.v2().string() + " --duration 1s");
+  const auto r = run_with_only(
+      {"cap_bpf", "cap_perfmon", "cap_sys_resource", "cap_net_admin", "cap_sys_ptrace"},
+      "grep CapEff /proc/self/status >&2; " + tracer_path() + " --cgroup " + target.v2().string() +
+          " --duration 1s");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Nothing beyond the five (bits 12, 19, 24, 38, 39; this sandbox may lack 24 already), and
   // certainly CAP_BPF and CAP_PERFMON.
@@ -137,15 +173,18 @@ TEST(CapabilitiesTest, RunsWithOnlyTheDocumentedCapabilities) {
   EXPECT_EQ(eff & 0xc000000000ull, 0xc000000000ull) << std::hex << eff;
   EXPECT_NE(r.out.find("\"type\":\"report\""), std::string::npos);
   for (const char* family : {"fileio", "cpu", "process"})
-    EXPECT_NE(r.out.find(std::string("\"enabled\":true,\"name\":\"") + family + "\"}"), std::string::npos)
+    EXPECT_NE(r.out.find(std::string("\"enabled\":true,\"name\":\"") + family + "\"}"),
+              std::string::npos)
         << family << ": " << r.out.substr(0, 600);
 }
 
 TEST(CapabilitiesTest, RefusesWithoutThemInOneLine) {
   const auto r = run_with_only({}, tracer_path() + " --pid 1");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "podtrace-tracer: needs root or CAP_BPF, CAP_PERFMON (plus CAP_SYS_RESOURCE, CAP_NET_ADMIN, "
-                   "CAP_SYS_PTRACE; see docs/security.md)\n");
+  EXPECT_EQ(
+      r.err,
+      "podtrace-tracer: needs root or CAP_BPF, CAP_PERFMON (plus CAP_SYS_RESOURCE, CAP_NET_ADMIN, "
+      "CAP_SYS_PTRACE; see docs/security.md)\n");
 }
 
 // Each attach type a family can fall back to, offered alone: the family must use it and still
@@ -192,10 +231,12 @@ TEST_P(FallbackTest, CountsExactlyOnEachFallbackAttachType) {
     } else {
       // Network families need cgroup hooks, which this fake kernel lacks: off, with the reason.
       EXPECT_EQ(d["enabled"], false) << d.dump();
-      EXPECT_NE(d["reason"].get<std::string>().find("disabled by test"), std::string::npos) << d.dump();
+      EXPECT_NE(d["reason"].get<std::string>().find("disabled by test"), std::string::npos)
+          << d.dump();
     }
   }
-  auto file = find_entry(lines.back()["fileio"]["files"], {{"path", (dir / "f.dat").string()}, {"op", "fsync"}});
+  auto file = find_entry(lines.back()["fileio"]["files"],
+                         {{"path", (dir / "f.dat").string()}, {"op", "fsync"}});
   ASSERT_TRUE(file);
   EXPECT_EQ((*file)["count"], 50);
   fs::remove_all(dir);
@@ -203,7 +244,8 @@ TEST_P(FallbackTest, CountsExactlyOnEachFallbackAttachType) {
 
 INSTANTIATE_TEST_SUITE_P(Tracer, FallbackTest,
                          ::testing::Values(std::pair{AttachType::kTpBtf, std::string("tp_btf")},
-                                           std::pair{AttachType::kRawTp, std::string("raw_tracepoint")}));
+                                           std::pair{AttachType::kRawTp,
+                                                     std::string("raw_tracepoint")}));
 
 TEST(FallbackDiagnosticsTest, ExplainsEveryDisabledDiagnostic) {
   TestCgroup target("pt-nofeatures-target");
@@ -215,8 +257,10 @@ TEST(FallbackDiagnosticsTest, ExplainsEveryDisabledDiagnostic) {
   EXPECT_EQ(run_session(options, none, out), 1);
   const std::string err = ::testing::internal::GetCapturedStderr();
   fclose(out);
-  EXPECT_NE(err.find("fileio diagnostics disabled: tracepoint: disabled by test; tp_btf: disabled by test; raw_tracepoint: disabled by test"),
-            std::string::npos) << err;
+  EXPECT_NE(err.find("fileio diagnostics disabled: tracepoint: disabled by test; tp_btf: disabled "
+                     "by test; raw_tracepoint: disabled by test"),
+            std::string::npos)
+      << err;
   EXPECT_NE(err.find("no diagnostic could start on this kernel"), std::string::npos);
 }
 

@@ -3,10 +3,9 @@
 // a 50 ms NFQUEUE delay line, random loss and a closed port, and a non-target cgroup that must
 // not appear.
 #include <errno.h>
+#include <gtest/gtest.h>
 
 #include <cstdio>
-
-#include <gtest/gtest.h>
 
 #include "kernel_test_util.h"
 #include "net_fixtures.h"
@@ -26,8 +25,10 @@ std::vector<std::string> tracer_args(const TestCgroup& cg) {
   return args;
 }
 
-std::optional<nlohmann::json> endpoint(const nlohmann::json& report, const std::string& addr, int port) {
-  return find_entry(report["tcp"]["endpoints"], {{"address", addr}, {"port", port}, {"direction", "outbound"}});
+std::optional<nlohmann::json> endpoint(const nlohmann::json& report, const std::string& addr,
+                                       int port) {
+  return find_entry(report["tcp"]["endpoints"],
+                    {{"address", addr}, {"port", port}, {"direction", "outbound"}});
 }
 
 void expect_near_50ms(uint64_t ns, const char* what) {
@@ -66,10 +67,13 @@ TEST_F(TcpTest, ConnectLatencyAndRttFollowInjectedDelayOnlyForTarget) {
   // Exactly the target's 10 connections: the other cgroup's 7 are not counted.
   EXPECT_EQ((*ep)["connects"], 10);
   EXPECT_EQ((*ep)["connect_latency"]["count"], 10);
-  std::printf("measured with 50 ms delay: connect mean %.2f ms p50 %.2f ms, srtt mean %.2f ms p50 %.2f ms (%d samples)\n",
-              (*ep)["connect_latency"]["mean_ns"].get<double>() / 1e6, (*ep)["connect_latency"]["p50_ns"].get<double>() / 1e6,
-              (*ep)["rtt"]["mean_ns"].get<double>() / 1e6, (*ep)["rtt"]["p50_ns"].get<double>() / 1e6,
-              (*ep)["rtt"]["count"].get<int>());
+  std::printf(
+      "measured with 50 ms delay: connect mean %.2f ms p50 %.2f ms, srtt mean %.2f ms p50 %.2f ms "
+      "(%d samples)\n",
+      (*ep)["connect_latency"]["mean_ns"].get<double>() / 1e6,
+      (*ep)["connect_latency"]["p50_ns"].get<double>() / 1e6,
+      (*ep)["rtt"]["mean_ns"].get<double>() / 1e6, (*ep)["rtt"]["p50_ns"].get<double>() / 1e6,
+      (*ep)["rtt"]["count"].get<int>());
   std::printf("srtt histogram: %s\n", (*ep)["rtt"]["histogram"].dump().c_str());
   expect_near_50ms((*ep)["connect_latency"]["mean_ns"], "connect mean");
   expect_near_50ms((*ep)["connect_latency"]["p50_ns"], "connect p50");
@@ -77,7 +81,8 @@ TEST_F(TcpTest, ConnectLatencyAndRttFollowInjectedDelayOnlyForTarget) {
   expect_near_50ms((*ep)["rtt"]["mean_ns"], "srtt mean");
   expect_near_50ms((*ep)["rtt"]["p50_ns"], "srtt p50");
   EXPECT_EQ((*ep)["failures"]["refused"], 0);
-  EXPECT_FALSE(endpoint(report, ip, kOtherClosedPort)) << "non-target connects leaked into the report";
+  EXPECT_FALSE(endpoint(report, ip, kOtherClosedPort))
+      << "non-target connects leaked into the report";
   // Every slow connect was streamed, with the workload's pid.
   const auto slow = tracer.events("tcp", "slow_connect");
   EXPECT_EQ(slow.size(), 10u);
@@ -90,8 +95,10 @@ TEST_F(TcpTest, ConnectLatencyAndRttFollowInjectedDelayOnlyForTarget) {
 TEST_F(TcpTest, LossCausesRetransmits) {
   TestCgroup target("pt-tcp-loss");
   // 20% of what the client sends never reaches the server.
-  const std::vector<std::string> drop = {"INPUT", "-p", "tcp", "--dport", std::to_string(kEchoPort), "-m",
-                                         "statistic", "--mode", "random", "--probability", "0.2", "-j", "DROP"};
+  const std::vector<std::string> drop = {
+      "INPUT", "-p",        "tcp",    "--dport", std::to_string(kEchoPort),
+      "-m",    "statistic", "--mode", "random",  "--probability",
+      "0.2",   "-j",        "DROP"};
   std::vector<std::string> add = {"iptables", "-A"};
   add.insert(add.end(), drop.begin(), drop.end());
   net_.server_exec(add);
@@ -110,7 +117,8 @@ TEST_F(TcpTest, LossCausesRetransmits) {
   EXPECT_EQ((*ep)["connects"], 3);
   const uint64_t retrans = (*ep)["retransmits"];
   EXPECT_GT(retrans, 0u);
-  std::printf("measured with 20%% loss: %llu retransmits, %llu RTO events\n", static_cast<unsigned long long>(retrans),
+  std::printf("measured with 20%% loss: %llu retransmits, %llu RTO events\n",
+              static_cast<unsigned long long>(retrans),
               (*ep)["rto_events"].get<unsigned long long>());
   EXPECT_EQ(report["tcp"]["retransmits"], retrans);
   const auto events = tracer.events("tcp", "retransmit");
@@ -149,7 +157,8 @@ TEST_F(TcpTest, ConnectToClosedPortCountsAsRefused) {
   }
   bool found = false;
   for (const auto& f : report["findings"])
-    if (f["family"] == "tcp" && f["title"].get<std::string>().find("refused") == std::string::npos &&
+    if (f["family"] == "tcp" &&
+        f["title"].get<std::string>().find("refused") == std::string::npos &&
         f["detail"].get<std::string>().find("5 refused") != std::string::npos)
       found = true;
   EXPECT_TRUE(found) << report["findings"].dump();

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -13,8 +14,6 @@
 
 #include <cstdio>
 #include <cstring>
-
-#include <gtest/gtest.h>
 
 #include "kernel_test_util.h"
 #include "net_fixtures.h"
@@ -87,7 +86,8 @@ class UdpServer {
         sockaddr_in from{};
         socklen_t len = sizeof(from);
         ssize_t n = recvfrom(s.fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
-        if (n > 0 && buf[0] == 'R') sendto(s.fd, reply, sizeof(reply), 0, reinterpret_cast<sockaddr*>(&from), len);
+        if (n > 0 && buf[0] == 'R')
+          sendto(s.fd, reply, sizeof(reply), 0, reinterpret_cast<sockaddr*>(&from), len);
       }
     }
   }
@@ -114,7 +114,8 @@ int udp_client(uint16_t port, int datagrams, size_t size) {
   for (int i = 0; i < datagrams; ++i) {
     buf[0] = i % 2 == 0 ? 'R' : 'N';
     if (send(s.fd, buf.data(), buf.size(), 0) != static_cast<ssize_t>(size)) return 3;
-    if (i % 2 == 0 && recv(s.fd, reply, sizeof(reply), 0) != static_cast<ssize_t>(kReplySize)) return 4;
+    if (i % 2 == 0 && recv(s.fd, reply, sizeof(reply), 0) != static_cast<ssize_t>(kReplySize))
+      return 4;
   }
   return 0;
 }
@@ -135,7 +136,8 @@ int udp_refused(uint16_t port, int n, size_t size) {
   return 0;
 }
 
-uint64_t drops_of(const nlohmann::json& report, const std::string& reason, const std::string& protocol) {
+uint64_t drops_of(const nlohmann::json& report, const std::string& reason,
+                  const std::string& protocol) {
   auto d = find_entry(report["udp"]["drops"], {{"reason", reason}, {"protocol", protocol}});
   return d ? (*d)["count"].get<uint64_t>() : 0;
 }
@@ -192,10 +194,12 @@ TEST(UdpTest, ClosedPortCountsAsRefusedError) {
   EXPECT_EQ((*ep)["bytes_sent"], 30);
   EXPECT_EQ((*ep)["errors"], 3);
   EXPECT_EQ((*ep)["last_error"], "ECONNREFUSED");
-  EXPECT_FALSE(find_entry(report["udp"]["endpoints"], {{"port", other_port}})) << report["udp"].dump();
+  EXPECT_FALSE(find_entry(report["udp"]["endpoints"], {{"port", other_port}}))
+      << report["udp"].dump();
   bool finding = false;
   for (const auto& f : report["findings"])
-    if (f["family"] == "udp" && f["title"] == "3 UDP errors with 127.0.0.1:" + std::to_string(port) + ": ECONNREFUSED")
+    if (f["family"] == "udp" &&
+        f["title"] == "3 UDP errors with 127.0.0.1:" + std::to_string(port) + ": ECONNREFUSED")
       finding = true;
   EXPECT_TRUE(finding) << report["findings"].dump();
   const auto errors = tracer.events("udp", "socket_error");
@@ -238,19 +242,23 @@ struct Pipe {
 
 // Floods the receiver of `w` with `n` datagrams of `size` bytes from the test's own cgroup;
 // returns how many the receiver got.
-uint32_t flood(Workload& w, const Pipe& to_parent, const Pipe& done, int n, size_t size, uint16_t* sender_port) {
+uint32_t flood(Workload& w, const Pipe& to_parent, const Pipe& done, int n, size_t size,
+               uint16_t* sender_port) {
   w.go();
   uint16_t port = 0;
-  if (read(to_parent.fd[0], &port, sizeof(port)) != sizeof(port)) throw std::runtime_error("receiver port");
+  if (read(to_parent.fd[0], &port, sizeof(port)) != sizeof(port))
+    throw std::runtime_error("receiver port");
   Fd s(socket(AF_INET, SOCK_DGRAM, 0));
   *sender_port = bind_loopback(s.fd);
   auto a = loopback(port);
   std::vector<char> buf(size, 'f');
-  for (int i = 0; i < n; ++i) sendto(s.fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  for (int i = 0; i < n; ++i)
+    sendto(s.fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a));
   char c = 'd';
   if (write(done.fd[1], &c, 1) != 1) throw std::runtime_error("done pipe");
   uint32_t got = 0;
-  if (read(to_parent.fd[0], &got, sizeof(got)) != sizeof(got)) throw std::runtime_error("receiver count");
+  if (read(to_parent.fd[0], &got, sizeof(got)) != sizeof(got))
+    throw std::runtime_error("receiver count");
   return got;
 }
 
@@ -271,8 +279,8 @@ TEST(UdpTest, ReceiveBufferOverflowDropsWithReasonOnlyForTarget) {
   ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();
 
   const auto report = tracer.report();
-  std::printf("flood of %d: target received %u, other received %u; udp: %s\n", kSent, got, other_got,
-              report["udp"].dump().c_str());
+  std::printf("flood of %d: target received %u, other received %u; udp: %s\n", kSent, got,
+              other_got, report["udp"].dump().c_str());
   ASSERT_GT(got, 0u);
   ASSERT_LT(got, static_cast<uint32_t>(kSent));
   // Every datagram the target's receiver did not get was dropped for its full buffer, and
@@ -314,7 +322,9 @@ int udp_to_dropping_rule(const NetnsPair& net, uint16_t port, int n) {
   inet_pton(AF_INET, net.server_ip().c_str(), &a.sin_addr);
   char buf[64] = {};
   for (int i = 0; i < n; ++i)
-    if (sendto(s.fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != -1 || errno != EPERM) return 2;
+    if (sendto(s.fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != -1 ||
+        errno != EPERM)
+      return 2;
   return 0;
 }
 
@@ -322,8 +332,8 @@ TEST(UdpTest, NetfilterDropOnEgressCountsWithReasonOnlyForTarget) {
   NetnsPair net;
   constexpr uint16_t kPort = 9053;
   // In the client namespace (removed with it): everything to the port is dropped on output.
-  auto rc = run_command({"ip", "netns", "exec", net.client_ns(), "iptables", "-A", "OUTPUT", "-p", "udp", "--dport",
-                         std::to_string(kPort), "-j", "DROP"});
+  auto rc = run_command({"ip", "netns", "exec", net.client_ns(), "iptables", "-A", "OUTPUT", "-p",
+                         "udp", "--dport", std::to_string(kPort), "-j", "DROP"});
   ASSERT_EQ(rc.exit_code, 0) << rc.err;
   TestCgroup target("pt-udp-nfdrop"), other("pt-udp-nfdrop-other");
   Workload traced(target, [&] { return udp_to_dropping_rule(net, kPort, 7); });

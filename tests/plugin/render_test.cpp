@@ -77,7 +77,10 @@ TEST(Histogram, EighthBlocks) {
 
 TEST(Histogram, ReadSortsAndSkipsMalformed) {
   LatencySummary s;
-  from_json(json::parse(R"({"histogram":[{"le_ns":8,"count":1},{"le_ns":"x","count":2},{"le_ns":4,"count":3},7]})"), s);
+  from_json(
+      json::parse(
+          R"({"histogram":[{"le_ns":8,"count":1},{"le_ns":"x","count":2},{"le_ns":4,"count":3},7]})"),
+      s);
   ASSERT_EQ(s.buckets.size(), 2u);
   EXPECT_EQ(s.buckets[0].le_ns, 4u);
   EXPECT_EQ(s.buckets[0].count, 3u);
@@ -122,18 +125,21 @@ TEST(TerminalReport, FindingsFirstThenSections) {
   EXPECT_NE(text.find("⚠ warning  fileio  slow fsync on /data/wal"), std::string::npos) << text;
   EXPECT_NE(text.find("p99 48.2 ms over 200 calls"), std::string::npos);
   // Compact by default: one row per op with its percentiles, no full histogram.
-  EXPECT_NE(text.find("fsync    200       0    0 B  1.90ms  3.10ms  48.2ms  48.2ms  █▃▁"), std::string::npos)
+  EXPECT_NE(text.find("fsync    200       0    0 B  1.90ms  3.10ms  48.2ms  48.2ms  █▃▁"),
+            std::string::npos)
       << text;
   EXPECT_EQ(text.find("│"), std::string::npos) << text;
   EXPECT_NE(text.find("sh       4250  4242  exit 3"), std::string::npos) << text;
   // The throttling table reaches the plugin (the tracer writes it as an array).
-  EXPECT_NE(text.find("cgroup-v1        80         77           5.20s  20000us/100000us"), std::string::npos)
+  EXPECT_NE(text.find("cgroup-v1        80         77           5.20s  20000us/100000us"),
+            std::string::npos)
       << text;
   // An unknown family is shown generically, nested latency included.
   EXPECT_NE(text.find("queries 12"), std::string::npos) << text;
   EXPECT_NE(text.find("slowest: n=12 p50 1.00µs"), std::string::npos) << text;
-  EXPECT_NE(text.find("lost events: 3 (ring buffer full), 0 (kernel map full), 2 (tracer queue full)"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("lost events: 3 (ring buffer full), 0 (kernel map full), 2 (tracer queue full)"),
+      std::string::npos);
   EXPECT_NE(text.find("disabled diagnostics: tcp (no sockops)"), std::string::npos);
   EXPECT_EQ(text.find('\x1b'), std::string::npos);  // no colour without a TTY
 }
@@ -178,7 +184,8 @@ TEST(TerminalReport, NoReportShowsLastSummary) {
   p.errors = {"log stream lost after 5 reconnects: connection reset"};
   r.pods.push_back(p);
   const std::string text = render(r);
-  EXPECT_NE(text.find("error: log stream lost after 5 reconnects: connection reset"), std::string::npos);
+  EXPECT_NE(text.find("error: log stream lost after 5 reconnects: connection reset"),
+            std::string::npos);
   EXPECT_NE(text.find("no final report: showing the last summary"), std::string::npos);
   EXPECT_NE(text.find("4 exec"), std::string::npos) << text;
 }
@@ -194,17 +201,23 @@ TEST(TracerLines, OtherSchemaVersionsAreRefusedOnce) {
   EXPECT_EQ(p.unsupported_lines, 3u);
   ASSERT_EQ(p.errors.size(), 1u);
   EXPECT_EQ(p.errors[0],
-            "the tracer writes schema_version 2, this plugin reads 1: use a matching plugin and tracer image");
+            "the tracer writes schema_version 2, this plugin reads 1: use a matching plugin and "
+            "tracer image");
 }
 
 TEST(EventLine, FieldsAndSanitizing) {
   Event ev;
-  from_json(json::parse(R"({"type":"event","family":"fileio","kind":"slow","op":"fsync","pid":4242,"tid":4243,
+  from_json(
+      json::parse(
+          R"({"type":"event","family":"fileio","kind":"slow","op":"fsync","pid":4242,"tid":4243,
 		"comm":"app","path":"/data/wal","latency_ns":48211000,"bytes":0})"),
-            ev);
-  EXPECT_EQ(format_event(ev, "web-1", Style(false)), "web-1 fileio slow fsync /data/wal 48.2ms app[4242] bytes=0");
-  from_json(json::parse(R"({"type":"event","family":"process","kind":"exec","pid":1,"comm":"sh","argv":["sh","-c","printf '\u001b[2J'"]})"),
-            ev);
+      ev);
+  EXPECT_EQ(format_event(ev, "web-1", Style(false)),
+            "web-1 fileio slow fsync /data/wal 48.2ms app[4242] bytes=0");
+  from_json(
+      json::parse(
+          R"({"type":"event","family":"process","kind":"exec","pid":1,"comm":"sh","argv":["sh","-c","printf '\u001b[2J'"]})"),
+      ev);
   EXPECT_EQ(format_event(ev, "", Style(false)), "process exec [sh -c printf '[2J'] sh[1]");
 }
 
@@ -245,12 +258,14 @@ TEST(JsonReport, SeveralPodsHaveASectionEach) {
   EXPECT_EQ(j["pods"]["shop/web-1"]["report"], expected);
   EXPECT_EQ(j["pods"]["shop/web-1"]["node"], "node-1");
   EXPECT_TRUE(j["pods"]["shop/web-2"]["report"].is_null());
-  EXPECT_EQ(j["pods"]["shop/web-2"]["errors"][0], "the tracer ended without a report: exit code 1 (Error)");
+  EXPECT_EQ(j["pods"]["shop/web-2"]["errors"][0],
+            "the tracer ended without a report: exit code 1 (Error)");
 }
 
 TEST(JsonReport, OutputIsAsciiOnly) {
   json rep = report_line();
   rep["fileio"]["files"][0]["path"] = "/tmp/\xe2\x80\xae\x1b\xff";
   std::string text = render_json_report(one_pod_report(rep));
-  for (unsigned char c : text) ASSERT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << static_cast<int>(c);
+  for (unsigned char c : text)
+    ASSERT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << static_cast<int>(c);
 }

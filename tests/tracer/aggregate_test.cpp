@@ -2,12 +2,11 @@
 // aggregate_test.cpp: the families' pure aggregation (map rows and events -> report section),
 // without root and without a kernel; and the family registry against the docs.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "families.h"
 #include "histogram.h"
@@ -62,9 +61,9 @@ TEST(UdpAggregate, NamesAddressesReasonsAndOrdersByVolume) {
   udp_endpoint_stats small_stats{1, 40, 1, 60, 0, 0, 0};
   udp_endpoint_stats big_stats{10, 4000, 0, 0, 2, 0, 111};
   udp_drop_key rcvbuf{6, UDP_PROTO_UDP}, unknown{0x10001, 99}, none{2, UDP_PROTO_UDP};
-  const UdpReport r = aggregate_udp({{small, small_stats}, {big, big_stats}},
-                                    {{unknown, {5, 0}}, {rcvbuf, {9, 0}}, {none, {0, 0}}},
-                                    {{6, "SOCKET_RCVBUFF"}});
+  const UdpReport r =
+      aggregate_udp({{small, small_stats}, {big, big_stats}},
+                    {{unknown, {5, 0}}, {rcvbuf, {9, 0}}, {none, {0, 0}}}, {{6, "SOCKET_RCVBUFF"}});
   ASSERT_EQ(r.endpoints.size(), 2u);
   EXPECT_EQ(r.endpoints[0].address, "10.0.0.1");
   EXPECT_EQ(r.endpoints[0].port, 8125);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // cgroup_test.cpp: container lookup and /proc/PID/cgroup parsing on fixture trees for every
 // runtime and cgroup driver, on pure v2 and on hybrid hosts. No root needed.
-#include <fstream>
+#include "cgroup.h"
 
 #include <gtest/gtest.h>
 
-#include "cgroup.h"
+#include <fstream>
+
 #include "target.h"
 
 namespace podtrace::tracer {
@@ -63,7 +64,8 @@ TEST_P(ContainerLookupTest, FindsTheContainerCgroup) {
   FixtureTree tree(hybrid);
   const fs::path expected = tree.add_v2(layout.relative);
   // Decoys: another container, and a CRI-O conmon scope for the same id.
-  tree.add_v2("kubepods.slice/kubepods-pod11.slice/cri-containerd-" + std::string(64, 'f') + ".scope");
+  tree.add_v2("kubepods.slice/kubepods-pod11.slice/cri-containerd-" + std::string(64, 'f') +
+              ".scope");
   tree.add_v2("kubepods.slice/kubepods-pod11.slice/crio-conmon-" + kId + ".scope");
   CgroupFs cgroups(tree.roots());
   EXPECT_EQ(cgroups.layout(), hybrid ? CgroupLayout::kHybrid : CgroupLayout::kUnified);
@@ -85,18 +87,25 @@ INSTANTIATE_TEST_SUITE_P(
         ::testing::Bool(),
         ::testing::Values(
             Layout{"containerd-systemd",
-                   "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1a2b_3c4d.slice/cri-containerd-" + kId + ".scope"},
+                   "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1a2b_3c4d.slice/"
+                   "cri-containerd-" +
+                       kId + ".scope"},
             Layout{"containerd-cgroupfs", "kubepods/burstable/pod1a2b-3c4d/" + kId},
-            Layout{"crio-systemd", "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod9.slice/crio-" + kId + ".scope"},
+            Layout{"crio-systemd",
+                   "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod9.slice/crio-" +
+                       kId + ".scope"},
             Layout{"crio-cgroupfs", "kubepods/besteffort/pod9/crio-" + kId},
             Layout{"docker-systemd", "system.slice/docker-" + kId + ".scope"},
             Layout{"docker-cgroupfs", "docker/" + kId},
-            Layout{"guaranteed-qos", "kubepods.slice/kubepods-pod77.slice/cri-containerd-" + kId + ".scope"})));
+            Layout{"guaranteed-qos",
+                   "kubepods.slice/kubepods-pod77.slice/cri-containerd-" + kId + ".scope"})));
 
 TEST(CgroupFsTest, ReadsV2AndV1MembershipFromProc) {
   FixtureTree tree(true);
   tree.add_v2("kubepods.slice/pod1/app");
-  tree.add_proc(42, "12:memory:/kubepods.slice/pod1/app\n4:cpu,cpuacct:/kubepods.slice/pod1/app\n0::/kubepods.slice/pod1/app\n");
+  tree.add_proc(42,
+                "12:memory:/kubepods.slice/pod1/app\n4:cpu,cpuacct:/kubepods.slice/pod1/app\n0::/"
+                "kubepods.slice/pod1/app\n");
   CgroupFs cgroups(tree.roots());
   auto v2 = cgroups.v2_cgroup_of(42);
   ASSERT_TRUE(v2);
@@ -105,7 +114,8 @@ TEST(CgroupFsTest, ReadsV2AndV1MembershipFromProc) {
   ASSERT_TRUE(cpu);
   EXPECT_EQ(*cpu, tree.root() / "sys/fs/cgroup/cpu,cpuacct/kubepods.slice/pod1/app");
   EXPECT_FALSE(cgroups.v2_cgroup_of(43));
-  EXPECT_EQ(cgroups.v2_cgroup_of(43).error(), "cannot read " + (tree.root() / "proc/43/cgroup").string() + ": no such process");
+  EXPECT_EQ(cgroups.v2_cgroup_of(43).error(),
+            "cannot read " + (tree.root() / "proc/43/cgroup").string() + ": no such process");
 }
 
 TEST(CgroupFsTest, CpuControllerOfAHybridCgroupIsTheSameV1Path) {
@@ -138,8 +148,9 @@ TEST(ContainerIdTest, AcceptsRuntimePrefixesAndRejectsEverythingElse) {
   EXPECT_EQ(*parse_container_id("cri-o://" + kId), kId);
   EXPECT_EQ(*parse_container_id("docker://" + kId), kId);
   EXPECT_EQ(*parse_container_id(kId), kId);
-  for (const std::string& bad : {std::string(""), kId.substr(1), kId + "0", "containerd://" + kId.substr(0, 63) + "g",
-                                "rkt://" + kId, "../../" + kId.substr(6), std::string(64, 'A')})
+  for (const std::string& bad :
+       {std::string(""), kId.substr(1), kId + "0", "containerd://" + kId.substr(0, 63) + "g",
+        "rkt://" + kId, "../../" + kId.substr(6), std::string(64, 'A')})
     EXPECT_FALSE(parse_container_id(bad)) << bad;
 }
 

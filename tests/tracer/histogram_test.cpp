@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // histogram_test.cpp: bucket bounds, percentiles and summaries of the log-linear histogram.
-#include <gtest/gtest.h>
-
 #include "histogram.h"
+
+#include <gtest/gtest.h>
 
 namespace podtrace::tracer {
 namespace {

@@ -3,15 +3,14 @@
 // malformed packets), key-name decoding, covering cgroups, TCP endpoint aggregation, libc
 // discovery, and the layout of the structs shared with the BPF side.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 
 #include <cstddef>
 #include <cstring>
 
-#include <gtest/gtest.h>
-
-#include "histogram.h"
 #include "dns.h"
 #include "dns_message.h"
+#include "histogram.h"
 #include "net_endpoint.h"
 #include "tcp.h"
 
@@ -49,10 +48,10 @@ TEST(DnsParser, ParsesQueryItBuilds) {
 
 TEST(DnsParser, FollowsCompressionPointersInAnswers) {
   // Response: question example.com A; two answers, the second owner "www" + pointer to offset 12.
-  auto m = bytes({0xab, 0xcd, 0x81, 0x83, 0, 1, 0, 2, 0, 0, 0, 0,
-                  7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
-                  0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1,
-                  3, 'w', 'w', 'w', 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 2});
+  auto m = bytes({0xab, 0xcd, 0x81, 0x83, 0,   1,   0,   2,  0, 0, 0,  0, 7,    'e', 'x', 'a',  'm',
+                  'p',  'l',  'e',  3,    'c', 'o', 'm', 0,  0, 1, 0,  1, 0xc0, 12,  0,   1,    0,
+                  1,    0,    0,    0,    60,  0,   4,   10, 0, 0, 1,  3, 'w',  'w', 'w', 0xc0, 12,
+                  0,    1,    0,    1,    0,   0,   0,   60, 0, 4, 10, 0, 0,    2});
   auto r = parse_dns_message(m);
   ASSERT_TRUE(r) << r.error();
   EXPECT_TRUE(r->response);
@@ -68,11 +67,14 @@ TEST(DnsParser, RejectsMalformedPackets) {
   // Label runs past the end.
   EXPECT_FALSE(parse_dns_message(bytes({0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 'a', 'b'})));
   // Pointer to itself: would loop forever if followed.
-  EXPECT_FALSE(parse_dns_message(bytes({0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1})));
+  EXPECT_FALSE(
+      parse_dns_message(bytes({0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1})));
   // Forward pointer.
-  EXPECT_FALSE(parse_dns_message(bytes({0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 20, 0, 1, 0, 1})));
+  EXPECT_FALSE(
+      parse_dns_message(bytes({0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 20, 0, 1, 0, 1})));
   // Reserved label type 0x40.
-  EXPECT_FALSE(parse_dns_message(bytes({0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41, 'a', 0, 0, 1, 0, 1})));
+  EXPECT_FALSE(
+      parse_dns_message(bytes({0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41, 'a', 0, 0, 1, 0, 1})));
   // Question without its type and class.
   EXPECT_FALSE(parse_dns_message(bytes({0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0})));
   // Answer count larger than the records present.
@@ -155,7 +157,8 @@ TEST(DnsAggregation, MergesCaseAndAddsExpiredTimeouts) {
 }
 
 TEST(CoveringCgroups, DropsDescendantsAndDuplicates) {
-  auto out = covering_cgroups({"/cg/pod/b", "/cg/pod", "/cg/pod/a/x", "/cg/other", "/cg/pod/", "/cg/podx"});
+  auto out = covering_cgroups(
+      {"/cg/pod/b", "/cg/pod", "/cg/pod/a/x", "/cg/other", "/cg/pod/", "/cg/podx"});
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0], "/cg/other");
   EXPECT_EQ(out[1], "/cg/pod");

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// output_test.cpp: JSON-lines envelope and escaping, terminal sanitizing, durations, struct layouts,
-// cpu.stat parsing and the diagnosis rules.
-#include <fstream>
-
+// output_test.cpp: JSON-lines envelope and escaping, terminal sanitizing, durations, struct
+// layouts, cpu.stat parsing and the diagnosis rules.
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "cpu_throttle.h"
 #include "diagnose.h"
@@ -53,9 +53,13 @@ TEST(TextTest, TerminalSafeNeutralisesControlsAndBidi) {
   EXPECT_EQ(terminal_safe("ok path"), "ok path");
   EXPECT_EQ(terminal_safe("a\x1b[31mb"), "a?[31mb");
   EXPECT_EQ(terminal_safe("a\r\nb\x7f"), "a??b?");
-  EXPECT_EQ(terminal_safe("\xc2\x9b" "31m"), "?31m");        // C1 CSI
-  EXPECT_EQ(terminal_safe("x\xe2\x80\xae" "y"), "x?y");      // RIGHT-TO-LEFT OVERRIDE
-  EXPECT_EQ(terminal_safe("caf\xc3\xa9"), "caf\xc3\xa9");     // valid UTF-8 kept
+  EXPECT_EQ(terminal_safe("\xc2\x9b"
+                          "31m"),
+            "?31m");  // C1 CSI
+  EXPECT_EQ(terminal_safe("x\xe2\x80\xae"
+                          "y"),
+            "x?y");                                                  // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(terminal_safe("caf\xc3\xa9"), "caf\xc3\xa9");            // valid UTF-8 kept
   EXPECT_EQ(terminal_safe("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
 }
 
@@ -87,7 +91,9 @@ class ThrottleTest : public ::testing::Test {
     dir_ = mkdtemp(tmpl.data());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+  }
   std::filesystem::path dir_;
 };
 

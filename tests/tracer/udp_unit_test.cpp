@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // udp_unit_test.cpp: layout of the udp structs shared with udp.bpf.c, and drop-reason names
 // from the running kernel's BTF (no root needed: /sys/kernel/btf/vmlinux is world-readable).
-#include <cstddef>
-
 #include <gtest/gtest.h>
+
+#include <cstddef>
 
 #include "probes/udp_probe.h"
 #include "udp.h"

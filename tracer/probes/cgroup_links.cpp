@@ -16,8 +16,10 @@ Status CgroupLinks::update(bpf_program* prog, const std::vector<std::filesystem:
   const auto wanted = covering_cgroups(paths);
   const std::set<std::filesystem::path> want(wanted.begin(), wanted.end());
   for (auto it = links_.begin(); it != links_.end();) {
-    if (want.count(it->first)) ++it;
-    else it = links_.erase(it);
+    if (want.count(it->first))
+      ++it;
+    else
+      it = links_.erase(it);
   }
   std::string why;
   for (const auto& p : wanted) {
@@ -32,12 +34,14 @@ Status CgroupLinks::update(bpf_program* prog, const std::vector<std::filesystem:
     const int err = -errno;
     close(fd);
     if (!link) {
-      why = std::string("attach ") + bpf_program__name(prog) + " to " + p.string() + ": " + libbpf_error(err);
+      why = std::string("attach ") + bpf_program__name(prog) + " to " + p.string() + ": " +
+            libbpf_error(err);
       continue;
     }
     links_.emplace(p, std::move(link));
   }
-  if (links_.empty() && !wanted.empty()) return make_error(why.empty() ? "no cgroup to attach to" : why);
+  if (links_.empty() && !wanted.empty())
+    return make_error(why.empty() ? "no cgroup to attach to" : why);
   return Ok{};
 }
 

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// cpu_probe.cpp: loads cpu.bpf.c and folds its per-row histograms and per-thread totals into the report.
+// cpu_probe.cpp: loads cpu.bpf.c and folds its per-row histograms and per-thread totals into the
+// report.
 #include "probes/cpu_probe.h"
 
 #include <algorithm>
 
 #include "cpu.h"
 #include "cpu.skel.h"
-#include "text.h"
 #include "histogram.h"
 #include "sections/cpu.h"
+#include "text.h"
 
 namespace podtrace::tracer {
 

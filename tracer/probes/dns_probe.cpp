@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // dns_probe.cpp: loads dns.bpf.c, links its cgroup_skb programs to the target cgroups, probes
 // getaddrinfo() in the target's libc, expires unanswered queries and builds the DNS report.
-#include "histogram.h"
 #include "probes/dns_probe.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -11,12 +11,11 @@
 #include <fstream>
 #include <sstream>
 
-#include <fmt/format.h>
-
 #include "cgroup.h"
 #include "dns.h"
 #include "dns.skel.h"
 #include "dns_message.h"
+#include "histogram.h"
 #include "net_endpoint.h"
 #include "probes/skeleton_loader.h"
 #include "text.h"
@@ -36,11 +35,14 @@ std::string_view transport_name(uint8_t t) { return t == DNS_TRANSPORT_TCP ? "tc
 }  // namespace
 
 Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
-  if (auto f = config.features->probe(AttachType::kCgroupSkb); !f.works) return make_error("cgroup_skb: " + f.reason);
+  if (auto f = config.features->probe(AttachType::kCgroupSkb); !f.works)
+    return make_error("cgroup_skb: " + f.reason);
   uprobes_ = config.features->has(AttachType::kUprobe);
-  if (!uprobes_) lookup_status_ = "uprobes unavailable: " + config.features->probe(AttachType::kUprobe).reason;
+  if (!uprobes_)
+    lookup_status_ = "uprobes unavailable: " + config.features->probe(AttachType::kUprobe).reason;
   // No ladder: the cgroup_skb programs are the family, the getaddrinfo uprobes attach per libc.
-  LoadPlan<dns_bpf> plan{{dns_bpf__open, dns_bpf__load, dns_bpf__destroy}, {}, AttachType::kCgroupSkb};
+  LoadPlan<dns_bpf> plan{
+      {dns_bpf__open, dns_bpf__load, dns_bpf__destroy}, {}, AttachType::kCgroupSkb};
   plan.configure = [&](dns_bpf* s) {
     bpf_program__set_autoload(s->progs.dns_egress_skb, true);
     bpf_program__set_autoload(s->progs.dns_ingress_skb, true);
@@ -92,8 +94,10 @@ void DnsProbe::attach_libcs() {
         if (!probed_libcs_.insert({st.st_dev, st.st_ino}).second) continue;
         LIBBPF_OPTS(bpf_uprobe_opts, enter, .func_name = "getaddrinfo");
         LIBBPF_OPTS(bpf_uprobe_opts, exit, .retprobe = true, .func_name = "getaddrinfo");
-        LinkPtr a(bpf_program__attach_uprobe_opts(skel_->progs.gai_enter_uprobe, -1, path.c_str(), 0, &enter));
-        LinkPtr b(a ? bpf_program__attach_uprobe_opts(skel_->progs.gai_exit_uprobe, -1, path.c_str(), 0, &exit)
+        LinkPtr a(bpf_program__attach_uprobe_opts(skel_->progs.gai_enter_uprobe, -1, path.c_str(),
+                                                  0, &enter));
+        LinkPtr b(a ? bpf_program__attach_uprobe_opts(skel_->progs.gai_exit_uprobe, -1,
+                                                      path.c_str(), 0, &exit)
                     : nullptr);
         if (!a || !b) {
           lookup_status_ = fmt::format("getaddrinfo uprobe on {}: {}", lib, libbpf_error(-errno));
@@ -112,27 +116,27 @@ void DnsProbe::expire_queries(EventSink& sink) {
   const uint64_t now = monotonic_ns();
   const int fd = bpf_map__fd(skel_->maps.dns_inflight);
   std::vector<dns_query_key> old;
-  for_each_map_entry<dns_query_key, dns_inflight>(fd, [&](const dns_query_key& key,
-                                                          const dns_inflight& q) {
-    if (q.ts_ns + timeout_ns_ > now) return;
-    old.push_back(key);
-    const auto* raw = reinterpret_cast<const uint8_t*>(&q.name);
-    expired_[std::vector<uint8_t>(raw, raw + sizeof(q.name))]++;
-    pt_event_header h{};
-    h.family = PT_FAMILY_DNS;
-    h.ts_ns = now;
-    h.cgroup_id = q.cgroup_id;
-    h.pid = q.pid;
-    h.tid = q.tid;
-    std::memcpy(h.comm, q.comm, sizeof(h.comm));
-    auto j = event_json(h, "dns", "timeout");
-    j["name"] = decode_key_name({q.name.qname, sizeof(q.name.qname)}, q.name.truncated);
-    j["qtype"] = qtype_name(q.name.qtype);
-    j["server"] = format_endpoint(key.family, key.server, DNS_PORT);
-    j["transport"] = transport_name(key.transport);
-    j["waited_ns"] = now - q.ts_ns;
-    sink.event(std::move(j));
-  });
+  for_each_map_entry<dns_query_key, dns_inflight>(
+      fd, [&](const dns_query_key& key, const dns_inflight& q) {
+        if (q.ts_ns + timeout_ns_ > now) return;
+        old.push_back(key);
+        const auto* raw = reinterpret_cast<const uint8_t*>(&q.name);
+        expired_[std::vector<uint8_t>(raw, raw + sizeof(q.name))]++;
+        pt_event_header h{};
+        h.family = PT_FAMILY_DNS;
+        h.ts_ns = now;
+        h.cgroup_id = q.cgroup_id;
+        h.pid = q.pid;
+        h.tid = q.tid;
+        std::memcpy(h.comm, q.comm, sizeof(h.comm));
+        auto j = event_json(h, "dns", "timeout");
+        j["name"] = decode_key_name({q.name.qname, sizeof(q.name.qname)}, q.name.truncated);
+        j["qtype"] = qtype_name(q.name.qtype);
+        j["server"] = format_endpoint(key.family, key.server, DNS_PORT);
+        j["transport"] = transport_name(key.transport);
+        j["waited_ns"] = now - q.ts_ns;
+        sink.event(std::move(j));
+      });
   for (const auto& k : old) bpf_map_delete_elem(fd, &k);
 }
 
@@ -144,7 +148,8 @@ void DnsProbe::flush(EventSink& sink) {
     std::memcpy(&e, raw.data(), sizeof(e));
     const std::string host = c_string(e.host, sizeof(e.host));
     if (!host.empty() || e.hdr.kind == DNS_EVENT_GAI_FAILED) {
-      auto j = event_json(e.hdr, "dns", e.hdr.kind == DNS_EVENT_GAI_FAILED ? "getaddrinfo_failed" : "slow_lookup");
+      auto j = event_json(
+          e.hdr, "dns", e.hdr.kind == DNS_EVENT_GAI_FAILED ? "getaddrinfo_failed" : "slow_lookup");
       j["host"] = host;
       j["latency_ns"] = e.latency_ns;
       j["queries"] = e.gai_queries;
@@ -152,7 +157,9 @@ void DnsProbe::flush(EventSink& sink) {
       sink.event(std::move(j));
       continue;
     }
-    const char* kind = e.hdr.kind == DNS_EVENT_ERROR ? "error" : e.hdr.kind == DNS_EVENT_TIMEOUT ? "timeout" : "slow";
+    const char* kind = e.hdr.kind == DNS_EVENT_ERROR     ? "error"
+                       : e.hdr.kind == DNS_EVENT_TIMEOUT ? "timeout"
+                                                         : "slow";
     auto j = event_json(e.hdr, "dns", kind);
     j["name"] = decode_key_name({e.name.qname, sizeof(e.name.qname)}, e.name.truncated);
     j["qtype"] = qtype_name(e.name.qtype);
@@ -178,19 +185,22 @@ void DnsProbe::fill(Report& report) {
   const int names_fd = bpf_map__fd(skel_->maps.dns_names);
   for_each_map_entry<dns_name_key, dns_name_stats>(
       names_fd, [&](const auto& key, const auto& s) { agg.add_name(key, s); });
-  for_each_map_entry<dns_hist_key, uint64_t>(bpf_map__fd(skel_->maps.dns_name_hist),
-                                             [&](const auto& key, uint64_t n) { agg.add_hist(key, n); });
+  for_each_map_entry<dns_hist_key, uint64_t>(
+      bpf_map__fd(skel_->maps.dns_name_hist),
+      [&](const auto& key, uint64_t n) { agg.add_hist(key, n); });
   for (const auto& [raw, n] : expired_) {
     dns_name_key k{};
     std::memcpy(&k, raw.data(), std::min(raw.size(), sizeof(k)));
     agg.add_timeouts(k, n);
   }
   for_each_map_entry<gai_host_key, gai_stats>(
-      bpf_map__fd(skel_->maps.gai_hosts), [&](const auto& key, const auto& s) { agg.add_lookup(key, s); });
+      bpf_map__fd(skel_->maps.gai_hosts),
+      [&](const auto& key, const auto& s) { agg.add_lookup(key, s); });
   const int global_fd = bpf_map__fd(skel_->maps.dns_hist);
   agg.set_global_hist(read_hist_row(global_fd, DNS_HIST_ANSWER));
   DnsReport dns = agg.build();
-  if (uprobe_links_.empty() && lookup_status_.empty()) lookup_status_ = "no libc with getaddrinfo found in the target";
+  if (uprobe_links_.empty() && lookup_status_.empty())
+    lookup_status_ = "no libc with getaddrinfo found in the target";
   if (uprobe_links_.empty()) dns.lookup_status = lookup_status_;
   report.set(std::move(dns));
 }

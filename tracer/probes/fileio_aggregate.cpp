@@ -10,11 +10,16 @@ namespace podtrace::tracer {
 
 std::string_view fileio_op_name(uint32_t op) {
   switch (op) {
-    case FILEIO_OP_OPEN: return "open";
-    case FILEIO_OP_READ: return "read";
-    case FILEIO_OP_WRITE: return "write";
-    case FILEIO_OP_FSYNC: return "fsync";
-    case FILEIO_OP_FDATASYNC: return "fdatasync";
+    case FILEIO_OP_OPEN:
+      return "open";
+    case FILEIO_OP_READ:
+      return "read";
+    case FILEIO_OP_WRITE:
+      return "write";
+    case FILEIO_OP_FSYNC:
+      return "fsync";
+    case FILEIO_OP_FDATASYNC:
+      return "fdatasync";
   }
   return "unknown";
 }
@@ -62,8 +67,9 @@ FileioReport aggregate_fileio(const std::vector<FileioOpRow>& ops,
     f.max_ns = std::max<uint64_t>(f.max_ns, row.stats.max_ns);
   }
   for (auto& [key, f] : merged) out.files.push_back(std::move(f));
-  std::stable_sort(out.files.begin(), out.files.end(),
-                   [](const FileReport& a, const FileReport& b) { return a.total_ns > b.total_ns; });
+  std::stable_sort(
+      out.files.begin(), out.files.end(),
+      [](const FileReport& a, const FileReport& b) { return a.total_ns > b.total_ns; });
   return out;
 }
 

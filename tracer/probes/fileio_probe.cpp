@@ -43,7 +43,8 @@ void FileioProbe::flush(EventSink& sink) {
     if (error) {
       j["errno"] = e.err;
       j["error"] = errno_name(e.err);
-      if (e.op == FILEIO_OP_OPEN) failed_opens_.add(e.hdr.pid, path, errno_name(e.err), e.latency_ns);
+      if (e.op == FILEIO_OP_OPEN)
+        failed_opens_.add(e.hdr.pid, path, errno_name(e.err), e.latency_ns);
     }
     sink.event(std::move(j));
   }
@@ -60,11 +61,13 @@ void FileioProbe::fill(Report& report) {
   std::vector<FileioFileRow> files;
   const int info_fd = bpf_map__fd(loaded_.skel->maps.file_info);
   for_each_map_entry<fileio_file_key, pt_op_stats>(
-      bpf_map__fd(loaded_.skel->maps.file_stats), [&](const fileio_file_key& key, const pt_op_stats& s) {
+      bpf_map__fd(loaded_.skel->maps.file_stats),
+      [&](const fileio_file_key& key, const pt_op_stats& s) {
         fileio_file_id id{key.dev, key.ino};
         fileio_file_info info{};
         std::string path;
-        if (bpf_map_lookup_elem(info_fd, &id, &info) == 0) path = c_string(info.path, sizeof(info.path));
+        if (bpf_map_lookup_elem(info_fd, &id, &info) == 0)
+          path = c_string(info.path, sizeof(info.path));
         files.push_back({key, s, std::move(path)});
       });
   report.set(aggregate_fileio(ops, files, failed_opens_));

@@ -10,7 +10,6 @@
 #include <string_view>
 #include <vector>
 
-
 #include "event.h"
 #include "kernel_features.h"
 #include "podtrace_common.h"

@@ -48,8 +48,12 @@ void ProcessProbe::flush(EventSink& sink) {
         break;
       }
       case PROCESS_EVENT_EXIT: {
-        ProcessExit x{e.hdr.pid, e.ppid, c_string(e.hdr.comm, sizeof(e.hdr.comm)),
-                      e.exit_code, static_cast<int>(e.signal), e.core_dumped != 0,
+        ProcessExit x{e.hdr.pid,
+                      e.ppid,
+                      c_string(e.hdr.comm, sizeof(e.hdr.comm)),
+                      e.exit_code,
+                      static_cast<int>(e.signal),
+                      e.core_dumped != 0,
                       e.oom_killed != 0};
         auto j = event_json(e.hdr, "process", "exit");
         j["ppid"] = x.ppid;

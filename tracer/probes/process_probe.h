@@ -3,8 +3,8 @@
 #pragma once
 
 #include "probes/probe.h"
-#include "sections/process.h"
 #include "probes/skeleton_loader.h"
+#include "sections/process.h"
 
 struct process_bpf;
 

@@ -9,15 +9,24 @@ namespace podtrace::tracer {
 
 std::string_view program_suffix(AttachType type) {
   switch (type) {
-    case AttachType::kFentry: return "_fentry";
-    case AttachType::kKprobe: return "_kprobe";
-    case AttachType::kTpBtf: return "_btf";
-    case AttachType::kRawTp: return "_raw";
-    case AttachType::kTracepoint: return "_tp";
-    case AttachType::kUprobe: return "_uprobe";
-    case AttachType::kCgroupSockops: return "_sockops";
-    case AttachType::kCgroupSkb: return "_skb";
-    case AttachType::kRingbuf: return "_ringbuf";
+    case AttachType::kFentry:
+      return "_fentry";
+    case AttachType::kKprobe:
+      return "_kprobe";
+    case AttachType::kTpBtf:
+      return "_btf";
+    case AttachType::kRawTp:
+      return "_raw";
+    case AttachType::kTracepoint:
+      return "_tp";
+    case AttachType::kUprobe:
+      return "_uprobe";
+    case AttachType::kCgroupSockops:
+      return "_sockops";
+    case AttachType::kCgroupSkb:
+      return "_skb";
+    case AttachType::kRingbuf:
+      return "_ringbuf";
   }
   return "";
 }
@@ -47,7 +56,8 @@ Status attach_selected(bpf_object* obj, AttachType type, std::vector<LinkPtr>& l
     if (!link) {
       const int err = -errno;
       links.clear();
-      return make_error(std::string("attach ") + bpf_program__name(prog) + ": " + libbpf_error(err));
+      return make_error(std::string("attach ") + bpf_program__name(prog) + ": " +
+                        libbpf_error(err));
     }
     links.push_back(std::move(link));
   }
@@ -55,7 +65,8 @@ Status attach_selected(bpf_object* obj, AttachType type, std::vector<LinkPtr>& l
 }
 
 LostCounts read_lost(int lost_map_fd) {
-  return {sum_percpu_u64(lost_map_fd, PT_LOST_RINGBUF), sum_percpu_u64(lost_map_fd, PT_LOST_MAP_FULL)};
+  return {sum_percpu_u64(lost_map_fd, PT_LOST_RINGBUF),
+          sum_percpu_u64(lost_map_fd, PT_LOST_MAP_FULL)};
 }
 
 }  // namespace podtrace::tracer

@@ -4,13 +4,13 @@
 // the suffix names the attach type (_btf, _raw); only the chosen suffix is loaded.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "kernel_features.h"
 #include "libbpf_util.h"
@@ -62,13 +62,15 @@ struct LoadPlan {
 };
 
 template <typename Skel>
-Result<LoadedSkeleton<Skel>> load_skeleton(const LoadPlan<Skel>& plan, const KernelFeatures& features) {
+Result<LoadedSkeleton<Skel>> load_skeleton(const LoadPlan<Skel>& plan,
+                                           const KernelFeatures& features) {
   std::string why;
   auto note = [&](std::string_view rung, const std::string& reason) {
     why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", rung, reason);
   };
   // One attempt; nullopt type: no ladder program. Returns nullopt to try the next rung.
-  auto attempt = [&](std::optional<AttachType> type) -> std::optional<Result<LoadedSkeleton<Skel>>> {
+  auto attempt =
+      [&](std::optional<AttachType> type) -> std::optional<Result<LoadedSkeleton<Skel>>> {
     const std::string rung = type ? std::string(attach_type_name(*type)) : "without extras";
     LoadedSkeleton<Skel> loaded;
     loaded.skel = SkeletonPtr<Skel>(plan.ops.open(), plan.ops.destroy);
@@ -107,9 +109,11 @@ Result<LoadedSkeleton<Skel>> load_skeleton(const LoadPlan<Skel>& plan, const Ker
 // The simple case: programs chosen by suffix from `preferred`, rodata set by `configure`,
 // targets written by `after_load`.
 template <typename Skel>
-Result<LoadedSkeleton<Skel>> load_first_working(
-    const SkeletonOps<Skel>& ops, const ProbeConfig& config, std::vector<AttachType> preferred,
-    const std::function<void(Skel*)>& configure, const std::function<void(Skel*)>& after_load) {
+Result<LoadedSkeleton<Skel>> load_first_working(const SkeletonOps<Skel>& ops,
+                                                const ProbeConfig& config,
+                                                std::vector<AttachType> preferred,
+                                                const std::function<void(Skel*)>& configure,
+                                                const std::function<void(Skel*)>& after_load) {
   LoadPlan<Skel> plan{ops, std::move(preferred), std::nullopt, configure, after_load};
   return load_skeleton(plan, *config.features);
 }
@@ -119,7 +123,8 @@ Result<LoadedSkeleton<Skel>> load_first_working(
 template <typename Bss>
 void write_targets(Bss* bss, const std::vector<uint64_t>& ids) {
   const size_t n = std::min(ids.size(), size_t{PT_MAX_TARGET_CGROUPS});
-  if (n < bss->target_cgroup_count) __atomic_store_n(&bss->target_cgroup_count, n, __ATOMIC_RELEASE);
+  if (n < bss->target_cgroup_count)
+    __atomic_store_n(&bss->target_cgroup_count, n, __ATOMIC_RELEASE);
   for (size_t i = 0; i < n; ++i) bss->target_cgroup_ids[i] = ids[i];
   __atomic_store_n(&bss->target_cgroup_count, n, __ATOMIC_RELEASE);
 }

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // tcp_probe.cpp: loads tcp.bpf.c, links its sockops program to the target cgroups, streams
 // abnormal events and reads the per-endpoint tables into the report.
-#include "histogram.h"
 #include "probes/tcp_probe.h"
-
-#include <cstring>
 
 #include <fmt/format.h>
 
+#include <cstring>
+
+#include "histogram.h"
 #include "net_endpoint.h"
 #include "probes/skeleton_loader.h"
 #include "tcp.h"
@@ -18,10 +18,14 @@ namespace podtrace::tracer {
 
 std::string_view tcp_failure_name(uint32_t failure) {
   switch (failure) {
-    case PT_TCP_FAIL_REFUSED: return "refused";
-    case PT_TCP_FAIL_TIMEOUT: return "timeout";
-    case PT_TCP_FAIL_UNREACHABLE: return "unreachable";
-    case PT_TCP_FAIL_OTHER: return "other";
+    case PT_TCP_FAIL_REFUSED:
+      return "refused";
+    case PT_TCP_FAIL_TIMEOUT:
+      return "timeout";
+    case PT_TCP_FAIL_UNREACHABLE:
+      return "unreachable";
+    case PT_TCP_FAIL_OTHER:
+      return "other";
   }
   return "unknown";
 }
@@ -30,12 +34,18 @@ namespace {
 
 std::string_view event_kind_name(uint32_t kind) {
   switch (kind) {
-    case PT_TCP_EVENT_SLOW_CONNECT: return "slow_connect";
-    case PT_TCP_EVENT_CONNECT_FAILED: return "connect_failed";
-    case PT_TCP_EVENT_RETRANSMIT: return "retransmit";
-    case PT_TCP_EVENT_RTO: return "rto";
-    case PT_TCP_EVENT_RESET_SENT: return "reset_sent";
-    case PT_TCP_EVENT_RESET_RECEIVED: return "reset_received";
+    case PT_TCP_EVENT_SLOW_CONNECT:
+      return "slow_connect";
+    case PT_TCP_EVENT_CONNECT_FAILED:
+      return "connect_failed";
+    case PT_TCP_EVENT_RETRANSMIT:
+      return "retransmit";
+    case PT_TCP_EVENT_RTO:
+      return "rto";
+    case PT_TCP_EVENT_RESET_SENT:
+      return "reset_sent";
+    case PT_TCP_EVENT_RESET_RECEIVED:
+      return "reset_received";
   }
   return "unknown";
 }
@@ -54,7 +64,9 @@ Result<AttachType> TcpProbe::start(const ProbeConfig& config) {
     bpf_program__set_autoload(s->progs.tcp_sockops, true);
     s->rodata->slow_threshold_ns = config.slow_threshold_ns;
   };
-  plan.attach_extra = [&](tcp_bpf* s) { return sockops_.update(s->progs.tcp_sockops, config.cgroup_paths); };
+  plan.attach_extra = [&](tcp_bpf* s) {
+    return sockops_.update(s->progs.tcp_sockops, config.cgroup_paths);
+  };
   auto loaded = load_skeleton(plan, *config.features);
   if (!loaded) return loaded.take_error();
   skel_ = std::move(loaded->skel);
@@ -120,10 +132,12 @@ void TcpProbe::fill(Report& report) {
   const int ep_fd = bpf_map__fd(skel_->maps.tcp_endpoints);
   for_each_map_entry<tcp_endpoint, tcp_endpoint_stats>(
       ep_fd, [&](const auto& key, const auto& s) { agg.add_stats(key, s); });
-  for_each_map_entry<tcp_hist_key, uint64_t>(bpf_map__fd(skel_->maps.tcp_ep_hist),
-                                             [&](const auto& key, uint64_t n) { agg.add_hist(key, n); });
+  for_each_map_entry<tcp_hist_key, uint64_t>(
+      bpf_map__fd(skel_->maps.tcp_ep_hist),
+      [&](const auto& key, uint64_t n) { agg.add_hist(key, n); });
   const int global_fd = bpf_map__fd(skel_->maps.tcp_hist);
-  for (uint32_t m = 0; m < PT_TCP_METRIC_MAX; ++m) agg.set_global_hist(m, read_hist_row(global_fd, m));
+  for (uint32_t m = 0; m < PT_TCP_METRIC_MAX; ++m)
+    agg.set_global_hist(m, read_hist_row(global_fd, m));
   report.set(agg.build());
 }
 

@@ -2,10 +2,10 @@
 // udp_aggregate.cpp: the UDP section from map entries.
 #include "probes/udp_aggregate.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "net_endpoint.h"
 #include "text.h"
@@ -20,8 +20,10 @@ std::string drop_reason_name(const DropReasonNames& names, uint32_t reason) {
 
 std::string_view udp_protocol_name(uint32_t p) {
   switch (p) {
-    case UDP_PROTO_TCP: return "tcp";
-    case UDP_PROTO_UDP: return "udp";
+    case UDP_PROTO_TCP:
+      return "tcp";
+    case UDP_PROTO_UDP:
+      return "udp";
   }
   return "other";
 }

@@ -5,11 +5,10 @@
 #include "probes/udp_probe.h"
 
 #include <bpf/btf.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "net_endpoint.h"
 #include "probes/skeleton_loader.h"
@@ -39,10 +38,12 @@ std::map<uint32_t, std::string> load_drop_reason_names() {
 }
 
 Result<AttachType> UdpProbe::start(const ProbeConfig& config) {
-  if (auto f = config.features->probe(AttachType::kCgroupSkb); !f.works) return make_error("cgroup_skb: " + f.reason);
+  if (auto f = config.features->probe(AttachType::kCgroupSkb); !f.works)
+    return make_error("cgroup_skb: " + f.reason);
   // The cgroup_skb counters are the family; drops and errors need tp_btf or raw_tp.
-  LoadPlan<udp_bpf> plan{
-      {udp_bpf__open, udp_bpf__load, udp_bpf__destroy}, {AttachType::kTpBtf, AttachType::kRawTp}, std::nullopt};
+  LoadPlan<udp_bpf> plan{{udp_bpf__open, udp_bpf__load, udp_bpf__destroy},
+                         {AttachType::kTpBtf, AttachType::kRawTp},
+                         std::nullopt};
   plan.configure = [](udp_bpf* s) {
     bpf_program__set_autoload(s->progs.udp_egress_skb, true);
     bpf_program__set_autoload(s->progs.udp_ingress_skb, true);
@@ -107,7 +108,8 @@ void UdpProbe::fill(Report& report) {
       [&](const auto& key, const auto& s) { endpoints.emplace_back(key, s); });
   std::vector<std::pair<udp_drop_key, udp_drop_stats>> drops;
   for_each_map_entry<udp_drop_key, udp_drop_stats>(
-      bpf_map__fd(skel_->maps.udp_drops), [&](const auto& key, const auto& s) { drops.emplace_back(key, s); });
+      bpf_map__fd(skel_->maps.udp_drops),
+      [&](const auto& key, const auto& s) { drops.emplace_back(key, s); });
   report.set(aggregate_udp(endpoints, drops, reasons_));
 }
 
