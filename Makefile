@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_FLAGS ?= --werror
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench image clean
 
 deps:
 	@scripts/install-deps
@@ -19,6 +19,10 @@ test: build
 
 demo: build
 	scripts/demo $(BUILD)
+
+# OCI archives of the tracer, demo and pause images under $(BUILD)/images, digests printed.
+image: build
+	ninja -C $(BUILD) images
 
 bench: build
 	bench/run $(BUILD)

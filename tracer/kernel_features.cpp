@@ -3,6 +3,7 @@
 #include "kernel_features.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -77,24 +78,43 @@ bpf_program* program_for(features_bpf* skel, AttachType type) {
   return nullptr;
 }
 
-// Our own v2 cgroup: attaching there touches nothing else on the node.
-std::string own_v2_cgroup() {
+// The cgroup v2 hierarchy under `root`: `unified` on hybrid hosts, else `root` itself.
+std::filesystem::path v2_root(const std::filesystem::path& root) {
+  if (access((root / "unified" / "cgroup.procs").c_str(), F_OK) == 0) return root / "unified";
+  if (access((root / "cgroup.controllers").c_str(), F_OK) == 0) return root;
+  return {};
+}
+
+// Our own v2 cgroup, when /proc/self/cgroup names it under `v2`: attaching there touches
+// nothing else on the node. Inside a container with its own cgroup namespace the name is
+// relative to that namespace and is not found under the host's hierarchy.
+std::filesystem::path own_v2_cgroup(const std::filesystem::path& v2) {
   std::ifstream in("/proc/self/cgroup");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("0::", 0) == 0) {
-      std::string rel = line.substr(3);
-      for (const char* root : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
-        std::string p = std::string(root) + rel;
-        if (access((p + "/cgroup.procs").c_str(), F_OK) == 0 &&
-            (std::string(root) != "/sys/fs/cgroup" ||
-             access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0))
-          return p;
-      }
-    }
+    if (line.rfind("0::", 0) != 0) continue;
+    const std::filesystem::path p = v2 / std::filesystem::path(line.substr(3)).relative_path();
+    if (access((p / "cgroup.procs").c_str(), F_OK) == 0) return p;
   }
-  return "";
+  return {};
 }
+
+// An empty cgroup of our own, for the attach probe when our cgroup cannot be found: attaching
+// to it touches no process. Removed when the probe ends.
+class ScratchCgroup {
+ public:
+  explicit ScratchCgroup(const std::filesystem::path& v2)
+      : path_(v2 / ("podtrace-probe-" + std::to_string(getpid()))) {
+    if (mkdir(path_.c_str(), 0700) != 0) path_.clear();
+  }
+  ~ScratchCgroup() {
+    if (!path_.empty()) rmdir(path_.c_str());
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace
 
@@ -122,11 +142,20 @@ FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
     LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = "podtrace_uprobe_probe_target");
     link.reset(bpf_program__attach_uprobe_opts(wanted, 0, "/proc/self/exe", 0, &opts));
   } else if (type == AttachType::kCgroupSockops || type == AttachType::kCgroupSkb) {
-    const std::string cg = own_v2_cgroup();
+    const std::filesystem::path v2 = v2_root(cgroup_root_);
+    if (v2.empty()) return finish({false, "no cgroup v2 hierarchy under " + cgroup_root_.string()});
+    std::filesystem::path cg = own_v2_cgroup(v2);
+    std::optional<ScratchCgroup> scratch;
+    if (cg.empty()) cg = scratch.emplace(v2).path();
     int fd = cg.empty() ? -1 : open(cg.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return finish({false, "no cgroup v2 directory to attach to"});
+    if (fd < 0) return finish({false, "no cgroup v2 directory to attach to under " + v2.string()});
     link.reset(bpf_program__attach_cgroup(wanted, fd));
     close(fd);
+    // The link must go before the scratch cgroup can be removed.
+    if (link) {
+      link.reset();
+      return finish({true, ""});
+    }
   } else {
     link.reset(bpf_program__attach(wanted));
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,10 +46,14 @@ class KernelFeatures {
 // Loads and attaches an empty program of each type from features.bpf.c; caches the answer.
 class LiveKernelFeatures : public KernelFeatures {
  public:
+  // `cgroup_root`: where the host's /sys/fs/cgroup is (in the tracer's container: --cgroup-root).
+  explicit LiveKernelFeatures(std::filesystem::path cgroup_root = "/sys/fs/cgroup")
+      : cgroup_root_(std::move(cgroup_root)) {}
   FeatureResult probe(AttachType type) const override;
 
  private:
   FeatureResult try_attach(AttachType type) const;
+  std::filesystem::path cgroup_root_;
   mutable std::map<AttachType, FeatureResult> cache_;
 };
 
