@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_FLAGS ?= --werror
 
-.PHONY: deps build test demo bench image clean
+.PHONY: deps build test demo bench image release clean
 
 deps:
 	@scripts/install-deps
@@ -23,6 +23,10 @@ demo: build
 # OCI archives of the tracer, demo and pause images under $(BUILD)/images, digests printed.
 image: build
 	ninja -C $(BUILD) images
+
+# The krew archive under $(BUILD)/release, and krew/podtrace.yaml with its URL and sha256.
+release: build
+	scripts/release $(BUILD)
 
 bench: build
 	bench/run $(BUILD)
