@@ -2,6 +2,9 @@
 // Start-up order: state dir → cgroups → PKI → objects → listen → kubeconfig → ready file.
 #include "cluster.h"
 
+#include "cri_kubelet.h"
+#include "kubelet.h"
+
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -97,8 +100,23 @@ std::string Cluster::start() {
   int port = server_->listen(options_.port, error);
   if (port < 0) return error;
   std::string url = fmt::format("https://127.0.0.1:{}", port);
-  kubelet_ = std::make_unique<Kubelet>(
-      store_, *cgroups_, KubeletConfig{options_.dir, options_.tracer_bin, "127.0.0.1", port});
+  if (options_.runtime == "cri") {
+    node_ = std::make_unique<ContainerdNode>();
+    ContainerdNodeConfig node;
+    node.dir = options_.dir;
+    node.images = options_.images;
+    node.dns_records = options_.dns_records;
+    node.image_aliases = options_.image_aliases;
+    node.runc = options_.runc;
+    if (auto e = node_->start(node); !e.empty()) return e;
+    cri_ = std::make_unique<CriClient>(node_->socket());
+    kubelet_ = std::make_unique<CriKubelet>(
+        store_, *cri_,
+        CriKubeletConfig{options_.dir, node_->dns_server(), node_->node_ip(), options_.cgroup_root});
+  } else {
+    kubelet_ = std::make_unique<Kubelet>(
+        store_, *cgroups_, KubeletConfig{options_.dir, options_.tracer_bin, "127.0.0.1", port});
+  }
   if (auto e = write_kubeconfig(options_.dir + "/kubeconfig", url, pki, tokens); !e.empty())
     return e;
   if (!write_text(options_.dir + "/port", std::to_string(port) + "\n") ||
@@ -136,6 +154,9 @@ void Cluster::stop() {
   store_.wake_all();
   if (controllers_.joinable()) controllers_.join();
   if (kubelet_) kubelet_->shutdown();
+  kubelet_.reset();
+  cri_.reset();
+  if (node_) node_->stop();
   if (cgroups_) cgroups_->remove_all();
 }
 

@@ -9,7 +9,9 @@
 
 #include "api_server.h"
 #include "cgroups.h"
-#include "kubelet.h"
+#include "containerd_node.h"
+#include "cri_client.h"
+#include "node_agent.h"
 #include "options.h"
 #include "resource_api.h"
 #include "store.h"
@@ -33,7 +35,9 @@ class Cluster {
   Options options_;
   Store store_;
   std::unique_ptr<CgroupTree> cgroups_;
-  std::unique_ptr<Kubelet> kubelet_;
+  std::unique_ptr<ContainerdNode> node_;  // --runtime cri
+  std::unique_ptr<CriClient> cri_;
+  std::unique_ptr<NodeAgent> kubelet_;
   std::unique_ptr<ApiServer> server_;
   std::atomic<bool> stopping_{false};
   std::thread controllers_;

@@ -3,6 +3,7 @@
 // contention) and the tiny HTTP server it calls. Every count it prints is exact, so tests can
 // compare the tracer's report with it.
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <httplib.h>
@@ -168,11 +169,36 @@ void usage() {
       stderr,
       "usage: podtrace-demo-workload serve --listen HOST:PORT\n"
       "       podtrace-demo-workload run [--dns HOST:PORT --name N]... [--http HOST:PORT]\n"
+      "       podtrace-demo-workload resolve --name N... [--trigger FILE]\n"
       "              [--file PATH --fsyncs N [--bursts K] [--trigger PATH]] [--cpu-threads N]\n"
       "              [--duration S]\n");
 }
 
 }  // namespace
+
+// One getaddrinfo() per --name through the system resolver (the pod's resolv.conf), after the
+// trigger file appears; then idles until killed, so a trace sees exactly these lookups.
+int resolve(const Config& cfg) {
+  while (!cfg.trigger.empty() && ::access(cfg.trigger.c_str(), F_OK) != 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (const auto& name : cfg.names) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* result = nullptr;
+    const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &result);
+    char address[INET6_ADDRSTRLEN] = "-";
+    if (rc == 0 && result) {
+      const void* raw = result->ai_family == AF_INET
+                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr)
+                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(result->ai_addr)->sin6_addr);
+      inet_ntop(result->ai_family, raw, address, sizeof(address));
+    }
+    if (result) freeaddrinfo(result);
+    std::printf("resolved name=%s rc=%d address=%s\n", name.c_str(), rc, address);
+  }
+  while (true) std::this_thread::sleep_for(std::chrono::seconds(60));
+}
 
 int main(int argc, char** argv) {
   Config cfg;
@@ -216,6 +242,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (cfg.mode == "serve") return serve(cfg);
   if (cfg.mode == "run") return run(cfg);
+  if (cfg.mode == "resolve") return resolve(cfg);
   usage();
   return 2;
 }

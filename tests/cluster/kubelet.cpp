@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "pod_status.h"
 #include "process_launcher.h"
 #include "qos.h"
 #include "quantity.h"
@@ -44,39 +45,6 @@ std::string field_ref(const json& pod, const std::string& path) {
 std::string basename_of(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-json condition(const char* type, bool ok, const std::string& now, const char* reason = nullptr) {
-  json c = {{"type", type},
-            {"status", ok ? "True" : "False"},
-            {"lastProbeTime", nullptr},
-            {"lastTransitionTime", now}};
-  if (reason) c["reason"] = reason;
-  return c;
-}
-
-void set_condition(json& status, const json& c) {
-  json& conditions = status["conditions"];
-  if (!conditions.is_array()) conditions = json::array();
-  for (auto& existing : conditions)
-    if (existing["type"] == c["type"]) {
-      existing = c;
-      return;
-    }
-  conditions.push_back(c);
-}
-
-// hostPath volumes, as (mountPath, hostPath) pairs for one container.
-std::vector<std::pair<std::string, std::string>> host_mounts(const json& pod, const json& spec) {
-  std::map<std::string, std::string> volumes;
-  for (const auto& v : pod["spec"].value("volumes", json::array()))
-    if (v.contains("hostPath")) volumes[v.value("name", "")] = v["hostPath"].value("path", "");
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& m : spec.value("volumeMounts", json::array())) {
-    auto it = volumes.find(m.value("name", ""));
-    if (it != volumes.end()) out.emplace_back(m.value("mountPath", ""), it->second);
-  }
-  return out;
 }
 
 }  // namespace
@@ -202,7 +170,8 @@ json Kubelet::start_container(PodRuntime& rt, const json& pod, const json& spec)
     if (!env.count(name)) order.push_back(name);
     env[name] = value;
   }
-  auto mounts = host_mounts(pod, spec);
+  std::vector<std::pair<std::string, std::string>> mounts;
+  for (const auto& m : host_mounts(pod, spec)) mounts.emplace_back(m.mount_path, m.host_path);
   std::vector<std::string> argv;
   for (const char* part : {"command", "args"})
     for (const auto& a : spec.value(part, json::array()))

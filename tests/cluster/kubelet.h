@@ -14,6 +14,7 @@
 
 #include "cgroups.h"
 #include "log_pump.h"
+#include "node_agent.h"
 #include "store.h"
 #include "time_format.h"
 
@@ -38,15 +39,15 @@ std::string expand_env_refs(const std::string& text, const std::map<std::string,
 std::string rewrite_host_paths(const std::string& arg,
                                const std::vector<std::pair<std::string, std::string>>& mounts);
 
-class Kubelet {
+class Kubelet : public NodeAgent {
  public:
   Kubelet(Store& store, CgroupTree& cgroups, KubeletConfig config);
-  ~Kubelet();
+  ~Kubelet() override;
 
   // One reconciliation pass: reap exits, start bound pods, carry out deletions.
-  void sync();
+  void sync() override;
   // SIGKILLs every container process, waits for them and removes their cgroups.
-  void shutdown();
+  void shutdown() override;
 
  private:
   struct Container {

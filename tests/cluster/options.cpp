@@ -26,6 +26,17 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_option("--tracer-bin", opts.tracer_bin,
                  "binary run in place of any podtrace-tracer command")
       ->check(CLI::ExistingFile);
+  app.add_option("--runtime", opts.runtime,
+                 "process: pods run as host processes; cri: pods run as containers under a "
+                 "containerd of the harness's own, through its CRI API")
+      ->check(CLI::IsMember({"process", "cri"}));
+  app.add_option("--images", opts.images, "cri: OCI archives to import into the node")
+      ->check(CLI::ExistingFile);
+  app.add_option("--dns-record", opts.dns_records,
+                 "cri: a record of the node's DNS server, NAME,IP (repeatable)");
+  app.add_option("--image-alias", opts.image_aliases,
+                 "cri: IMAGE=ALIAS, another name for an imported image (repeatable)");
+  app.add_option("--runc", opts.runc, "cri: the OCI runtime binary (e.g. a wrapper that logs)");
   app.add_option("--cgroup-root", opts.cgroup_root, "cgroup mount root")
       ->check(CLI::ExistingDirectory);
   app.add_option("--proc-self-cgroup", opts.proc_self_cgroup,
