@@ -18,6 +18,7 @@ test: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 1
 
 demo: build
+	ninja -C $(BUILD) images
 	scripts/demo $(BUILD)
 
 # OCI archives of the tracer, demo and pause images under $(BUILD)/images, digests printed.
