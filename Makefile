@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_FLAGS ?= --werror
 
-.PHONY: deps build test demo bench image release clean
+.PHONY: deps build test demo cluster cluster-down bench image release clean
 
 deps:
 	@scripts/install-deps
@@ -20,6 +20,14 @@ test: build
 demo: build
 	ninja -C $(BUILD) images
 	scripts/demo $(BUILD)
+
+# The local cluster in the background (containerd node, demo pod); prints the KUBECONFIG.
+cluster: build
+	ninja -C $(BUILD) images
+	scripts/cluster up $(BUILD)
+
+cluster-down:
+	scripts/cluster down $(BUILD)
 
 # OCI archives of the tracer, demo and pause images under $(BUILD)/images, digests printed.
 image: build
