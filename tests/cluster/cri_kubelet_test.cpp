@@ -12,7 +12,7 @@ using nlohmann::json;
 namespace rt = runtime::v1;
 
 json tracer_pod() {
-  return json::parse(R"({
+  return json::parse(R"json({
     "metadata": {"name": "podtrace-x", "namespace": "shop", "uid": "u-1", "labels": {"app": "t"}},
     "spec": {
       "hostPID": true,
@@ -29,7 +29,7 @@ json tracer_pod() {
         "volumeMounts": [{"name": "host-proc", "mountPath": "/host/proc", "readOnly": true}]
       }],
       "volumes": [{"name": "host-proc", "hostPath": {"path": "/proc", "type": "Directory"}}]
-    }})");
+    }})json");
 }
 
 TEST(CriKubelet, SandboxLikeKubelet) {
