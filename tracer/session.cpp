@@ -257,9 +257,7 @@ class TraceSession {
     report_.target_exited = end_reason == "target_exited";
     report_.findings = diagnose(report_);
     if (report_.target_exited)
-      report_.findings.insert(report_.findings.begin(),
-                              {"info", "target", "the target exited during the trace",
-                               "the report covers what ran until then"});
+      report_.findings.insert(report_.findings.begin(), target_exit_finding(target_));
     if (jsonl_) {
       writer_.write("report", report_to_json(report_));
     } else {

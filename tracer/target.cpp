@@ -107,6 +107,20 @@ Result<Target> resolve_target(const TargetSpec& spec, const CgroupFs& cgroups) {
   return t;
 }
 
+Finding target_exit_finding(const Target& t) {
+  if (t.kind == "container-id") {
+    std::error_code ec;
+    for (const auto& root : t.roots)
+      if (fs::is_directory(root.parent_path(), ec))
+        return {"warning", "target", "the traced container ended during the trace",
+                "its pod was still there when it ended: if the pod restarted it, the new container "
+                "has a new id, which this trace does not follow (trace the pod again); the report "
+                "covers the old container until it ended"};
+  }
+  return {"info", "target", "the target exited during the trace",
+          "the report covers what ran until then"};
+}
+
 bool refresh_target(Target& t) {
   if (t.kind == "pid") {
     std::error_code ec;

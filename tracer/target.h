@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cgroup.h"
+#include "finding.h"
 #include "result.h"
 
 namespace podtrace::tracer {
@@ -38,6 +39,10 @@ Status validate_pid(long long pid);
 Result<std::string> parse_container_id(const std::string& id);
 
 Result<Target> resolve_target(const TargetSpec& spec, const CgroupFs& cgroups);
+
+// Why the trace ended early, for the report: a container whose pod is still there was
+// restarted or replaced (a new container has a new id, which this trace does not follow).
+Finding target_exit_finding(const Target& target);
 
 // Re-reads the roots' subtrees: containers restart, --cgroup subtrees grow children.
 // Returns false when every root is gone (the target exited).

@@ -120,6 +120,26 @@ assert_eq "queries that one getaddrinfo sent" 6 "$(jq '[.dns.lookups[] | select(
 assert_eq "the answering server is the node DNS" "10.88.77.1:53" \
 	"$(jq -r '[.dns.names[] | select(.name == "svc-x.cluster.local" and .qtype == "A") | .server][0]' "$dns")"
 
+# --- a container that restarts during the trace ---
+kubectl run restarter -n e2e --image "$demo_image" --restart=Always --command -- sleep 1000 >/dev/null
+kubectl wait -n e2e --for=condition=Ready pod/restarter --timeout=60s >/dev/null
+old_cid=$(kubectl get pod -n e2e restarter -o jsonpath='{.status.containerStatuses[0].containerID}')
+kubectl podtrace restarter -n e2e --diagnose 40s -o json --image "$tracer_image" >"$E2E_WORK/restart.json" 2>"$E2E_WORK/restart.err" &
+plugin=$!
+wait_until 60 sh -c "kubectl logs -n e2e -l app.kubernetes.io/name=podtrace --tail=-1 2>/dev/null | grep -q '\"type\":\"start\"'" ||
+	e2e_fail "tracer did not start: $(cat "$E2E_WORK/restart.err")"
+rel=$(find /sys/fs/cgroup/unified /sys/fs/cgroup -maxdepth 5 -type d -name "${old_cid#containerd://}" 2>/dev/null | head -1)
+kill -KILL "$(head -1 "$rel/cgroup.procs")"
+wait "$plugin" || e2e_fail "plugin failed: $(cat "$E2E_WORK/restart.err")"
+assert_eq "the trace ends when its container does" target_exited "$(jq -r .end_reason "$E2E_WORK/restart.json")"
+assert_eq "and says so" "the traced container ended during the trace" "$(jq -r '.findings[0].title' "$E2E_WORK/restart.json")"
+wait_until 20 sh -c "[ \"\$(kubectl get pod -n e2e restarter -o jsonpath='{.status.containerStatuses[0].restartCount}')\" = 1 ]" ||
+	e2e_fail "no restart: $(kubectl get pod -n e2e restarter -o json | jq .status.containerStatuses)"
+new_cid=$(kubectl get pod -n e2e restarter -o jsonpath='{.status.containerStatuses[0].containerID}')
+[ "$new_cid" != "$old_cid" ] || e2e_fail "the restarted container kept its id $old_cid"
+assert_eq "the restart's last state" 137 "$(kubectl get pod -n e2e restarter -o jsonpath='{.status.containerStatuses[0].lastState.terminated.exitCode}')"
+assert_eq "running again" true "$(kubectl get pod -n e2e restarter -o jsonpath='{.status.containerStatuses[0].ready}')"
+
 # --- an image the node does not have ---
 kubectl run nosuch -n e2e --image docker.io/podtrace/nosuch:1 --restart=Never >/dev/null
 wait_until 20 sh -c "kubectl get pod -n e2e nosuch -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}' | grep -q ImagePull" ||
