@@ -1,27 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
-// Defensive accessors for API server JSON: wrong types read as absent, strings come back sanitized.
+// json_access.h: defensive reads of API server objects for messages to the user: wrong types
+// read as absent, and text comes back safe for a terminal. (Report JSON is read through the
+// report library's typed readers instead.)
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "json_read.h"
 
 namespace podtrace::plugin {
 
 // The member `key` if `obj` is an object that has it, else nullptr.
-const nlohmann::json* member(const nlohmann::json& obj, const char* key);
+inline const nlohmann::json* member(const nlohmann::json& obj, const char* key) {
+  return json_member(obj, key);
+}
 
-// A non-negative integer (or a float rounded down); std::nullopt otherwise.
-std::optional<uint64_t> get_u64(const nlohmann::json& obj, const char* key);
+// An integer (a float rounded down); std::nullopt otherwise.
 std::optional<int64_t> get_i64(const nlohmann::json& obj, const char* key);
-std::optional<double> get_number(const nlohmann::json& obj, const char* key);
-std::optional<bool> get_bool(const nlohmann::json& obj, const char* key);
 
 // The string sanitized for a terminal, or `fallback` when absent or not a string.
 std::string get_text(const nlohmann::json& obj, const char* key, const std::string& fallback = {});
-
-// Any scalar as sanitized text (numbers as JSON writes them).
-std::string scalar_text(const nlohmann::json& value);
 
 }  // namespace podtrace::plugin
