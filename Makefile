@@ -35,6 +35,7 @@ image: build
 
 # The krew archive under $(BUILD)/release, and krew/podtrace.yaml with its URL and sha256.
 release: build
+	ninja -C $(BUILD) images
 	scripts/release $(BUILD)
 
 bench: build

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "job/job_spec.h"
+#include "job/tracer_image.h"
 #include "kube/names.h"
 #include "terminal_safe.h"
 #include "util/duration.h"
@@ -71,7 +72,7 @@ Result<SessionOptions> make_session_options(const CliOptions& cli,
   o.selector = cli.selector;
   o.container = cli.container;
   o.job_namespace = cli.job_namespace;
-  o.image = cli.image.empty() ? default_tracer_image : cli.image;
+  o.image = cli.image.empty() ? installed_tracer_image(default_tracer_image) : cli.image;
   for (char c : o.image) {
     if (static_cast<unsigned char>(c) <= ' ' || static_cast<unsigned char>(c) >= 0x7f)
       return make_error(fmt::format("invalid image \"{}\"", sanitize_for_terminal(o.image)));

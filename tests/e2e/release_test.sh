@@ -56,6 +56,10 @@ assert_contains "kubectl plugin list finds it" "$work/krew/bin/kubectl-podtrace"
 assert_contains "bundled cpp-httplib is the one loaded" "calling init: $store/lib/libcpp-httplib.so" \
 	"$(env LD_DEBUG=libs PATH="$work/krew/bin:/usr/bin:/bin" kubectl podtrace --version 2>&1)"
 
+# The archive pins the tracer image it was built with, by digest; the plugin reads it.
+assert_eq "pinned tracer image" "ghcr.io/podtrace/podtrace-tracer:${version#v}@$(cat "$build/images/podtrace-tracer.digest")" \
+	"$(cat "$store/tracer-image")"
+
 # The committed manifest: a real archive URL and a 64-hex sha256, never a placeholder.
 committed="$src/krew/podtrace.yaml"
 /usr/bin/python3 - "$committed" <<'PY' || e2e_fail "krew/podtrace.yaml is not a release manifest"

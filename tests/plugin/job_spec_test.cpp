@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The rendered tracer Job, field by field.
 #include "job/job_spec.h"
+#include "job/tracer_image.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -105,4 +111,17 @@ TEST(JobSpec, TemplateErrors) {
   auto r = render_job(params_one_pod(), "kind: Job\nspec: {template: {spec: {containers: []}}}\n");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), "job template: spec.template.spec.containers[0] is missing");
+}
+
+TEST(TracerImage, ReleasePinsTheImageByDigest) {
+  const auto dir = std::filesystem::temp_directory_path() / ("pt-image-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string fallback = "ghcr.io/podtrace/podtrace-tracer:0.1.0";
+  EXPECT_EQ(podtrace::plugin::default_tracer_image_in(dir, fallback), fallback);  // no file
+  const std::string pinned = "ghcr.io/podtrace/podtrace-tracer:0.1.0@sha256:" + std::string(64, 'a');
+  std::ofstream(dir / "tracer-image") << pinned << "\n";
+  EXPECT_EQ(podtrace::plugin::default_tracer_image_in(dir, fallback), pinned);
+  std::ofstream(dir / "tracer-image") << "evil --privileged\n";  // not an image reference
+  EXPECT_EQ(podtrace::plugin::default_tracer_image_in(dir, fallback), fallback);
+  std::filesystem::remove_all(dir);
 }
