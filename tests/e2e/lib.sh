@@ -60,7 +60,7 @@ start_cluster() { # cluster_bin args...
 stop_cluster() {
 	[ -n "$E2E_CLUSTER_PID" ] || return 0
 	local uids
-	uids=$(kubectl get pods -A -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' 2>/dev/null | tr - _)
+	uids=$(kubectl get pods -A -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' 2>/dev/null)
 	kill -TERM "$E2E_CLUSTER_PID"
 	local rc=0
 	wait "$E2E_CLUSTER_PID" || rc=$?
@@ -68,8 +68,9 @@ stop_cluster() {
 	assert_eq "harness exits 0 on SIGTERM" 0 "$rc"
 	local uid
 	for uid in $uids; do
+		# systemd driver (process kubelet): *pod<uid with _>.slice; cgroupfs (CRI): pod<uid>.
 		if find /sys/fs/cgroup/unified /sys/fs/cgroup/cpu /sys/fs/cgroup/memory /sys/fs/cgroup -maxdepth 6 \
-			-name "*pod${uid}.slice" 2>/dev/null | grep -q .; then
+			\( -name "*pod${uid//-/_}.slice" -o -name "pod${uid}" \) 2>/dev/null | grep -q .; then
 			e2e_fail "cgroups of pod uid $uid left behind"
 		fi
 	done

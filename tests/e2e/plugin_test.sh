@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # kubectl podtrace through real kubectl against podtrace-cluster, with the real tracer:
 # exact report content, documented errors, Ctrl-C cleanup, API connection drops.
-# usage: plugin_test.sh CLUSTER_BIN WORKLOAD_BIN TRACER_BIN PLUGIN_BIN
+# usage: plugin_test.sh CLUSTER_BIN WORKLOAD_BIN TRACER_BIN PLUGIN_BIN [IMAGES_DIR]
+# With IMAGES_DIR the node is real: the harness runs every pod, the tracer's included, as a
+# containerd container (--runtime cri) from the images of `make image`; the workload then
+# sees its data directory as /data.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -15,12 +18,38 @@ plugin_dir=$(mktemp -d /tmp/podtrace-e2e-plugin.XXXXXX)
 ln -s "$(cd "$(dirname "$plugin_bin")" && pwd)/$(basename "$plugin_bin")" "$plugin_dir/kubectl-podtrace"
 export PATH=$plugin_dir:$PATH
 
-start_cluster "$cluster_bin" --nodes node-a,node-b --tracer-bin "$tracer_bin"
+images=${5:-}
+if [ -n "$images" ]; then
+	start_cluster "$cluster_bin" --nodes node-a,node-b --runtime cri \
+		--images "$images/podtrace-tracer.oci.tar" "$images/podtrace-demo.oci.tar" "$images/podtrace-pause.oci.tar" \
+		--image-alias docker.io/podtrace/podtrace-tracer:0.1.0=ghcr.io/podtrace/podtrace-tracer:0.1.0
+else
+	start_cluster "$cluster_bin" --nodes node-a,node-b --tracer-bin "$tracer_bin"
+fi
 data=$E2E_WORK/data
 mkdir -p "$data"
+# Where the workload sees $data.
+seen=$data
+[ -n "$images" ] && seen=/data
 
-pod_manifest() { # name node fsyncs trigger
-	cat <<YAML
+pod_manifest() { # name node fsyncs trigger-file-name
+	if [ -n "$images" ]; then
+		cat <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1, namespace: e2e}
+spec:
+  restartPolicy: Never
+  nodeName: $2
+  containers:
+  - name: app
+    image: docker.io/podtrace/podtrace-demo:0.1.0
+    command: ["podtrace-demo-workload", "run", "--file", "/data/$1.wal", "--fsyncs", "$3", "--trigger", "/data/$4"]
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, hostPath: {path: $data}}]
+YAML
+	else
+		cat <<YAML
 apiVersion: v1
 kind: Pod
 metadata: {name: $1, namespace: e2e}
@@ -30,27 +59,28 @@ spec:
   containers:
   - name: app
     image: podtrace/demo-workload:dev
-    command: ["$workload_bin", "run", "--file", "$data/$1.wal", "--fsyncs", "$3", "--trigger", "$4"]
+    command: ["$workload_bin", "run", "--file", "$data/$1.wal", "--fsyncs", "$3", "--trigger", "$data/$4"]
 YAML
+	fi
 }
 tracer_started() { kubectl logs -n e2e -l app.kubernetes.io/name=podtrace --tail=-1 2>/dev/null | grep -q '"type":"start"'; }
 no_jobs() { [ -z "$(kubectl get jobs -A -o name)" ]; }
 
 kubectl create namespace e2e >/dev/null
-pod_manifest fsync node-a 200 "$data/go" | kubectl create -f - >/dev/null
-pod_manifest elsewhere node-b 0 "$data/never" | kubectl create -f - >/dev/null
-kubectl wait -n e2e --for=condition=Ready pod/fsync pod/elsewhere --timeout=30s >/dev/null
+pod_manifest fsync node-a 200 go | kubectl create -f - >/dev/null
+pod_manifest elsewhere node-b 0 never | kubectl create -f - >/dev/null
+kubectl wait -n e2e --for=condition=Ready pod/fsync pod/elsewhere --timeout=60s >/dev/null
 
 # 1. The report counts exactly the 200 fsyncs the workload did on its file.
 timeout 120 kubectl podtrace fsync -n e2e --diagnose 15s -o json >"$E2E_WORK/report.json" 2>"$E2E_WORK/plugin.err" &
 plugin=$!
 wait_until 60 tracer_started || e2e_fail "tracer never started: $(cat "$E2E_WORK/plugin.err")"
 touch "$data/go"
-wait_until 30 sh -c "kubectl logs -n e2e fsync | grep -q 'fsyncs=200 path=$data/fsync.wal'" || e2e_fail "workload did not report its fsyncs"
+wait_until 30 sh -c "kubectl logs -n e2e fsync | grep -q 'fsyncs=200 path=$seen/fsync.wal'" || e2e_fail "workload did not report its fsyncs"
 rc=0
 wait "$plugin" || rc=$?
 assert_eq "plugin exit code" 0 "$rc"
-assert_eq "fsync count for the file" 200 "$(jq "[.fileio.files[] | select(.path == \"$data/fsync.wal\" and .op == \"fsync\") | .count] | add" "$E2E_WORK/report.json")"
+assert_eq "fsync count for the file" 200 "$(jq "[.fileio.files[] | select(.path == \"$seen/fsync.wal\" and .op == \"fsync\") | .count] | add" "$E2E_WORK/report.json")"
 assert_eq "fsync op total" 200 "$(jq '[.fileio.ops[] | select(.op == "fsync") | .count] | add' "$E2E_WORK/report.json")"
 assert_eq "end reason" duration "$(jq -r .end_reason "$E2E_WORK/report.json")"
 wait_until 15 no_jobs || e2e_fail "job left after a normal run: $(kubectl get jobs -A)"
