@@ -2,16 +2,15 @@
 // Start-up order: state dir → cgroups → PKI → objects → listen → kubeconfig → ready file.
 #include "cluster.h"
 
-#include "cri_kubelet.h"
-#include "kubelet.h"
-
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "cri_kubelet.h"
 #include "job_controller.h"
 #include "kubeconfig.h"
+#include "kubelet.h"
 #include "manifests.h"
 #include "object_defaults.h"
 #include "scheduler.h"
@@ -110,9 +109,10 @@ std::string Cluster::start() {
     node.runc = options_.runc;
     if (auto e = node_->start(node); !e.empty()) return e;
     cri_ = std::make_unique<CriClient>(node_->socket());
-    kubelet_ = std::make_unique<CriKubelet>(
-        store_, *cri_,
-        CriKubeletConfig{options_.dir, node_->dns_server(), node_->node_ip(), options_.cgroup_root});
+    kubelet_ =
+        std::make_unique<CriKubelet>(store_, *cri_,
+                                     CriKubeletConfig{options_.dir, node_->dns_server(),
+                                                      node_->node_ip(), options_.cgroup_root});
   } else {
     kubelet_ = std::make_unique<Kubelet>(
         store_, *cgroups_, KubeletConfig{options_.dir, options_.tracer_bin, "127.0.0.1", port});

@@ -152,12 +152,12 @@ std::string ContainerdNode::start_bridge() {
       run_command({"ip", "link", "set", config_.bridge, "up"}, &out) != 0)
     return "cannot configure " + config_.bridge + ": " + out;
   // The node's DNS: what the pods' resolv.conf names. Cluster names answer from here only.
-  std::vector<std::string> argv = {"dnsmasq",          "--keep-in-foreground",
-                                   "--no-resolv",      "--no-hosts",
+  std::vector<std::string> argv = {"dnsmasq",           "--keep-in-foreground",
+                                   "--no-resolv",       "--no-hosts",
                                    "--bind-interfaces", "--listen-address=" + dns_server(),
-                                   "--port=53",        "--conf-file=/dev/null",
-                                   "--pid-file",       "--local=/cluster.local/",
-                                   "--log-queries",    "--log-facility=" + root_ + "/dnsmasq.log"};
+                                   "--port=53",         "--conf-file=/dev/null",
+                                   "--pid-file",        "--local=/cluster.local/",
+                                   "--log-queries",     "--log-facility=" + root_ + "/dnsmasq.log"};
   for (const auto& r : config_.dns_records) argv.push_back("--host-record=" + r);
   dnsmasq_ = spawn(argv, root_ + "/dnsmasq.out");
   if (dnsmasq_ < 0) return "cannot start dnsmasq";
@@ -176,7 +176,8 @@ std::string ContainerdNode::start_bridge() {
 std::string ContainerdNode::import_images() {
   for (const auto& archive : config_.images) {
     std::string out;
-    if (run_command({"ctr", "-a", socket(), "-n", "k8s.io", "images", "import", archive}, &out) != 0)
+    if (run_command({"ctr", "-a", socket(), "-n", "k8s.io", "images", "import", archive}, &out) !=
+        0)
       return "ctr images import " + archive + ": " + out;
   }
   for (const auto& alias : config_.image_aliases) {
@@ -197,7 +198,8 @@ std::string ContainerdNode::start(const ContainerdNodeConfig& config) {
   std::string error = write_configs();
   if (error.empty()) error = start_bridge();
   if (error.empty()) {
-    containerd_ = spawn({"containerd", "--config", root_ + "/config.toml"}, root_ + "/containerd.log");
+    containerd_ =
+        spawn({"containerd", "--config", root_ + "/config.toml"}, root_ + "/containerd.log");
     if (containerd_ < 0) error = "cannot start containerd";
   }
   if (error.empty()) {

@@ -18,10 +18,10 @@ struct ContainerdNodeConfig {
   std::vector<std::string> images;  // OCI archives to import
   std::string pause_image = "docker.io/podtrace/podtrace-pause:0.1.0";
   std::string bridge = "ptcni0";
-  std::string subnet = "10.88.77";          // /24; .1 is the bridge, the gateway and the DNS
-  std::vector<std::string> dns_records;     // dnsmasq --host-record values: "name,ip"
-  std::vector<std::string> image_aliases;   // "existing=alias": `ctr images tag` after import
-  std::string runc = "runc";                // the OCI runtime binary (a wrapper, to debug it)
+  std::string subnet = "10.88.77";         // /24; .1 is the bridge, the gateway and the DNS
+  std::vector<std::string> dns_records;    // dnsmasq --host-record values: "name,ip"
+  std::vector<std::string> image_aliases;  // "existing=alias": `ctr images tag` after import
+  std::string runc = "runc";               // the OCI runtime binary (a wrapper, to debug it)
 };
 
 class ContainerdNode {

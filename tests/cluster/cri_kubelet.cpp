@@ -30,7 +30,8 @@ int64_t now_ns() {
 }
 
 std::string rfc3339_ns(int64_t ns) {
-  return rfc3339(Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns))));
+  return rfc3339(
+      Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns))));
 }
 
 std::string quantity_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
@@ -62,7 +63,8 @@ rt::PodSandboxConfig sandbox_config(const json& pod, const CriKubeletConfig& c) 
   s.set_hostname(pod["spec"].value("hostname", name));
   s.set_log_directory(fmt::format("{}/pods/{}_{}_{}", c.state_dir, ns, name, uid));
   // ClusterFirst, as on a real cluster: the node's DNS, the namespace's search list, ndots:5.
-  if (!host_namespace(pod, "hostNetwork") || pod["spec"].value("dnsPolicy", "") == "ClusterFirstWithHostNet") {
+  if (!host_namespace(pod, "hostNetwork") ||
+      pod["spec"].value("dnsPolicy", "") == "ClusterFirstWithHostNet") {
     auto* dns = s.mutable_dns_config();
     dns->add_servers(c.dns_server);
     for (const auto& search : {ns + ".svc.cluster.local", std::string("svc.cluster.local"),
@@ -107,11 +109,16 @@ rt::ContainerConfig container_config(const json& pod, const json& spec, uint32_t
       value = expand_env_refs(e["value"].get<std::string>(), env);
     } else if (e.contains("valueFrom") && e["valueFrom"].contains("fieldRef")) {
       const std::string path = e["valueFrom"]["fieldRef"].value("fieldPath", "");
-      if (path == "metadata.name") value = meta["name"];
-      else if (path == "metadata.namespace") value = meta.value("namespace", "");
-      else if (path == "metadata.uid") value = meta["uid"];
-      else if (path == "spec.nodeName") value = pod["spec"].value("nodeName", "");
-      else if (path == "status.podIP") value = pod_ip;
+      if (path == "metadata.name")
+        value = meta["name"];
+      else if (path == "metadata.namespace")
+        value = meta.value("namespace", "");
+      else if (path == "metadata.uid")
+        value = meta["uid"];
+      else if (path == "spec.nodeName")
+        value = pod["spec"].value("nodeName", "");
+      else if (path == "status.podIP")
+        value = pod_ip;
     }
     env[key] = value;
     auto* kv = c.add_envs();
@@ -146,7 +153,8 @@ rt::ContainerConfig container_config(const json& pod, const json& spec, uint32_t
     res->set_cpu_period(100'000);
     res->set_cpu_quota(std::max<long long>(1'000, milli * 100));
   }
-  const json& cpu_request = requests.contains("cpu") ? requests["cpu"] : limits.value("cpu", json());
+  const json& cpu_request =
+      requests.contains("cpu") ? requests["cpu"] : limits.value("cpu", json());
   if (!cpu_request.is_null()) {
     const long long milli = parse_quantity_milli(quantity_text(cpu_request)).value_or(0);
     res->set_cpu_shares(std::max<long long>(2, milli * 1024 / 1000));
@@ -223,13 +231,15 @@ bool CriKubelet::start_container(PodRuntime& r, const json& pod, Container& c) {
     const bool again = c.reason == "ErrImagePull" || c.reason == "ImagePullBackOff";
     c.reason = again ? "ImagePullBackOff" : "ErrImagePull";
     c.message = again ? fmt::format("Back-off pulling image \"{}\"", image)
-                      : fmt::format("failed to pull and unpack image \"{}\": not found in the node's image "
-                                    "store and no registry is reachable",
-                                    image);
+                      : fmt::format(
+                            "failed to pull and unpack image \"{}\": not found in the node's image "
+                            "store and no registry is reachable",
+                            image);
     return false;
   }
   c.image_ref = *id.value;
-  auto created = cri_.create_container(r.sandbox_id, container_config(pod, *spec, c.attempt, r.ip), r.sandbox);
+  auto created =
+      cri_.create_container(r.sandbox_id, container_config(pod, *spec, c.attempt, r.ip), r.sandbox);
   if (!created) {
     c.reason = "CreateContainerError";
     c.message = created.error;
@@ -273,7 +283,8 @@ void CriKubelet::observe(PodRuntime& r, const json& pod) {
     if (status.value->started_at()) c.started_at = status.value->started_at();
     c.finished_at = status.value->finished_at() ? status.value->finished_at() : now_ns();
     changed = true;
-    const bool restart = !r.stopping && (policy == "Always" || (policy == "OnFailure" && c.exit_code != 0));
+    const bool restart =
+        !r.stopping && (policy == "Always" || (policy == "OnFailure" && c.exit_code != 0));
     if (restart) {
       // A new container (new id) for the next attempt, as kubelet does; the old one is removed.
       c.last_state = {{"terminated",
@@ -308,8 +319,9 @@ void CriKubelet::write_status(PodRuntime& r, const json& pod) {
                {"lastState", c.last_state}};
     if (!c.id.empty()) cs["containerID"] = "containerd://" + c.id;
     if (c.id.empty() && !c.exited) {
-      cs["state"] = {{"waiting", {{"reason", c.reason.empty() ? "ContainerCreating" : c.reason},
-                                  {"message", c.message}}}};
+      cs["state"] = {{"waiting",
+                      {{"reason", c.reason.empty() ? "ContainerCreating" : c.reason},
+                       {"message", c.message}}}};
       cs["ready"] = false;
       cs["started"] = false;
       all_running = false;
@@ -354,8 +366,10 @@ void CriKubelet::write_status(PodRuntime& r, const json& pod) {
       s["phase"] = "Pending";
     set_condition(s, condition("PodReadyToStartContainers", sandbox, now));
     set_condition(s, condition("Initialized", true, now));
-    set_condition(s, condition("Ready", all_running, now, all_running ? nullptr : "ContainersNotReady"));
-    set_condition(s, condition("ContainersReady", all_running, now, all_running ? nullptr : "ContainersNotReady"));
+    set_condition(
+        s, condition("Ready", all_running, now, all_running ? nullptr : "ContainersNotReady"));
+    set_condition(s, condition("ContainersReady", all_running, now,
+                               all_running ? nullptr : "ContainersNotReady"));
     set_condition(s, condition("PodScheduled", true, now));
     return true;
   });
@@ -398,7 +412,8 @@ void CriKubelet::release(PodRuntime& r) {
 
 void CriKubelet::sync() {
   std::set<std::string> nodes;
-  for (const auto& n : store_.list("nodes", "")) nodes.insert(n["metadata"]["name"].get<std::string>());
+  for (const auto& n : store_.list("nodes", ""))
+    nodes.insert(n["metadata"]["name"].get<std::string>());
   std::set<std::string> present;
   for (const auto& pod : store_.list("pods", "")) {
     const json& meta = pod["metadata"];

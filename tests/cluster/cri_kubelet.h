@@ -50,7 +50,7 @@ class CriKubelet : public NodeAgent {
     bool exited = false;
     bool reported = false;
     int exit_code = 0;
-    std::string reason;   // Completed, Error, OOMKilled, ErrImagePull...
+    std::string reason;  // Completed, Error, OOMKilled, ErrImagePull...
     std::string message;
     std::string image_ref;
     int64_t started_at = 0, finished_at = 0;  // ns since the epoch

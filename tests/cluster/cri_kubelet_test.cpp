@@ -58,7 +58,8 @@ TEST(CriKubelet, SandboxLikeKubelet) {
 
 TEST(CriKubelet, ContainerLikeKubelet) {
   const json pod = tracer_pod();
-  const rt::ContainerConfig c = container_config(pod, pod["spec"]["containers"][0], 2, "10.88.77.10");
+  const rt::ContainerConfig c =
+      container_config(pod, pod["spec"]["containers"][0], 2, "10.88.77.10");
   EXPECT_EQ(c.metadata().name(), "trace-0");
   EXPECT_EQ(c.metadata().attempt(), 2u);
   EXPECT_EQ(c.image().image(), "docker.io/podtrace/podtrace-tracer:0.1.0");

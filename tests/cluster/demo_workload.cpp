@@ -3,10 +3,10 @@
 // contention) and the tiny HTTP server it calls. Every count it prints is exact, so tests can
 // compare the tracer's report with it.
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <httplib.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -189,9 +189,11 @@ int resolve(const Config& cfg) {
     const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &result);
     char address[INET6_ADDRSTRLEN] = "-";
     if (rc == 0 && result) {
-      const void* raw = result->ai_family == AF_INET
-                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr)
-                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(result->ai_addr)->sin6_addr);
+      const void* raw =
+          result->ai_family == AF_INET
+              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr)
+              : static_cast<const void*>(
+                    &reinterpret_cast<sockaddr_in6*>(result->ai_addr)->sin6_addr);
       inet_ntop(result->ai_family, raw, address, sizeof(address));
     }
     if (result) freeaddrinfo(result);

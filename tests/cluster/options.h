@@ -14,11 +14,11 @@ struct Options {
   std::vector<std::string> nodes = {"node-a"};
   std::vector<std::string> pod_files;
   std::string tracer_bin;
-  std::string runtime = "process";        // "process": pods as host processes; "cri": containerd
-  std::vector<std::string> images;        // cri: OCI archives to import (make image)
-  std::vector<std::string> dns_records;   // cri: node DNS records, "name,ip"
-  std::vector<std::string> image_aliases; // cri: "existing=alias" tags after the import
-  std::string runc = "runc";              // cri: the OCI runtime binary
+  std::string runtime = "process";         // "process": pods as host processes; "cri": containerd
+  std::vector<std::string> images;         // cri: OCI archives to import (make image)
+  std::vector<std::string> dns_records;    // cri: node DNS records, "name,ip"
+  std::vector<std::string> image_aliases;  // cri: "existing=alias" tags after the import
+  std::string runc = "runc";               // cri: the OCI runtime binary
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string proc_self_cgroup = "/proc/self/cgroup";
 };

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The rendered tracer Job, field by field.
 #include "job/job_spec.h"
-#include "job/tracer_image.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include <gtest/gtest.h>
+#include "job/tracer_image.h"
 
 using namespace podtrace;
 using namespace podtrace::plugin;
@@ -114,11 +114,13 @@ TEST(JobSpec, TemplateErrors) {
 }
 
 TEST(TracerImage, ReleasePinsTheImageByDigest) {
-  const auto dir = std::filesystem::temp_directory_path() / ("pt-image-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("pt-image-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const std::string fallback = "ghcr.io/podtrace/podtrace-tracer:0.1.0";
   EXPECT_EQ(podtrace::plugin::default_tracer_image_in(dir, fallback), fallback);  // no file
-  const std::string pinned = "ghcr.io/podtrace/podtrace-tracer:0.1.0@sha256:" + std::string(64, 'a');
+  const std::string pinned =
+      "ghcr.io/podtrace/podtrace-tracer:0.1.0@sha256:" + std::string(64, 'a');
   std::ofstream(dir / "tracer-image") << pinned << "\n";
   EXPECT_EQ(podtrace::plugin::default_tracer_image_in(dir, fallback), pinned);
   std::ofstream(dir / "tracer-image") << "evil --privileged\n";  // not an image reference

@@ -43,9 +43,8 @@ CriClient::CriClient(const std::string& socket)
 
 CriResult<rt::VersionResponse> CriClient::version() {
   rt::VersionRequest req;
-  return call<rt::VersionResponse>("Version", [&](auto* ctx, auto* reply) {
-    return runtime_->Version(ctx, req, reply);
-  });
+  return call<rt::VersionResponse>(
+      "Version", [&](auto* ctx, auto* reply) { return runtime_->Version(ctx, req, reply); });
 }
 
 CriResult<std::string> CriClient::run_pod_sandbox(const rt::PodSandboxConfig& config) {
@@ -144,9 +143,8 @@ CriResult<rt::ListContainersResponse> CriClient::list_containers() {
 CriResult<std::string> CriClient::image_id(const std::string& image) {
   rt::ImageStatusRequest req;
   req.mutable_image()->set_image(image);
-  auto r = call<rt::ImageStatusResponse>("ImageStatus", [&](auto* ctx, auto* reply) {
-    return images_->ImageStatus(ctx, req, reply);
-  });
+  auto r = call<rt::ImageStatusResponse>(
+      "ImageStatus", [&](auto* ctx, auto* reply) { return images_->ImageStatus(ctx, req, reply); });
   if (!r) return {std::nullopt, r.error};
   return {r.value->has_image() ? r.value->image().id() : std::string(), ""};
 }
