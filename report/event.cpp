@@ -15,13 +15,6 @@ std::optional<uint64_t> EventValue::as_u64() const {
   return std::nullopt;
 }
 
-std::optional<int64_t> EventValue::as_i64() const {
-  if (const auto* i = std::get_if<int64_t>(&v_)) return *i;
-  if (const auto* u = std::get_if<uint64_t>(&v_); u && *u <= INT64_MAX)
-    return static_cast<int64_t>(*u);
-  return std::nullopt;
-}
-
 std::string EventValue::as_string() const {
   if (const auto* s = std::get_if<std::string>(&v_)) return *s;
   return {};

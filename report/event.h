@@ -38,7 +38,6 @@ class EventValue {
 
   const Variant& get() const { return v_; }
   std::optional<uint64_t> as_u64() const;
-  std::optional<int64_t> as_i64() const;
   // The text of a string value, or "" for other types.
   std::string as_string() const;
   bool operator==(const EventValue&) const = default;

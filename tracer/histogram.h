@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // histogram.h: the log-linear latency buckets the BPF side fills, and the one function that turns
-// them into percentiles, terminal bars and Prometheus buckets.
+// them into a LatencySummary (percentiles and non-empty buckets), which every renderer reads.
 #pragma once
 
 #include <cstdint>

@@ -78,13 +78,6 @@ bpf_program* program_for(features_bpf* skel, AttachType type) {
   return nullptr;
 }
 
-// The cgroup v2 hierarchy under `root`: `unified` on hybrid hosts, else `root` itself.
-std::filesystem::path v2_root(const std::filesystem::path& root) {
-  if (access((root / "unified" / "cgroup.procs").c_str(), F_OK) == 0) return root / "unified";
-  if (access((root / "cgroup.controllers").c_str(), F_OK) == 0) return root;
-  return {};
-}
-
 // Our own v2 cgroup, when /proc/self/cgroup names it under `v2`: attaching there touches
 // nothing else on the node. Inside a container with its own cgroup namespace the name is
 // relative to that namespace and is not found under the host's hierarchy.
@@ -142,8 +135,9 @@ FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
     LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = "podtrace_uprobe_probe_target");
     link.reset(bpf_program__attach_uprobe_opts(wanted, 0, "/proc/self/exe", 0, &opts));
   } else if (type == AttachType::kCgroupSockops || type == AttachType::kCgroupSkb) {
-    const std::filesystem::path v2 = v2_root(cgroup_root_);
-    if (v2.empty()) return finish({false, "no cgroup v2 hierarchy under " + cgroup_root_.string()});
+    if (cgroups_.layout() == CgroupLayout::kLegacy)
+      return finish({false, "no cgroup v2 hierarchy under " + cgroups_.roots().cgroup.string()});
+    const std::filesystem::path v2 = cgroups_.v2_root();
     std::filesystem::path cg = own_v2_cgroup(v2);
     std::optional<ScratchCgroup> scratch;
     if (cg.empty()) cg = scratch.emplace(v2).path();

@@ -3,11 +3,12 @@
 #pragma once
 
 #include <array>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "cgroup.h"
 
 namespace podtrace::tracer {
 
@@ -46,14 +47,15 @@ class KernelFeatures {
 // Loads and attaches an empty program of each type from features.bpf.c; caches the answer.
 class LiveKernelFeatures : public KernelFeatures {
  public:
-  // `cgroup_root`: where the host's /sys/fs/cgroup is (in the tracer's container: --cgroup-root).
-  explicit LiveKernelFeatures(std::filesystem::path cgroup_root = "/sys/fs/cgroup")
-      : cgroup_root_(std::move(cgroup_root)) {}
+  // `cgroups`: the host's cgroup mounts (in the tracer's container: under --cgroup-root); the
+  // cgroup attach probes need a v2 directory there.
+  explicit LiveKernelFeatures(CgroupFs cgroups = CgroupFs(HostRoots{}))
+      : cgroups_(std::move(cgroups)) {}
   FeatureResult probe(AttachType type) const override;
 
  private:
   FeatureResult try_attach(AttachType type) const;
-  std::filesystem::path cgroup_root_;
+  CgroupFs cgroups_;
   mutable std::map<AttachType, FeatureResult> cache_;
 };
 

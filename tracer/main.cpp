@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     ensure_tracefs();
-    podtrace::tracer::LiveKernelFeatures features(options.roots.cgroup);
+    podtrace::tracer::LiveKernelFeatures features{podtrace::tracer::CgroupFs(options.roots)};
     if (options.check) return podtrace::tracer::run_check(features, stdout);
     return podtrace::tracer::run_session(options, features, stdout);
   } catch (const std::exception& e) {

@@ -21,6 +21,14 @@ json report_line(const Report& r) {
 
 }  // namespace
 
+json event_line(const Event& e) {
+  json j = e;
+  j["schema_version"] = kSchemaVersion;
+  j["type"] = "event";
+  j["ts_ns"] = e.ts_ns;
+  return j;
+}
+
 std::string render_json_report(const SessionReport& report) {
   json out;
   if (report.pods.size() == 1 && report.pods[0].report && report.pods[0].errors.empty()) {

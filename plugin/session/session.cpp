@@ -181,10 +181,7 @@ class PluginSession {
   void show_event(const Event& e, const std::string& label, size_t index) {
     std::lock_guard<std::mutex> out_lock(out_mutex_);
     if (o_.output == OutputFormat::json) {
-      nlohmann::json j = e;
-      j["schema_version"] = kSchemaVersion;
-      j["type"] = "event";
-      j["ts_ns"] = e.ts_ns;
+      nlohmann::json j = event_line(e);
       if (!label.empty()) j["pod"] = report_.pods[index].namespace_ + "/" + label;
       out_ << j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace) << "\n";
     } else {

@@ -102,7 +102,7 @@ Result<SavedTrace> parse_saved_trace(std::string_view contents, const std::strin
   JsonLinesParser parser([&](TracerLine&& line) {
     ++lines;
     if (auto event = apply_tracer_line(trace, std::move(line)))
-      saved.events.emplace_back(0, std::move(*event));
+      saved.events.push_back(std::move(*event));
   });
   if (!doc.is_discarded() && doc.is_object()) {
     // One object (perhaps pretty-printed): a single report line.
@@ -132,13 +132,9 @@ int run_view(const ViewOptions& o, std::ostream& out, std::ostream& err, bool co
   }
   if (o.events) {
     const Style style(color);
-    for (const auto& [pod, e] : saved->events) {
+    for (const auto& e : saved->events) {
       if (o.output == "json") {
-        nlohmann::json j = e;
-        j["schema_version"] = kSchemaVersion;
-        j["type"] = "event";
-        j["ts_ns"] = e.ts_ns;
-        out << j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace) << "\n";
+        out << event_line(e).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         out << format_event(e, "", style) << "\n";
       }

@@ -22,7 +22,7 @@ struct ViewOptions {
 
 struct SavedTrace {
   SessionReport report;
-  std::vector<std::pair<size_t, Event>> events;  // pod index, event
+  std::vector<Event> events;  // a saved tracer stream's events (one pod)
 };
 
 // Registers `view FILE` with its options.

@@ -13,7 +13,6 @@
 #include "kubelet.h"
 #include "pod_status.h"
 #include "qos.h"
-#include "quantity.h"
 
 namespace podtrace::cluster {
 
@@ -33,8 +32,6 @@ std::string rfc3339_ns(int64_t ns) {
   return rfc3339(
       Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns))));
 }
-
-std::string quantity_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 bool host_namespace(const json& pod, const char* field) { return pod["spec"].value(field, false); }
 
@@ -108,17 +105,8 @@ rt::ContainerConfig container_config(const json& pod, const json& spec, uint32_t
     if (e.contains("value")) {
       value = expand_env_refs(e["value"].get<std::string>(), env);
     } else if (e.contains("valueFrom") && e["valueFrom"].contains("fieldRef")) {
-      const std::string path = e["valueFrom"]["fieldRef"].value("fieldPath", "");
-      if (path == "metadata.name")
-        value = meta["name"];
-      else if (path == "metadata.namespace")
-        value = meta.value("namespace", "");
-      else if (path == "metadata.uid")
-        value = meta["uid"];
-      else if (path == "spec.nodeName")
-        value = pod["spec"].value("nodeName", "");
-      else if (path == "status.podIP")
-        value = pod_ip;
+      // status.hostIP is not known when the container config is built: empty, as before.
+      value = field_ref(pod, e["valueFrom"]["fieldRef"].value("fieldPath", ""), pod_ip, "");
     }
     env[key] = value;
     auto* kv = c.add_envs();
@@ -145,24 +133,16 @@ rt::ContainerConfig container_config(const json& pod, const json& spec, uint32_t
 
   auto* linux = c.mutable_linux();
   auto* res = linux->mutable_resources();
-  const json resources = spec.value("resources", json::object());
-  const json limits = resources.value("limits", json::object());
-  const json requests = resources.value("requests", json::object());
-  if (limits.contains("cpu")) {
-    const long long milli = parse_quantity_milli(quantity_text(limits["cpu"])).value_or(0);
+  const ContainerResources resources = container_resources(spec);
+  if (resources.cpu_limit_milli) {
     res->set_cpu_period(100'000);
-    res->set_cpu_quota(std::max<long long>(1'000, milli * 100));
+    res->set_cpu_quota(std::max<long long>(1'000, *resources.cpu_limit_milli * 100));
   }
-  const json& cpu_request =
-      requests.contains("cpu") ? requests["cpu"] : limits.value("cpu", json());
-  if (!cpu_request.is_null()) {
-    const long long milli = parse_quantity_milli(quantity_text(cpu_request)).value_or(0);
-    res->set_cpu_shares(std::max<long long>(2, milli * 1024 / 1000));
-  } else {
-    res->set_cpu_shares(2);  // BestEffort, as kubelet sets it
-  }
-  if (limits.contains("memory"))
-    res->set_memory_limit_in_bytes(parse_quantity(quantity_text(limits["memory"])).value_or(0));
+  // BestEffort gets the minimum of 2 shares, as kubelet sets it.
+  res->set_cpu_shares(resources.cpu_request_milli
+                          ? std::max<long long>(2, *resources.cpu_request_milli * 1024 / 1000)
+                          : 2);
+  if (resources.memory_limit_bytes) res->set_memory_limit_in_bytes(*resources.memory_limit_bytes);
   auto* sec = linux->mutable_security_context();
   const json sc = spec.value("securityContext", json::object());
   sec->set_privileged(sc.value("privileged", false));
@@ -220,9 +200,7 @@ bool CriKubelet::start_containers(PodRuntime& r, const json& pod) {
 }
 
 bool CriKubelet::start_container(PodRuntime& r, const json& pod, Container& c) {
-  const json* spec = nullptr;
-  for (const auto& s : pod["spec"]["containers"])
-    if (s["name"] == c.name) spec = &s;
+  const json* spec = container_spec(pod, c.name);
   if (!spec) return false;
   const std::string image = spec->value("image", "");
   // Nothing is pulled from a registry here: an image the node lacks cannot be pulled.
@@ -256,7 +234,6 @@ bool CriKubelet::start_container(PodRuntime& r, const json& pod, Container& c) {
     return true;
   }
   c.exited = false;
-  c.reported = false;
   c.reason.clear();
   c.message.clear();
   c.started_at = now_ns();
@@ -309,9 +286,7 @@ void CriKubelet::write_status(PodRuntime& r, const json& pod) {
   json statuses = json::array();
   bool all_running = true, all_exited = true, all_ok = true;
   for (const auto& c : r.containers) {
-    const json* spec = nullptr;
-    for (const auto& s : pod["spec"]["containers"])
-      if (s["name"] == c.name) spec = &s;
+    const json* spec = container_spec(pod, c.name);
     json cs = {{"name", c.name},
                {"image", spec ? spec->value("image", "") : ""},
                {"imageID", c.image_ref},
@@ -388,16 +363,19 @@ void CriKubelet::begin_stop(PodRuntime& r, int64_t grace_s) {
   });
 }
 
-void CriKubelet::remove_pod_cgroups(const PodRuntime& r) {
-  // runc removes the containers' cgroups; the pod level is kubelet's, in every hierarchy.
-  const std::string parent = cgroupfs_pod_parent(r.qos, r.uid);
+// Removes `relative` (e.g. /kubepods/burstable/pod<uid>) in every hierarchy under the cgroup
+// root: each v1 controller and v2's unified/ on hybrid hosts, the root itself on pure v2. rmdir
+// leaves a directory that still has children or processes, and fails where there is none.
+void CriKubelet::remove_cgroup_everywhere(const std::string& relative) const {
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(config_.cgroup_root, ec)) {
-    const fs::path dir = entry.path().string() + parent;
-    if (fs::is_directory(dir, ec)) rmdir(dir.c_str());
-  }
-  const fs::path v2 = config_.cgroup_root + parent;
-  if (fs::is_directory(v2, ec)) rmdir(v2.c_str());
+  for (const auto& entry : fs::directory_iterator(config_.cgroup_root, ec))
+    rmdir((entry.path().string() + relative).c_str());
+  rmdir((config_.cgroup_root + relative).c_str());
+}
+
+void CriKubelet::remove_pod_cgroups(const PodRuntime& r) {
+  // runc removes the containers' cgroups; the pod level is kubelet's.
+  remove_cgroup_everywhere(cgroupfs_pod_parent(r.qos, r.uid));
 }
 
 void CriKubelet::release(PodRuntime& r) {
@@ -464,12 +442,8 @@ void CriKubelet::shutdown() {
   }
   pods_.clear();
   // The QoS levels kubelet keeps, when nothing else uses them.
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(config_.cgroup_root, ec))
-    for (const char* level : {"/kubepods/besteffort", "/kubepods/burstable", "/kubepods"})
-      rmdir((entry.path().string() + level).c_str());
   for (const char* level : {"/kubepods/besteffort", "/kubepods/burstable", "/kubepods"})
-    rmdir((config_.cgroup_root + level).c_str());
+    remove_cgroup_everywhere(level);
 }
 
 }  // namespace podtrace::cluster

@@ -48,7 +48,6 @@ class CriKubelet : public NodeAgent {
     uint32_t attempt = 0;
     int restarts = 0;
     bool exited = false;
-    bool reported = false;
     int exit_code = 0;
     std::string reason;  // Completed, Error, OOMKilled, ErrImagePull...
     std::string message;
@@ -76,6 +75,7 @@ class CriKubelet : public NodeAgent {
   void begin_stop(PodRuntime& rt, int64_t grace_s);
   void release(PodRuntime& rt);
   void remove_pod_cgroups(const PodRuntime& rt);
+  void remove_cgroup_everywhere(const std::string& relative) const;
 
   Store& store_;
   CriClient& cri_;

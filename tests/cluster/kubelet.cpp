@@ -32,16 +32,6 @@ std::string random_container_id() {
   return id;
 }
 
-std::string field_ref(const json& pod, const std::string& path) {
-  if (path == "metadata.name") return pod["metadata"]["name"];
-  if (path == "metadata.namespace") return pod["metadata"].value("namespace", "");
-  if (path == "metadata.uid") return pod["metadata"]["uid"];
-  if (path == "spec.nodeName") return pod["spec"].value("nodeName", "");
-  if (path == "spec.serviceAccountName") return pod["spec"].value("serviceAccountName", "");
-  if (path == "status.podIP" || path == "status.hostIP") return "127.0.0.1";
-  return "";
-}
-
 std::string basename_of(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -135,17 +125,10 @@ json Kubelet::start_container(PodRuntime& rt, const json& pod, const json& spec)
   std::string qos = pod["status"].value("qosClass", "BestEffort");
   c.cgroup = pod_cgroup_path(qos, rt.uid) + "/cri-containerd-" + c.id + ".scope";
 
+  const ContainerResources resources = container_resources(spec);
   CgroupLimits limits;
-  json lim = spec.value("resources", json::object()).value("limits", json::object());
-  if (lim.contains("cpu"))
-    limits.cpu_millis = parse_quantity_milli(lim["cpu"].is_string() ? lim["cpu"].get<std::string>()
-                                                                    : lim["cpu"].dump())
-                            .value_or(0);
-  if (lim.contains("memory"))
-    limits.memory_bytes =
-        parse_quantity(lim["memory"].is_string() ? lim["memory"].get<std::string>()
-                                                 : lim["memory"].dump())
-            .value_or(0);
+  limits.cpu_millis = resources.cpu_limit_milli.value_or(0);
+  limits.memory_bytes = resources.memory_limit_bytes.value_or(0);
 
   std::string log_path = container_log_path(config_.state_dir, pod, c.name);
   std::filesystem::create_directories(std::filesystem::path(log_path).parent_path());
@@ -166,7 +149,8 @@ json Kubelet::start_container(PodRuntime& rt, const json& pod, const json& spec)
     if (e.contains("value"))
       value = expand_env_refs(e["value"].get<std::string>(), env);
     else if (e.contains("valueFrom") && e["valueFrom"].contains("fieldRef"))
-      value = field_ref(pod, e["valueFrom"]["fieldRef"].value("fieldPath", ""));
+      value = field_ref(pod, e["valueFrom"]["fieldRef"].value("fieldPath", ""), "127.0.0.1",
+                        "127.0.0.1");
     if (!env.count(name)) order.push_back(name);
     env[name] = value;
   }

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "quantity.h"
+
 namespace podtrace::cluster {
 
 using nlohmann::json;
@@ -39,6 +41,41 @@ std::vector<HostMount> host_mounts(const json& pod, const json& spec) {
       out.push_back({m.value("mountPath", ""), it->second, m.value("readOnly", false)});
   }
   return out;
+}
+
+std::string field_ref(const json& pod, const std::string& path, const std::string& pod_ip,
+                      const std::string& host_ip) {
+  if (path == "metadata.name") return pod["metadata"]["name"];
+  if (path == "metadata.namespace") return pod["metadata"].value("namespace", "");
+  if (path == "metadata.uid") return pod["metadata"]["uid"];
+  if (path == "spec.nodeName") return pod["spec"].value("nodeName", "");
+  if (path == "spec.serviceAccountName") return pod["spec"].value("serviceAccountName", "");
+  if (path == "status.podIP") return pod_ip;
+  if (path == "status.hostIP") return host_ip;
+  return "";
+}
+
+ContainerResources container_resources(const json& spec) {
+  const json resources = spec.value("resources", json::object());
+  const json limits = resources.value("limits", json::object());
+  const json requests = resources.value("requests", json::object());
+  auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  ContainerResources r;
+  if (limits.contains("cpu"))
+    r.cpu_limit_milli = parse_quantity_milli(text(limits["cpu"])).value_or(0);
+  if (requests.contains("cpu"))
+    r.cpu_request_milli = parse_quantity_milli(text(requests["cpu"])).value_or(0);
+  else
+    r.cpu_request_milli = r.cpu_limit_milli;
+  if (limits.contains("memory"))
+    r.memory_limit_bytes = parse_quantity(text(limits["memory"])).value_or(0);
+  return r;
+}
+
+const json* container_spec(const json& pod, const std::string& name) {
+  for (const auto& s : pod["spec"]["containers"])
+    if (s["name"] == name) return &s;
+  return nullptr;
 }
 
 }  // namespace podtrace::cluster

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,5 +21,20 @@ struct HostMount {
   bool read_only = false;
 };
 std::vector<HostMount> host_mounts(const nlohmann::json& pod, const nlohmann::json& spec);
+
+// A downward-API fieldRef of the pod (metadata.name, spec.nodeName, status.podIP...).
+std::string field_ref(const nlohmann::json& pod, const std::string& path, const std::string& pod_ip,
+                      const std::string& host_ip);
+
+// A container's CPU and memory as kubelet reads them; an unparsable quantity reads as 0.
+struct ContainerResources {
+  std::optional<long long> cpu_limit_milli;
+  std::optional<long long> cpu_request_milli;  // the request, else the limit (kubelet's default)
+  std::optional<long long> memory_limit_bytes;
+};
+ContainerResources container_resources(const nlohmann::json& spec);
+
+// The pod's container spec named `name`, or nullptr.
+const nlohmann::json* container_spec(const nlohmann::json& pod, const std::string& name);
 
 }  // namespace podtrace::cluster

@@ -15,8 +15,7 @@ workload=$2
 work=$(mktemp -d /tmp/podtrace-ctr.XXXXXX)
 sock=$work/containerd.sock
 ctr_() { ctr -a "$sock" -n podtrace-test "$@"; }
-v2=/sys/fs/cgroup/unified
-[ -e "$v2/cgroup.procs" ] || v2=/sys/fs/cgroup
+v2=$(cgroup_v2_root)
 target=$v2/podtrace-ctr-target-$$
 workload_pid=
 containerd_pid=

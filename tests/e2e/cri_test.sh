@@ -64,8 +64,7 @@ ip=$(kubectl get pod -n e2e fsync -o jsonpath='{.status.podIP}')
 assert_contains "pod IP from CNI host-local" "10.88.77." "$ip"
 assert_eq "QoS class" Burstable "$(kubectl get pod -n e2e fsync -o jsonpath='{.status.qosClass}')"
 rel=kubepods/burstable/pod$uid/$cid
-v2=/sys/fs/cgroup/unified
-[ -e "$v2/cgroup.procs" ] || v2=/sys/fs/cgroup
+v2=$(cgroup_v2_root)
 [ -d "$v2/$rel" ] || e2e_fail "no v2 cgroup $v2/$rel"
 host_pid=$(head -1 "$v2/$rel/cgroup.procs")
 if [ -d /sys/fs/cgroup/cpu/$rel ]; then

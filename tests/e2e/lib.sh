@@ -40,6 +40,11 @@ wait_until() { # seconds cmd...
 	done
 }
 
+# The cgroup v2 hierarchy: unified/ on hybrid hosts, /sys/fs/cgroup on pure v2 ones.
+cgroup_v2_root() {
+	if [ -e /sys/fs/cgroup/unified/cgroup.procs ]; then echo /sys/fs/cgroup/unified; else echo /sys/fs/cgroup; fi
+}
+
 E2E_WORK=
 E2E_CLUSTER_PID=
 # Starts podtrace-cluster (args after the binary are passed on) in a fresh temp dir and

@@ -32,24 +32,18 @@ mkdir -p "$data"
 seen=$data
 [ -n "$images" ] && seen=/data
 
-pod_manifest() { # name node fsyncs trigger-file-name
-	if [ -n "$images" ]; then
-		cat <<YAML
-apiVersion: v1
-kind: Pod
-metadata: {name: $1, namespace: e2e}
-spec:
-  restartPolicy: Never
-  nodeName: $2
-  containers:
-  - name: app
-    image: docker.io/podtrace/podtrace-demo:0.1.0
-    command: ["podtrace-demo-workload", "run", "--file", "/data/$1.wal", "--fsyncs", "$3", "--trigger", "/data/$4"]
+# The workload's command and data volume: from the demo image with $data mounted at /data on the
+# containerd node, the host binary and $data itself in process mode.
+if [ -n "$images" ]; then
+	image=docker.io/podtrace/podtrace-demo:0.1.0 workload=podtrace-demo-workload
+	volumes="
     volumeMounts: [{name: data, mountPath: /data}]
-  volumes: [{name: data, hostPath: {path: $data}}]
-YAML
-	else
-		cat <<YAML
+  volumes: [{name: data, hostPath: {path: $data}}]"
+else
+	image=podtrace/demo-workload:dev workload=$workload_bin volumes=
+fi
+pod_manifest() { # name node fsyncs trigger-file-name
+	cat <<YAML
 apiVersion: v1
 kind: Pod
 metadata: {name: $1, namespace: e2e}
@@ -58,10 +52,9 @@ spec:
   nodeName: $2
   containers:
   - name: app
-    image: podtrace/demo-workload:dev
-    command: ["$workload_bin", "run", "--file", "$data/$1.wal", "--fsyncs", "$3", "--trigger", "$data/$4"]
+    image: $image
+    command: ["$workload", "run", "--file", "$seen/$1.wal", "--fsyncs", "$3", "--trigger", "$seen/$4"]$volumes
 YAML
-	fi
 }
 tracer_started() { kubectl logs -n e2e -l app.kubernetes.io/name=podtrace --tail=-1 2>/dev/null | grep -q '"type":"start"'; }
 no_jobs() { [ -z "$(kubectl get jobs -A -o name)" ]; }

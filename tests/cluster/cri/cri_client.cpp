@@ -133,13 +133,6 @@ CriResult<rt::ContainerStatus> CriClient::container_status(const std::string& id
   return {r.value->status(), ""};
 }
 
-CriResult<rt::ListContainersResponse> CriClient::list_containers() {
-  rt::ListContainersRequest req;
-  return call<rt::ListContainersResponse>("ListContainers", [&](auto* ctx, auto* reply) {
-    return runtime_->ListContainers(ctx, req, reply);
-  });
-}
-
 CriResult<std::string> CriClient::image_id(const std::string& image) {
   rt::ImageStatusRequest req;
   req.mutable_image()->set_image(image);

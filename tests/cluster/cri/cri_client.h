@@ -37,7 +37,6 @@ class CriClient {
   CriResult<bool> stop_container(const std::string& id, int64_t timeout_s);
   CriResult<bool> remove_container(const std::string& id);
   CriResult<runtime::v1::ContainerStatus> container_status(const std::string& id);
-  CriResult<runtime::v1::ListContainersResponse> list_containers();
   // The image's id when the node has it; an empty id when it has not.
   CriResult<std::string> image_id(const std::string& image);
 
