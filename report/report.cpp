@@ -21,6 +21,17 @@ void from_json(const nlohmann::json& j, DiagnosticStatus& d) {
   read_field(j, "reason", d.reason);
 }
 
+void to_json(nlohmann::json& j, const KernelFeature& f) {
+  j = {{"attach", f.attach}, {"works", f.works}};
+  if (!f.reason.empty()) j["reason"] = f.reason;
+}
+
+void from_json(const nlohmann::json& j, KernelFeature& f) {
+  read_field(j, "attach", f.attach);
+  read_field(j, "works", f.works);
+  read_field(j, "reason", f.reason);
+}
+
 void to_json(nlohmann::json& j, const Finding& f) {
   j = {{"severity", f.severity}, {"family", f.family}, {"title", f.title}, {"detail", f.detail}};
 }
@@ -45,6 +56,7 @@ Report::Report(const Report& other)
       lost_map_full(other.lost_map_full),
       lost_userspace(other.lost_userspace),
       diagnostics(other.diagnostics),
+      kernel(other.kernel),
       findings(other.findings) {
   for (const auto& s : other.sections) sections.push_back(s->clone());
 }
@@ -83,6 +95,8 @@ nlohmann::json report_to_json(const Report& r) {
     j["end_reason"] = r.end_reason;
     j["target_exited"] = r.target_exited;
     j["diagnostics"] = r.diagnostics;
+    if (!r.kernel.release.empty() || !r.kernel.features.empty())
+      j["kernel"] = {{"release", r.kernel.release}, {"features", r.kernel.features}};
     j["findings"] = r.findings;
   }
   for (const auto& s : r.sections) j[std::string(s->key())] = s->to_json();
@@ -101,6 +115,10 @@ Report report_from_json(const nlohmann::json& j) {
   }
   const bool has_findings = read_array(j, "findings", r.findings);
   const bool has_diagnostics = read_array(j, "diagnostics", r.diagnostics);
+  if (const auto* kernel = json_member(j, "kernel")) {
+    read_field(*kernel, "release", r.kernel.release);
+    read_array(*kernel, "features", r.kernel.features);
+  }
   std::string type;
   read_field(j, "type", type);
   r.final_report = type == "report" || has_findings || has_diagnostics;

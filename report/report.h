@@ -29,6 +29,23 @@ struct DiagnosticStatus {
 void to_json(nlohmann::json& j, const DiagnosticStatus& d);
 void from_json(const nlohmann::json& j, DiagnosticStatus& d);
 
+// Which attach types work on the node's kernel: what the families could choose from.
+struct KernelFeature {
+  std::string attach;
+  bool works = false;
+  std::string reason;  // why not
+  bool operator==(const KernelFeature&) const = default;
+};
+
+struct NodeKernel {
+  std::string release;  // uname -r
+  std::vector<KernelFeature> features;
+  bool operator==(const NodeKernel&) const = default;
+};
+
+void to_json(nlohmann::json& j, const KernelFeature& f);
+void from_json(const nlohmann::json& j, KernelFeature& f);
+
 struct Report {
   double duration_s = 0;
   std::string end_reason;  // "duration", "signal", "target_exited"; empty for summaries
@@ -38,6 +55,7 @@ struct Report {
   uint64_t lost_map_full = 0;
   uint64_t lost_userspace = 0;  // events dropped by the tracer's own bounded queue
   std::vector<DiagnosticStatus> diagnostics;
+  NodeKernel kernel;  // final reports only
   std::vector<Finding> findings;
   std::vector<std::unique_ptr<Section>> sections;  // registry order; unknown keys last
 

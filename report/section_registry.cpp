@@ -42,7 +42,7 @@ size_t section_order(std::string_view key) {
 bool is_envelope_member(std::string_view key) {
   static const std::set<std::string, std::less<>> envelope = {
       "schema_version", "type",        "ts_ns",    "duration_s", "end_reason",
-      "target_exited",  "lost_events", "findings", "diagnostics"};
+      "target_exited",  "lost_events", "findings", "diagnostics", "kernel"};
   return envelope.count(key) > 0;
 }
 

@@ -61,6 +61,9 @@ ParseOutcome parse_options(int argc, char** argv) {
   target->add_option(
       "--container-id", o.target.container_ids,
       "trace a container (containerd://, cri-o://, docker:// or bare 64-hex id); repeatable");
+  app.add_flag("--follow-restarts", o.target.follow_restarts,
+               "with --container-id naming every container of a pod: when one ends and the pod "
+               "starts a new container (restartPolicy Always/OnFailure), trace the new one");
   app.add_flag("--check", o.check, "print which attach types and diagnostics work here, then exit");
   app.add_option("--duration", duration, "stop after this long (0: until SIGINT/SIGTERM)");
   app.add_option("--interval", interval, "period of summary lines");

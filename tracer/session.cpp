@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -83,6 +84,7 @@ std::vector<std::filesystem::path> paths_of(const Target& t) {
 
 bool target_alive(const Target& t, bool& had_processes) {
   if (t.kind == "pid") return kill(std::stoi(t.spec), 0) == 0 || errno == EPERM;
+  if (awaiting_restart(t)) return true;
   size_t pids = 0;
   for (const auto& c : t.cgroups) pids += CgroupFs::pids_in(c.path).size();
   if (pids) had_processes = true;
@@ -144,8 +146,19 @@ class TraceSession {
     return ok_status();
   }
 
+  // The node's kernel, in the report: a disabled family can be checked against what works here.
+  void record_kernel() {
+    struct utsname u {};
+    if (uname(&u) == 0) report_.kernel.release = u.release;
+    for (AttachType type : kAllAttachTypes) {
+      const FeatureResult r = features_.probe(type);
+      report_.kernel.features.push_back({std::string(attach_type_name(type)), r.works, r.reason});
+    }
+  }
+
   // Each family starts on its own: one that cannot load is disabled alone, with its reason.
   Status start_families() {
+    record_kernel();
     for (const auto& family : families()) {
       DiagnosticStatus status{std::string(family.name), false, "", ""};
       auto probe = family.make();
@@ -207,7 +220,8 @@ class TraceSession {
       const uint64_t now = monotonic_ns();
       if (g_stop_signal.load()) return "signal";
       if (options_.duration_ns && now - started >= options_.duration_ns) return "duration";
-      if (!refresh_target(target_) || !target_alive(target_, had_processes_))
+      if (!refresh_target(target_, static_cast<double>(now - started) / 1e9) ||
+          !target_alive(target_, had_processes_))
         return "target_exited";
       retarget();
       for (auto& probe : running_) probe->flush(sink_);
@@ -258,6 +272,8 @@ class TraceSession {
     report_.findings = diagnose(report_);
     if (report_.target_exited)
       report_.findings.insert(report_.findings.begin(), target_exit_finding(target_));
+    auto restarts = restart_findings(target_);
+    report_.findings.insert(report_.findings.begin(), restarts.begin(), restarts.end());
     if (jsonl_) {
       writer_.write("report", report_to_json(report_));
     } else {

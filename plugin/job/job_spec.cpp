@@ -89,6 +89,7 @@ Result<json> render_job(const JobParams& params, std::string_view template_yaml)
       args.push_back("--container-id");
       args.push_back(id);
     }
+    if (params.targets[i].restarts) args.push_back("--follow-restarts");
     args.push_back("--duration");
     args.push_back(format_duration(params.duration));
     if (base.contains("args") && base["args"].is_array()) {

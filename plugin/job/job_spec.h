@@ -22,6 +22,7 @@ struct TraceTarget {
   std::string pod_name;
   std::string pod_namespace;
   std::vector<std::string> container_ids;  // "containerd://<64 hex>"…
+  bool restarts = false;  // the pod restarts its containers: the tracer follows the new ones
 };
 
 struct JobParams {

@@ -63,6 +63,8 @@ Result<PodInfo> parse_pod(const json& pod) {
   info.namespace_ = str(meta, "namespace");
   info.uid = str(meta, "uid");
   info.node = str(spec, "nodeName");
+  info.restart_policy = str(spec, "restartPolicy");
+  if (info.restart_policy.empty()) info.restart_policy = "Always";
   info.phase = str(status, "phase");
   info.qos_class = str(status, "qosClass");
 
@@ -90,6 +92,7 @@ Result<PodInfo> parse_pod(const json& pod) {
       }
     }
     info.containers.push_back(std::move(ci));
+    info.pod_containers++;
   }
   return info;
 }

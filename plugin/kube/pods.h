@@ -25,7 +25,9 @@ struct PodInfo {
   std::string node;
   std::string phase;
   std::string qos_class;
+  std::string restart_policy;  // "Always" (the API's default), "OnFailure", "Never"
   std::vector<ContainerInfo> containers;
+  size_t pod_containers = 0;  // how many the pod has, whatever select_containers() kept
 };
 
 Result<PodInfo> parse_pod(const nlohmann::json& pod);

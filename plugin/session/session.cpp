@@ -139,7 +139,10 @@ class PluginSession {
       params.start_timeout = std::chrono::duration_cast<std::chrono::seconds>(o_.start_timeout);
       for (size_t i = 0; i < job.pods.size(); i++) {
         const auto& pod = targets_[job.pods[i]];
-        TraceTarget t{pod.name, pod.namespace_, {}};
+        // Restarts are followed when every container is traced: any new one is then ours.
+        const bool follow =
+            pod.restart_policy != "Never" && pod.containers.size() == pod.pod_containers;
+        TraceTarget t{pod.name, pod.namespace_, {}, follow};
         for (const auto& c : pod.containers) t.container_ids.push_back(c.id);
         report_.pods[job.pods[i]].job = job.name;
         report_.pods[job.pods[i]].container = trace_container_name(i);

@@ -119,25 +119,45 @@ assert_eq "queries that one getaddrinfo sent" 6 "$(jq '[.dns.lookups[] | select(
 assert_eq "the answering server is the node DNS" "10.88.77.1:53" \
 	"$(jq -r '[.dns.names[] | select(.name == "svc-x.cluster.local" and .qtype == "A") | .server][0]' "$dns")"
 
-# --- a container that restarts during the trace ---
-kubectl run restarter -n e2e --image "$demo_image" --restart=Always --command -- sleep 1000 >/dev/null
+# --- a container that restarts during the trace: the trace follows the new container ---
+# Each container writes /tmp/after-start (10 blocks, one fsync) 2 s after it starts, then
+# sleeps. The trace starts after the first container did so: only the new one's write counts.
+kubectl run restarter -n e2e --image "$demo_image" --restart=Always --command -- sh -c \
+	'sleep 2; dd if=/dev/zero of=/tmp/after-start bs=4096 count=10 conv=fsync 2>/dev/null; echo workload-done; exec sleep 1000' >/dev/null
 kubectl wait -n e2e --for=condition=Ready pod/restarter --timeout=60s >/dev/null
+wait_until 20 sh -c "kubectl logs -n e2e restarter | grep -q workload-done" || e2e_fail "the first container did not write"
 old_cid=$(kubectl get pod -n e2e restarter -o jsonpath='{.status.containerStatuses[0].containerID}')
-kubectl podtrace restarter -n e2e --diagnose 40s -o json --image "$tracer_image" >"$E2E_WORK/restart.json" 2>"$E2E_WORK/restart.err" &
+kubectl podtrace restarter -n e2e --diagnose 15s -o json --image "$tracer_image" >"$E2E_WORK/restart.json" 2>"$E2E_WORK/restart.err" &
 plugin=$!
 wait_until 60 sh -c "kubectl logs -n e2e -l app.kubernetes.io/name=podtrace --tail=-1 2>/dev/null | grep -q '\"type\":\"start\"'" ||
 	e2e_fail "tracer did not start: $(cat "$E2E_WORK/restart.err")"
+assert_eq "the tracer is told to follow restarts" true \
+	"$(kubectl get pods -n e2e -l app.kubernetes.io/name=podtrace -o json | jq '[.items[0].spec.containers[0].args[] | select(. == "--follow-restarts")] | length == 1')"
 rel=$(find /sys/fs/cgroup/unified /sys/fs/cgroup -maxdepth 5 -type d -name "${old_cid#containerd://}" 2>/dev/null | head -1)
-kill -KILL "$(head -1 "$rel/cgroup.procs")"
-wait "$plugin" || e2e_fail "plugin failed: $(cat "$E2E_WORK/restart.err")"
-assert_eq "the trace ends when its container does" target_exited "$(jq -r .end_reason "$E2E_WORK/restart.json")"
-assert_eq "and says so" "the traced container ended during the trace" "$(jq -r '.findings[0].title' "$E2E_WORK/restart.json")"
+old_pid=$(head -1 "$rel/cgroup.procs")
+kill -KILL "$old_pid"
 wait_until 20 sh -c "[ \"\$(kubectl get pod -n e2e restarter -o jsonpath='{.status.containerStatuses[0].restartCount}')\" = 1 ]" ||
 	e2e_fail "no restart: $(kubectl get pod -n e2e restarter -o json | jq .status.containerStatuses)"
+wait "$plugin" || e2e_fail "plugin failed: $(cat "$E2E_WORK/restart.err")"
 new_cid=$(kubectl get pod -n e2e restarter -o jsonpath='{.status.containerStatuses[0].containerID}')
 [ "$new_cid" != "$old_cid" ] || e2e_fail "the restarted container kept its id $old_cid"
 assert_eq "the restart's last state" 137 "$(kubectl get pod -n e2e restarter -o jsonpath='{.status.containerStatuses[0].lastState.terminated.exitCode}')"
 assert_eq "running again" true "$(kubectl get pod -n e2e restarter -o jsonpath='{.status.containerStatuses[0].ready}')"
+restart=$E2E_WORK/restart.json
+assert_eq "the trace runs its full duration" duration "$(jq -r .end_reason "$restart")"
+assert_eq "the restart is the first finding" "the traced container restarted during the trace" "$(jq -r '.findings[0].title' "$restart")"
+old12=${old_cid#containerd://}
+new12=${new_cid#containerd://}
+case "$(jq -r '.findings[0].detail' "$restart")" in
+"container ${old12:0:12} ended and its pod started ${new12:0:12} at "*) ;;
+*) e2e_fail "restart finding names the wrong containers: $(jq -r '.findings[0].detail' "$restart")" ;;
+esac
+assert_eq "the old container's death is in the report" 9 \
+	"$(jq "[.process.exited[] | select(.pid == $old_pid) | .signal] | first" "$restart")"
+assert_eq "the new container's fsync was traced" 1 \
+	"$(jq '[.fileio.files[] | select(.path == "/tmp/after-start" and .op == "fsync") | .count] | add' "$restart")"
+assert_eq "and its 10 writes" 40960 \
+	"$(jq '[.fileio.files[] | select(.path == "/tmp/after-start" and .op == "write") | .bytes] | add' "$restart")"
 
 # --- an image the node does not have ---
 kubectl run nosuch -n e2e --image docker.io/podtrace/nosuch:1 --restart=Never >/dev/null

@@ -143,6 +143,77 @@ TEST(CgroupFsTest, CgroupTargetMustStayInsideTheV2Tree) {
   EXPECT_EQ(t->cgroups.size(), 2u);  // a and its child b
 }
 
+// A process in a fixture cgroup, with its command line in the fixture /proc.
+void run_in(const FixtureTree& tree, const fs::path& cgroup, int pid, const std::string& argv0) {
+  std::ofstream(cgroup / "cgroup.procs") << pid << "\n";
+  fs::create_directories(tree.root() / "proc" / std::to_string(pid));
+  std::ofstream(tree.root() / "proc" / std::to_string(pid) / "cmdline")
+      << argv0 << std::string(1, '\0') << "1000" << std::string(1, '\0');
+}
+
+TEST(RestartTest, FollowsTheNewContainerWithTheSameCommandInTheSamePod) {
+  const std::string kNew(64, 'b'), kSidecar(64, 'c');
+  FixtureTree tree(false);
+  const fs::path pod = "kubepods/besteffort/pod1";
+  run_in(tree, tree.add_v2((pod / "sandbox").string()), 10, "/pause");
+  const fs::path old_dir = tree.add_v2((pod / kId).string());
+  run_in(tree, old_dir, 20, "sleep");
+  run_in(tree, tree.add_v2((pod / kSidecar).string()), 30, "envoy");
+  CgroupFs cgroups(tree.roots());
+  TargetSpec spec;
+  spec.container_ids = {"containerd://" + kId};
+  spec.follow_restarts = true;
+  auto t = resolve_target(spec, cgroups);
+  ASSERT_TRUE(t) << t.error();
+
+  // The container's processes are gone: the trace waits while its pod is there.
+  std::ofstream(old_dir / "cgroup.procs");
+  EXPECT_TRUE(refresh_target(*t, 1.0));
+  EXPECT_TRUE(awaiting_restart(*t));
+  fs::remove_all(old_dir);
+  EXPECT_TRUE(refresh_target(*t, 1.5));
+
+  // A recreated sandbox is not the container; the new container is taken as soon as its
+  // cgroup exists, before the runtime has put a process in it.
+  run_in(tree, tree.add_v2((pod / "sandbox2").string()), 35, "/pause");
+  EXPECT_TRUE(refresh_target(*t, 2.0));
+  EXPECT_TRUE(awaiting_restart(*t));
+  const fs::path new_dir = tree.add_v2((pod / kNew).string());
+  ASSERT_TRUE(refresh_target(*t, 2.5));
+  EXPECT_FALSE(awaiting_restart(*t));
+  ASSERT_EQ(t->cgroups.size(), 1u);
+  EXPECT_EQ(t->cgroups[0].path, new_dir);
+  ASSERT_EQ(t->restarts.size(), 1u);
+  EXPECT_EQ(t->restarts[0].old_id, kId.substr(0, 12));
+  EXPECT_EQ(t->restarts[0].new_id, kNew.substr(0, 12));
+  EXPECT_EQ(t->restarts[0].at_s, 2.5);
+  auto findings = restart_findings(*t);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].title, "the traced container restarted during the trace");
+  EXPECT_EQ(findings[0].detail,
+            "container 0123456789ab ended and its pod started bbbbbbbbbbbb at 2.5 s; the trace "
+            "followed the new container (the process section has the old one's exit)");
+
+  // The pod itself goes away: the target exited.
+  fs::remove_all(tree.root() / "sys/fs/cgroup" / pod);
+  EXPECT_FALSE(refresh_target(*t, 3.0));
+  EXPECT_FALSE(awaiting_restart(*t));
+}
+
+TEST(RestartTest, WithoutFollowAnEndedContainerEndsTheTarget) {
+  FixtureTree tree(false);
+  const fs::path dir = tree.add_v2("kubepods/besteffort/pod1/" + kId);
+  run_in(tree, dir, 20, "sleep");
+  CgroupFs cgroups(tree.roots());
+  TargetSpec spec;
+  spec.container_ids = {kId};
+  auto t = resolve_target(spec, cgroups);
+  ASSERT_TRUE(t) << t.error();
+  fs::remove_all(dir);
+  EXPECT_FALSE(refresh_target(*t, 1.0));
+  EXPECT_EQ(target_exit_finding(*t).title, "the traced container ended during the trace");
+}
+
 TEST(ContainerIdTest, AcceptsRuntimePrefixesAndRejectsEverythingElse) {
   EXPECT_EQ(*parse_container_id("containerd://" + kId), kId);
   EXPECT_EQ(*parse_container_id("cri-o://" + kId), kId);
