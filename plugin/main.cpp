@@ -12,7 +12,9 @@
 #include "kube/client_factory.h"
 #include "session/session.h"
 #include "session/signals.h"
+#include "smoke/smoke.h"
 #include "style.h"
+#include "util/random_id.h"
 #include "view/view.h"
 
 namespace {
@@ -33,11 +35,14 @@ int run(int argc, char** argv) {
       "  kubectl podtrace web-7d9f -n shop --follow         # live slow/failed operations\n"
       "  kubectl podtrace -l app=web -n shop --diagnose 20s # several pods, one report each\n"
       "  kubectl podtrace view trace.json                    # a saved trace, as a live run shows "
-      "it");
+      "it\n"
+      "  kubectl podtrace smoke -n staging -o json           # CI: does podtrace work here?");
   podtrace::plugin::CliOptions cli;
   podtrace::plugin::register_options(app, cli);
   podtrace::plugin::ViewOptions view_options;
   CLI::App* view = podtrace::plugin::register_view_command(app, view_options);
+  podtrace::plugin::SmokeOptions smoke_options;
+  CLI::App* smoke = podtrace::plugin::register_smoke_command(app, smoke_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -46,6 +51,13 @@ int run(int argc, char** argv) {
   if (view->parsed())
     return podtrace::plugin::run_view(view_options, std::cout, std::cerr,
                                       podtrace::Style::colors_wanted(STDOUT_FILENO));
+  if (smoke->parsed()) {
+    if (!cli.pod.empty() || !cli.selector.empty()) {
+      std::cerr << "error: smoke traces its own canary pod: give no pod name or selector\n";
+      return 1;
+    }
+    cli.pod = "podtrace-canary-" + podtrace::plugin::random_id(6);
+  }
 
   podtrace::plugin::kube::ConfigRequest request;
   request.sources.explicit_path = cli.kubeconfig;
@@ -78,6 +90,9 @@ int run(int argc, char** argv) {
     std::cerr << "error: " << client.error() << "\n";
     return 1;
   }
+  if (smoke->parsed())
+    return podtrace::plugin::run_smoke(*options, smoke_options, **client, std::cout, std::cerr,
+                                       podtrace::Style::colors_wanted(STDOUT_FILENO));
   return podtrace::plugin::run_session(*options, **client, std::cout, std::cerr,
                                        isatty(STDERR_FILENO) == 1,
                                        podtrace::Style::colors_wanted(STDOUT_FILENO));

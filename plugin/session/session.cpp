@@ -10,6 +10,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "event_line.h"
@@ -84,7 +85,8 @@ class PluginSession {
         job_ns_(o.job_namespace.empty() ? o.namespace_ : o.job_namespace),
         cleanup_(client, err, o.keep) {}
 
-  int run() {
+  // Traces, then renders unless `render` is false; the reports stay in report().
+  int run(bool render_report = true) {
     auto targets = resolve_targets(o_, client_, err_);
     if (!targets) return fail(targets.error());
     targets_ = std::move(*targets);
@@ -97,9 +99,11 @@ class PluginSession {
     follow_until_end();
     record_outcomes();
     cleanup_.delete_all();
-    render();
+    if (render_report) render();
     return exit_code();
   }
+
+  SessionReport& report() { return report_; }
 
  private:
   int fail(const std::string& message) {
@@ -245,10 +249,12 @@ class PluginSession {
     while (finished < followers_.size()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       const int stops = stop_requests();
-      if (stops > 0 && !stopping_) {
+      const bool interrupted = stops > 0 && !stopping_;
+      if (interrupted || (!stopping_ && o_.done && o_.done())) {
         stopping_ = true;
+        interrupted_ = interrupted;
         grace_deadline = std::chrono::steady_clock::now() + o_.stop_grace;
-        {
+        if (interrupted) {
           std::lock_guard<std::mutex> lock(out_mutex_);
           err_ << "\nstopping: deleting the tracer job; waiting for its final report (Ctrl-C again "
                   "to quit now)\n";
@@ -298,7 +304,7 @@ class PluginSession {
   }
 
   int exit_code() const {
-    if (stopping_) return 130;
+    if (interrupted_ || stop_requests() > 0) return 130;
     for (const auto& p : report_.pods)
       if (!p.report) return 1;
     return 0;
@@ -321,7 +327,8 @@ class PluginSession {
   std::vector<std::unique_ptr<LogFollower>> followers_;
   std::vector<size_t> follower_pod_;
   std::vector<kube::StreamOutcome> outcomes_;
-  bool stopping_ = false;
+  bool stopping_ = false;     // the Jobs were deleted so that the tracers end
+  bool interrupted_ = false;  // ... because of Ctrl-C or SIGTERM
 };
 
 }  // namespace
@@ -329,6 +336,15 @@ class PluginSession {
 int run_session(const SessionOptions& o, kube::RestClient& client, std::ostream& out,
                 std::ostream& err, bool stderr_is_tty, bool stdout_color) {
   return PluginSession(o, client, out, err, stderr_is_tty, stdout_color).run();
+}
+
+int trace_session(const SessionOptions& o, kube::RestClient& client, std::ostream& err,
+                  bool stderr_is_tty, SessionReport& result) {
+  std::ostringstream unused;
+  PluginSession session(o, client, unused, err, stderr_is_tty, false);
+  const int code = session.run(false);
+  result = std::move(session.report());
+  return code;
 }
 
 }  // namespace podtrace::plugin

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
 
 #include "kube/rest_client.h"
+#include "trace/session_report.h"
 
 namespace podtrace::plugin {
 
@@ -29,10 +31,19 @@ struct SessionOptions {
   bool keep = false;
   std::chrono::milliseconds start_timeout{60'000};
   std::chrono::milliseconds stop_grace{15'000};  // after Ctrl-C, time for the final report
+  // Polled every 100 ms while tracing: true ends the trace as Ctrl-C does (the tracers print
+  // their reports), but as a normal end, not an interruption. The smoke check ends when its
+  // canary is done.
+  std::function<bool()> done;
 };
 
 // Exit codes: 0 success, 1 failure, 130 interrupted. Messages go to `err`, results to `out`.
 int run_session(const SessionOptions& options, kube::RestClient& client, std::ostream& out,
                 std::ostream& err, bool stderr_is_tty, bool stdout_color);
+
+// The same run without rendering: the per-pod reports go to `result`; progress and errors to
+// `err`. Same exit codes.
+int trace_session(const SessionOptions& options, kube::RestClient& client, std::ostream& err,
+                  bool stderr_is_tty, SessionReport& result);
 
 }  // namespace podtrace::plugin

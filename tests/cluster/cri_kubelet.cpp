@@ -148,6 +148,17 @@ rt::ContainerConfig container_config(const json& pod, const json& spec, uint32_t
   sec->set_privileged(sc.value("privileged", false));
   for (const auto& cap : sc.value("capabilities", json::object()).value("add", json::array()))
     sec->mutable_capabilities()->add_add_capabilities(cap.get<std::string>());
+  for (const auto& cap : sc.value("capabilities", json::object()).value("drop", json::array()))
+    sec->mutable_capabilities()->add_drop_capabilities(cap.get<std::string>());
+  // The user and group as kubelet passes them; allowPrivilegeEscalation=false is no_new_privs.
+  const json pod_sc = pod["spec"].value("securityContext", json::object());
+  for (const json* from : {&sc, &pod_sc}) {
+    if (from->contains("runAsUser") && !sec->has_run_as_user())
+      sec->mutable_run_as_user()->set_value((*from)["runAsUser"].get<int64_t>());
+    if (from->contains("runAsGroup") && !sec->has_run_as_group())
+      sec->mutable_run_as_group()->set_value((*from)["runAsGroup"].get<int64_t>());
+  }
+  sec->set_no_new_privs(!sc.value("allowPrivilegeEscalation", true) && !sec->privileged());
   auto* nso = sec->mutable_namespace_options();
   nso->set_network(host_namespace(pod, "hostNetwork") ? rt::NODE : rt::POD);
   nso->set_pid(host_namespace(pod, "hostPID") ? rt::NODE : rt::CONTAINER);

@@ -22,7 +22,8 @@ images=${5:-}
 if [ -n "$images" ]; then
 	start_cluster "$cluster_bin" --nodes node-a,node-b --runtime cri \
 		--images "$images/podtrace-tracer.oci.tar" "$images/podtrace-demo.oci.tar" "$images/podtrace-pause.oci.tar" \
-		--image-alias docker.io/podtrace/podtrace-tracer:0.1.0=ghcr.io/podtrace/podtrace-tracer:0.1.0
+		--image-alias docker.io/podtrace/podtrace-tracer:0.1.0=ghcr.io/podtrace/podtrace-tracer:0.1.0 \
+		--dns-record kubernetes.default.svc.cluster.local,10.96.0.1
 else
 	start_cluster "$cluster_bin" --nodes node-a,node-b --tracer-bin "$tracer_bin"
 fi
@@ -126,6 +127,48 @@ else
 fi
 wait_until 15 no_jobs || e2e_fail "job left after the drop: $(kubectl get jobs -A)"
 echo "ok: connection drop handled (exit $rc)"
+
+# 5. kubectl podtrace smoke (containerd node only: its canary runs from the tracer image).
+if [ -n "$images" ]; then
+	no_canary() { [ -z "$(kubectl get pods -A -l app.kubernetes.io/name=podtrace-canary -o name)" ]; }
+	smoke() { # name expected-exit args...: runs the smoke check, -o json into $E2E_WORK/smoke-NAME.json
+		local name=$1 want=$2 rc=0
+		shift 2
+		timeout 180 kubectl podtrace smoke -o json "$@" >"$E2E_WORK/smoke-$name.json" 2>"$E2E_WORK/smoke-$name.err" || rc=$?
+		assert_eq "smoke $name exit code" "$want" "$rc"
+		wait_until 15 no_jobs || e2e_fail "smoke $name left a job: $(kubectl get jobs -A)"
+		wait_until 15 no_canary || e2e_fail "smoke $name left its canary: $(kubectl get pods -A)"
+	}
+	check() { jq -r --arg n "$2" '.checks[] | select(.name == $n) | "\(.result): \(.detail)"' "$E2E_WORK/smoke-$1.json"; }
+
+	smoke pass 0 -n e2e
+	assert_eq "smoke passes" true "$(jq .passed "$E2E_WORK/smoke-pass.json")"
+	assert_eq "smoke file counts" "pass: 20 writes (81920 bytes) and 20 fsyncs of /tmp/podtrace-canary.dat, as done" "$(check pass file-io)"
+	assert_eq "smoke DNS counts" "pass: 3 getaddrinfo calls for kubernetes.default.svc.cluster.local., 3 A queries, 3 answers" "$(check pass dns)"
+	assert_eq "smoke families" "pass: all 6 enabled" "$(check pass families)"
+	assert_eq "smoke kernel table" "$(uname -r)" "$(jq -r .kernel.release "$E2E_WORK/smoke-pass.json")"
+	assert_eq "smoke kernel table lists every attach type" 9 "$(jq '.kernel.features | length' "$E2E_WORK/smoke-pass.json")"
+	assert_eq "smoke checks, in order" "rbac pod-security canary tracer canary-workload file-io dns families kernel cleanup" \
+		"$(jq -r '[.checks[].name] | join(" ")' "$E2E_WORK/smoke-pass.json")"
+	echo "ok: smoke passes with exact counts"
+
+	smoke rbac 1 -n e2e --context podtrace-restricted
+	assert_eq "smoke without RBAC" "fail: not allowed: create jobs.batch in namespace e2e, delete jobs.batch in namespace e2e, get jobs.batch in namespace e2e, create pods in namespace e2e, delete pods in namespace e2e (manifests/rbac.yaml: bind podtrace-user, and podtrace-smoke for the canary)" "$(check rbac rbac)"
+	assert_eq "nothing else ran" "rbac" "$(jq -r '[.checks[].name] | join(" ")' "$E2E_WORK/smoke-rbac.json")"
+
+	smoke pull 1 -n e2e --image docker.io/podtrace/nosuch:1
+	case "$(check pull canary)" in
+	"fail: the tracer container canary cannot start (ErrImagePull): "*) ;;
+	*) e2e_fail "smoke with a missing image: $(check pull canary)" ;;
+	esac
+	assert_eq "the canary was deleted" "pass" "$(check pull cleanup | cut -d: -f1)"
+
+	kubectl create namespace e2e-baseline >/dev/null
+	kubectl label namespace e2e-baseline pod-security.kubernetes.io/enforce=baseline >/dev/null
+	smoke psa 1 -n e2e --job-namespace e2e-baseline
+	assert_eq "smoke in a baseline namespace" 'fail: namespace e2e-baseline enforces Pod Security "baseline", which refuses the tracer'"'"'s privileged pod: use --job-namespace with a namespace labelled pod-security.kubernetes.io/enforce=privileged' "$(check psa pod-security)"
+	echo "ok: smoke fails with the reason (RBAC, image pull, Pod Security) and cleans up"
+fi
 
 stop_cluster
 rm -rf "$plugin_dir"
