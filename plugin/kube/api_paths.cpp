@@ -22,6 +22,12 @@ std::string job_path(const std::string& ns, const std::string& name) {
   return jobs_path(ns) + "/" + name;
 }
 
+std::string job_events_path(const std::string& ns, const std::string& job) {
+  return httplib::append_query_params(
+      "/api/v1/namespaces/" + ns + "/events",
+      {{"fieldSelector", "involvedObject.kind=Job,involvedObject.name=" + job}});
+}
+
 std::string pod_log_path(const std::string& ns, const std::string& pod,
                          const std::string& container, bool follow) {
   httplib::Params params{{"container", container}};

@@ -70,6 +70,22 @@ JobPodState evaluate_job_pods(const json& pod_list, const std::string& job_name)
   return state;
 }
 
+std::optional<std::string> job_create_failure(const json& event_list) {
+  const json* items = member(event_list, "items");
+  if (!items || !items->is_array()) return std::nullopt;
+  for (const auto& e : *items) {
+    if (get_text(e, "reason") != "FailedCreate") continue;
+    std::string message = get_text(e, "message");
+    std::string why = "the Job controller cannot create the tracer pod: " + message;
+    if (message.find("PodSecurity") != std::string::npos)
+      why +=
+          " (use --job-namespace with a namespace labelled "
+          "pod-security.kubernetes.io/enforce=privileged)";
+    return why;
+  }
+  return std::nullopt;
+}
+
 Result<std::string> wait_for_job_pod(kube::RestClient& client, const std::string& ns,
                                      const std::string& job_name, std::chrono::milliseconds timeout,
                                      Progress& progress, const std::function<bool()>& should_stop) {
@@ -84,7 +100,13 @@ Result<std::string> wait_for_job_pod(kube::RestClient& client, const std::string
     if (state.kind == JobPodState::Kind::ready) return state.pod;
     if (state.kind == JobPodState::Kind::failed) return make_error(state.message);
     if (state.pod.empty()) {
-      // No pod yet: the Job controller may have given up (e.g. PodSecurity forbids it).
+      // No pod yet: the Job controller may be refused (PodSecurity, quota), which only its
+      // events say. Reading them is optional: without the right, keep waiting.
+      auto events = client.get(kube::job_events_path(ns, job_name),
+                               {"list", "events", "", ns, ""});
+      if (events)
+        if (auto failure = job_create_failure(*events)) return make_error(*failure);
+      // Or it gave up, which its conditions say.
       auto job = client.get(kube::job_path(ns, job_name), {"get", "jobs", "batch", ns, job_name});
       if (job) {
         const json* status = member(*job, "status");

@@ -24,6 +24,9 @@ struct JobPodState {
 // already finished). Unschedulable, image pull errors and the like are failures.
 JobPodState evaluate_job_pods(const nlohmann::json& pod_list, const std::string& job_name);
 
+// Why the Job controller could not create the pod, from the Job's events (FailedCreate).
+std::optional<std::string> job_create_failure(const nlohmann::json& event_list);
+
 // Polls until ready, failure, timeout or a stop request (`should_stop`).
 Result<std::string> wait_for_job_pod(kube::RestClient& client, const std::string& ns,
                                      const std::string& job_name, std::chrono::milliseconds timeout,

@@ -139,4 +139,17 @@ TEST(Duration, ParseAndFormat) {
   EXPECT_FALSE(parse_duration("99999999999s"));
   EXPECT_EQ(format_duration(std::chrono::seconds(90)), "90s");
   EXPECT_EQ(format_duration(std::chrono::milliseconds(1500)), "1500ms");
+}TEST(JobPodTest, FailedCreateEventNamesWhyThePodIsMissing) {
+  EXPECT_FALSE(job_create_failure(json::parse(R"({"items":[]})")));
+  EXPECT_FALSE(job_create_failure(json::parse(R"({"items":[{"reason":"SuccessfulCreate"}]})")));
+  auto why = job_create_failure(json::parse(R"json({"items":[{"reason":"FailedCreate",
+      "message":"Error creating: pods \"podtrace-x-abcde\" is forbidden: violates PodSecurity \"baseline:latest\": host namespaces (hostPID=true)"}]})json"));
+  ASSERT_TRUE(why);
+  EXPECT_EQ(*why,
+            "the Job controller cannot create the tracer pod: Error creating: pods "
+            "\"podtrace-x-abcde\" is forbidden: violates PodSecurity \"baseline:latest\": host "
+            "namespaces (hostPID=true) (use --job-namespace with a namespace labelled "
+            "pod-security.kubernetes.io/enforce=privileged)");
 }
+
+
