@@ -23,6 +23,10 @@ enum pt_family {
 	PT_FAMILY_TCP = 4,
 	PT_FAMILY_DNS = 5,
 	PT_FAMILY_UDP = 6,
+	PT_FAMILY_MEMORY = 7,
+	PT_FAMILY_LOCKS = 8,
+	PT_FAMILY_PROFILE = 9,
+	PT_FAMILY_DB = 10,
 };
 
 /* Index into each object's per-CPU `lost` array. */
