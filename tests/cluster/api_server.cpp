@@ -4,6 +4,7 @@
 
 #include <openssl/ssl.h>
 
+#include "access_review.h"
 #include "discovery.h"
 #include "log_stream.h"
 #include "openapi.h"
@@ -26,6 +27,16 @@ bool setup_tls(SSL_CTX& ctx, const PkiFiles& pki) {
   SSL_CTX_set_client_CA_list(&ctx, SSL_load_client_CA_file(pki.ca_cert.c_str()));
   SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
   return true;
+}
+
+// The quoted-string of a Warning header (net.NewWarningHeader): '"' and '\\' are escaped.
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
 }
 
 bool anonymous_path(const std::string& path) {
@@ -95,7 +106,7 @@ void ApiServer::stop() {
 
 void ApiServer::send(httplib::Response& res, const ApiReply& reply) {
   res.status = reply.code;
-  if (!reply.warning.empty()) res.set_header("Warning", "299 - \"" + reply.warning + "\"");
+  if (!reply.warning.empty()) res.set_header("Warning", "299 - " + quoted(reply.warning));
   res.set_content(reply.body.dump(), "application/json");
 }
 
@@ -139,6 +150,12 @@ void ApiServer::route(const httplib::Request& req, httplib::Response& res) {
     return send(res,
                 status_failure(404, "NotFound", "the server could not find the requested resource",
                                json::object()));
+  if (type->resource == "selfsubjectaccessreviews") {
+    if (info.verb != "create" || !info.name.empty() || !user)
+      return send(res, method_not_supported(
+                           "the server does not allow this method on the requested resource"));
+    return send(res, review_access(*user, req.body));
+  }
   if (info.subresource == "log" && type->resource == "pods" && info.verb == "get")
     return serve_pod_log(store_, control_, state_dir_, info, req, res);
   if (info.verb == "watch") return serve_watch(store_, control_, info, *type, req, res);

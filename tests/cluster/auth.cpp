@@ -31,10 +31,31 @@ bool same_token(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+bool in_group(const User& user, const std::string& group) {
+  return std::find(user.groups.begin(), user.groups.end(), group) != user.groups.end();
+}
+
+// RBAC's reason for an allow: the binding that matched (rbac.go clusterRoleBindingDescriber).
+// Each binding here has a ClusterRole of the same name, as the bootstrap policy does.
+std::string allowed_by(const std::string& binding, const std::string& subject) {
+  return "RBAC: allowed by ClusterRoleBinding \"" + binding + "\" of ClusterRole \"" + binding +
+         "\" to " + subject;
+}
+
+// The nonResourceURLs of the bootstrap ClusterRole system:discovery; "/api/*" matches every
+// deeper path, the others only themselves.
+bool discovery_path(const std::string& path) {
+  for (const char* exact :
+       {"/api", "/apis", "/healthz", "/livez", "/openapi", "/readyz", "/version", "/version/"})
+    if (path == exact) return true;
+  for (const char* prefix : {"/api/", "/apis/", "/openapi/"})
+    if (path.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+// The harness's own ClusterRole for user "restricted" (what `kubectl podtrace` needs to read).
 bool restricted_allows(const RequestInfo& info) {
-  if (!info.is_resource)
-    return true;  // discovery, /version: system:discovery grants these to everyone
-  if (info.group != "" || info.resource != "pods") return false;
+  if (!info.is_resource || info.group != "" || info.resource != "pods") return false;
   if (info.subresource.empty())
     return info.verb == "get" || info.verb == "list" || info.verb == "watch";
   return info.subresource == "log" && info.verb == "get";
@@ -71,11 +92,27 @@ std::optional<User> Authenticator::authenticate(const SSL* ssl,
   return std::nullopt;
 }
 
+Decision decide(const User& user, const RequestInfo& info, const std::string& path) {
+  // The privileged-group authorizer runs before RBAC and gives no reason.
+  if (in_group(user, "system:masters")) return {true, ""};
+  const std::string authenticated = "Group \"system:authenticated\"";
+  if (in_group(user, "system:authenticated")) {
+    if (!info.is_resource && info.verb == "get" && discovery_path(path))
+      return {true, allowed_by("system:discovery", authenticated)};
+    if (info.is_resource && info.group == "authorization.k8s.io" &&
+        info.resource == "selfsubjectaccessreviews" && info.subresource.empty() &&
+        info.verb == "create")
+      return {true, allowed_by("system:basic-user", authenticated)};
+  }
+  if (user.name == "restricted" && restricted_allows(info))
+    return {true, allowed_by("podtrace-restricted", "User \"restricted\"")};
+  // RBAC has no opinion and no authorizer denies outright: not allowed, no reason.
+  return {};
+}
+
 std::optional<ApiReply> authorize(const User& user, const RequestInfo& info,
                                   const std::string& path) {
-  bool master =
-      std::find(user.groups.begin(), user.groups.end(), "system:masters") != user.groups.end();
-  if (master || (user.name == "restricted" && restricted_allows(info))) return std::nullopt;
+  if (decide(user, info, path).allowed) return std::nullopt;
 
   if (!info.is_resource)
     return status_failure(

@@ -36,6 +36,19 @@ class Authenticator {
   Tokens tokens_;
 };
 
+// What the authorizer chain answers for one action: allowed, and the reason a
+// SubjectAccessReview reports (RBAC names the binding that allowed; a denial has none).
+struct Decision {
+  bool allowed = false;
+  std::string reason;
+};
+
+// The one rule set, for requests (authorize) and access reviews alike: system:masters may do
+// everything; every authenticated user may read discovery and create
+// SelfSubjectAccessReviews; user "restricted" may get/list/watch pods and get pods/log.
+// path is used for non-resource requests (info.is_resource false).
+Decision decide(const User& user, const RequestInfo& info, const std::string& path);
+
 // nullopt when allowed, else the 403 Forbidden reply with the API server's wording.
 std::optional<ApiReply> authorize(const User& user, const RequestInfo& info,
                                   const std::string& path);

@@ -19,15 +19,23 @@ struct Entry {
   std::vector<std::string> short_names;
   bool in_all_category = false;
   std::vector<std::string> subresources;  // "log", "status"
+  std::vector<std::string> verbs;         // empty: the full CRUD set
 };
 
 const std::vector<Entry>& catalogue() {
   static const std::vector<Entry> entries = {
-      {{"", "v1", "namespaces", "Namespace", false}, "namespace", {"ns"}, false, {"status"}},
-      {{"", "v1", "nodes", "Node", false}, "node", {"no"}, false, {"status"}},
-      {{"", "v1", "pods", "Pod", true}, "pod", {"po"}, true, {"log", "status"}},
-      {{"", "v1", "events", "Event", true}, "event", {"ev"}, false, {}},
-      {{"batch", "v1", "jobs", "Job", true}, "job", {}, true, {"status"}},
+      {{"", "v1", "namespaces", "Namespace", false}, "namespace", {"ns"}, false, {"status"}, {}},
+      {{"", "v1", "nodes", "Node", false}, "node", {"no"}, false, {"status"}, {}},
+      {{"", "v1", "pods", "Pod", true}, "pod", {"po"}, true, {"log", "status"}, {}},
+      {{"", "v1", "events", "Event", true}, "event", {"ev"}, false, {}, {}},
+      {{"batch", "v1", "jobs", "Job", true}, "job", {}, true, {"status"}, {}},
+      // Create-only: a review is answered, never stored.
+      {{"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false},
+       "selfsubjectaccessreview",
+       {},
+       false,
+       {},
+       {"create"}},
   };
   return entries;
 }
@@ -42,7 +50,7 @@ json resource_list(const std::string& group, const std::string& version) {
               {"singularName", e.singular},
               {"namespaced", e.type.namespaced},
               {"kind", e.type.kind},
-              {"verbs", verbs}};
+              {"verbs", e.verbs.empty() ? verbs : e.verbs}};
     if (!e.short_names.empty()) r["shortNames"] = e.short_names;
     if (e.in_all_category) r["categories"] = {"all"};
     resources.push_back(r);
@@ -59,6 +67,17 @@ json resource_list(const std::string& group, const std::string& version) {
           {"apiVersion", "v1"},
           {"groupVersion", group.empty() ? version : group + "/" + version},
           {"resources", resources}};
+}
+
+// The named groups served, each at v1 only.
+const std::vector<const char*>& served_groups() {
+  static const std::vector<const char*> groups = {"authorization.k8s.io", "batch"};
+  return groups;
+}
+
+json api_group(const std::string& name) {
+  json gv = {{"groupVersion", name + "/v1"}, {"version", "v1"}};
+  return {{"name", name}, {"versions", {gv}}, {"preferredVersion", gv}};
 }
 
 json version_info() {
@@ -97,21 +116,21 @@ std::optional<json> discovery_document(const std::string& raw_path,
                 {"serverAddressByClientCIDRs",
                  {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", server_address}}}}};
   if (path == "/apis") {
-    json gv = {{"groupVersion", "batch/v1"}, {"version", "v1"}};
-    return json{{"kind", "APIGroupList"},
-                {"apiVersion", "v1"},
-                {"groups", {{{"name", "batch"}, {"versions", {gv}}, {"preferredVersion", gv}}}}};
+    // In the API server's priority order: authorization.k8s.io before batch.
+    json groups = json::array();
+    for (const char* name : served_groups()) groups.push_back(api_group(name));
+    return json{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}};
   }
-  if (path == "/apis/batch") {
-    json gv = {{"groupVersion", "batch/v1"}, {"version", "v1"}};
-    return json{{"kind", "APIGroup"},
-                {"apiVersion", "v1"},
-                {"name", "batch"},
-                {"versions", {gv}},
-                {"preferredVersion", gv}};
+  for (const char* name : served_groups()) {
+    if (path == std::string("/apis/") + name) {
+      json group = api_group(name);
+      group["kind"] = "APIGroup";
+      group["apiVersion"] = "v1";
+      return group;
+    }
+    if (path == std::string("/apis/") + name + "/v1") return resource_list(name, "v1");
   }
   if (path == "/api/v1") return resource_list("", "v1");
-  if (path == "/apis/batch/v1") return resource_list("batch", "v1");
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Discovery documents (/version, /api, /apis, /api/v1, /apis/batch/v1) and the resource catalogue.
+// Discovery documents (/version, /api, /apis, /api/v1, /apis/GROUP[/v1]) and the resource
+// catalogue.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,7 +11,7 @@ namespace podtrace::cluster {
 
 // A served resource: what its objects are called and where they live.
 struct ResourceType {
-  std::string group;  // "" or "batch"
+  std::string group;  // "", "batch" or "authorization.k8s.io"
   std::string version;
   std::string resource;  // plural: "pods"
   std::string kind;      // "Pod"

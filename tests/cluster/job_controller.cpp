@@ -7,7 +7,9 @@
 #include <optional>
 #include <set>
 
+#include "events.h"
 #include "object_defaults.h"
+#include "pod_security.h"
 #include "time_format.h"
 
 namespace podtrace::cluster {
@@ -39,7 +41,30 @@ bool owned_by(const json& pod, const std::string& uid) {
   return false;
 }
 
-void create_job_pod(Store& store, const json& job) {
+// The FailedCreate event this controller records for a Job whose pod was refused.
+EventSpec failed_create(const json& job, const std::string& message) {
+  json ref = object_reference(job);
+  ref["kind"] = "Job";
+  ref["apiVersion"] = "batch/v1";
+  return {ref, "Warning", "FailedCreate", message, "job-controller"};
+}
+
+// After a failed create the real controller requeues the Job with per-item exponential
+// backoff (DefaultJobApiBackOff 1s, doubling, MaxJobApiBackOff 60s). The FailedCreate event's
+// count and lastTimestamp hold that state here, so the controller stays stateless.
+bool create_backed_off(Store& store, const json& job, Clock::time_point now) {
+  auto event = find_event(store, failed_create(job, ""));
+  Clock::time_point last;
+  if (!event || !parse_rfc3339(event->value("lastTimestamp", ""), last)) return false;
+  int failures = event->value("count", 1);
+  auto delay = std::chrono::seconds(failures > 6 ? 60 : std::min(60, 1 << (failures - 1)));
+  return now < last + delay;
+}
+
+// Creates the Job's pod through the same Pod Security admission as a client's POST, as the
+// pod control does through the API server. A refusal creates no pod and becomes a
+// FailedCreate event with the API server's error. Returns whether a pod was created.
+bool create_job_pod(Store& store, const json& job, Clock::time_point now) {
   const json& meta = job["metadata"];
   std::string ns = meta.value("namespace", "");
   json pod = {{"apiVersion", "v1"}, {"kind", "Pod"}};
@@ -53,12 +78,21 @@ void create_job_pod(Store& store, const json& job) {
                                          {"controller", true},
                                          {"blockOwnerDeletion", true}}};
   pod["spec"] = job["spec"]["template"]["spec"];
-  fill_metadata(pod, ns, Clock::now());
+  fill_metadata(pod, ns, now);
   default_and_validate_pod(pod);
+  auto namespace_obj = store.get("namespaces", "", ns);
+  json labels =
+      namespace_obj ? (*namespace_obj)["metadata"].value("labels", json::object()) : json::object();
+  if (auto refusal = admit_pod(labels, pod).refusal) {
+    record_event(store, failed_create(job, "Error creating: " + refusal->body.value("message", "")),
+                 now);
+    return false;
+  }
   for (int attempt = 0; attempt < 5; ++attempt) {
-    if (store.create("pods", pod)) return;
+    if (store.create("pods", pod)) return true;
     pod["metadata"]["name"] = meta["name"].get<std::string>() + "-" + random_suffix();
   }
+  return false;
 }
 
 void sync_job(Store& store, const json& job, const std::vector<json>& pods) {
@@ -96,9 +130,21 @@ void sync_job(Store& store, const json& job, const std::vector<json>& pods) {
   }
   if (job["spec"].value("suspend", false)) return;
   if (!status.contains("startTime")) status["startTime"] = now;
+  Clock::time_point start;
+  parse_rfc3339(status["startTime"], start);
+  long long deadline = job["spec"].value("activeDeadlineSeconds", 0LL);
+  bool past_deadline = deadline > 0 && now_tp >= start + std::chrono::seconds(deadline);
   if (owned.empty() && status.value("failed", 0) == 0 && status.value("succeeded", 0) == 0) {
-    create_job_pod(store, job);
-    status["active"] = 1;
+    // A Job whose pod admission refuses keeps no pod and no condition, and retries; only
+    // its deadline can end it.
+    if (past_deadline) {
+      fail_reason = "DeadlineExceeded";
+      fail_message = "Job was active longer than specified deadline";
+    } else if (!create_backed_off(store, job, now_tp) && create_job_pod(store, job, now_tp)) {
+      status["active"] = 1;
+    } else {
+      status.erase("active");
+    }
   } else {
     int active = 0, succeeded = 0, failed = 0, ready = 0;
     for (const auto& p : owned) {
@@ -119,10 +165,6 @@ void sync_job(Store& store, const json& job, const std::vector<json>& pods) {
     if (failed) status["failed"] = failed;
     if (active == 0) status.erase("active");
 
-    Clock::time_point start;
-    parse_rfc3339(status["startTime"], start);
-    long long deadline = job["spec"].value("activeDeadlineSeconds", 0LL);
-    fail_reason.clear();
     if (succeeded >= job["spec"].value("completions", 1)) {
       status["conditions"] = {job_condition("SuccessCriteriaMet", "CompletionsReached",
                                             "Reached expected number of succeeded pods", now),
@@ -132,22 +174,22 @@ void sync_job(Store& store, const json& job, const std::vector<json>& pods) {
     } else if (failed > 0) {
       fail_reason = "BackoffLimitExceeded";
       fail_message = "Job has reached the specified backoff limit";
-    } else if (deadline > 0 && now_tp >= start + std::chrono::seconds(deadline)) {
+    } else if (past_deadline) {
       fail_reason = "DeadlineExceeded";
       fail_message = "Job was active longer than specified deadline";
     }
-    if (!fail_reason.empty()) {
-      for (const auto& p : owned)
-        if (!p["metadata"].contains("deletionTimestamp") &&
-            p["status"].value("phase", "") != "Succeeded" &&
-            p["status"].value("phase", "") != "Failed")
-          begin_pod_deletion(store, ns, p["metadata"]["name"], std::nullopt);
-      status["conditions"] = {job_condition("FailureTarget", fail_reason, fail_message, now),
-                              job_condition("Failed", fail_reason, fail_message, now)};
-      // Kubernetes sets completionTime only on Complete; the TTL clock of a failed
-      // Job starts at the Failed transition, remembered in an annotation.
-      status["completionTime"] = now;
-    }
+  }
+  if (!fail_reason.empty()) {
+    for (const auto& p : owned)
+      if (!p["metadata"].contains("deletionTimestamp") &&
+          p["status"].value("phase", "") != "Succeeded" &&
+          p["status"].value("phase", "") != "Failed")
+        begin_pod_deletion(store, ns, p["metadata"]["name"], std::nullopt);
+    status["conditions"] = {job_condition("FailureTarget", fail_reason, fail_message, now),
+                            job_condition("Failed", fail_reason, fail_message, now)};
+    // Kubernetes sets completionTime only on Complete; the TTL clock of a failed
+    // Job starts at the Failed transition, remembered in an annotation.
+    status["completionTime"] = now;
   }
   store.update("jobs", ns, name, [&](json& j) {
     json before = j["status"];

@@ -9,9 +9,11 @@
 
 namespace podtrace::cluster {
 
-// One pass: create each Job's pod, track its status (active/succeeded/failed, Complete/Failed
-// conditions), enforce activeDeadlineSeconds and ttlSecondsAfterFinished, finish Foreground
-// deletions and delete pods owned by Jobs that no longer exist (Background propagation).
+// One pass: create each Job's pod (through Pod Security admission: a refusal records a
+// FailedCreate event and is retried with backoff), track its status (active/succeeded/failed,
+// Complete/Failed conditions), enforce activeDeadlineSeconds and ttlSecondsAfterFinished,
+// finish Foreground deletions and delete pods owned by Jobs that no longer exist (Background
+// propagation).
 void sync_jobs(Store& store);
 
 // Starts graceful deletion of a pod: deletionTimestamp now + grace; the kubelet signals the

@@ -63,13 +63,22 @@ std::string openapi_v2_protobuf() {
 std::optional<json> openapi_v3_document(const std::string& raw_path) {
   std::string path = raw_path;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
-  if (path == "/openapi/v3")
-    return json{
-        {"paths",
-         {{"api/v1", {{"serverRelativeURL", "/openapi/v3/api/v1?hash=podtrace1"}}},
-          {"apis/batch/v1", {{"serverRelativeURL", "/openapi/v3/apis/batch/v1?hash=podtrace1"}}}}}};
-  if (path == "/openapi/v3/api/v1") return group_version_document("", "v1");
-  if (path == "/openapi/v3/apis/batch/v1") return group_version_document("batch", "v1");
+  // Every served group version is listed, as by the API server; authorization.k8s.io has no
+  // PATCH operation (reviews are create-only), so its document has no paths.
+  const std::vector<std::pair<std::string, std::string>> group_versions = {
+      {"", "v1"}, {"authorization.k8s.io", "v1"}, {"batch", "v1"}};
+  if (path == "/openapi/v3") {
+    json paths = json::object();
+    for (const auto& [group, version] : group_versions) {
+      std::string rel = group.empty() ? "api/" + version : "apis/" + group + "/" + version;
+      paths[rel] = {{"serverRelativeURL", "/openapi/v3/" + rel + "?hash=podtrace1"}};
+    }
+    return json{{"paths", paths}};
+  }
+  for (const auto& [group, version] : group_versions) {
+    std::string rel = group.empty() ? "api/" + version : "apis/" + group + "/" + version;
+    if (path == "/openapi/v3/" + rel) return group_version_document(group, version);
+  }
   return std::nullopt;
 }
 

@@ -2,6 +2,7 @@
 // URL → RequestInfo, following apiserver's request_info.go.
 #include "request_info.h"
 
+#include <cctype>
 #include <vector>
 
 namespace podtrace::cluster {
@@ -24,6 +25,8 @@ std::vector<std::string> split_path(const std::string& path) {
 
 RequestInfo parse_request_info(const std::string& method, const std::string& path, bool watch) {
   RequestInfo info;
+  // Non-resource requests are authorized by the lower-cased HTTP method ("get", "post").
+  for (char c : method) info.verb += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto parts = split_path(path);
   size_t i = 0;
   if (parts.size() >= 2 && parts[0] == "api") {

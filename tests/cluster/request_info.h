@@ -8,7 +8,8 @@ namespace podtrace::cluster {
 
 struct RequestInfo {
   bool is_resource = false;  // false: discovery and other non-resource paths
-  std::string verb;          // get list watch create update patch delete deletecollection
+  std::string verb;          // get list watch create update patch delete deletecollection; for
+                             // non-resource requests the lower-cased method (get, post)
   std::string group;         // "" for the core group
   std::string version;
   std::string ns;

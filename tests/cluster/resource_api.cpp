@@ -5,6 +5,7 @@
 
 #include "job_controller.h"
 #include "object_defaults.h"
+#include "pod_security.h"
 #include "tables.h"
 #include "time_format.h"
 
@@ -16,6 +17,11 @@ namespace {
 
 std::string api_version_of(const ResourceType& type) {
   return type.group.empty() ? type.version : type.group + "/" + type.version;
+}
+
+json namespace_labels(const Store& store, const std::string& ns) {
+  auto obj = store.get("namespaces", "", ns);
+  return obj ? (*obj)["metadata"].value("labels", json::object()) : json::object();
 }
 
 json with_type(json obj, const ResourceType& type) {
@@ -44,6 +50,13 @@ std::string delete_option(const httplib::Request& req, const std::string& name) 
   return "";
 }
 
+// Admission of an update: PodSecurity rejects Namespace labels that do not parse.
+std::optional<ApiReply> admit_update(const ResourceType& type, const json& next) {
+  if (type.resource != "namespaces") return std::nullopt;
+  const json meta = next.value("metadata", json::object());
+  return validate_namespace_labels(meta.value("name", ""), meta.value("labels", json::object()));
+}
+
 }  // namespace
 
 bool wants_table(const httplib::Request& req) {
@@ -52,12 +65,13 @@ bool wants_table(const httplib::Request& req) {
 
 bool ListFilter::matches(const json& obj) const {
   return matches_labels(labels, obj["metadata"].value("labels", json::object())) &&
-         matches_fields(fields, obj);
+         matches_fields(fields, resource, obj);
 }
 
 std::variant<ListFilter, ApiReply> parse_list_filter(const std::string& resource,
                                                      const httplib::Request& req) {
   ListFilter filter;
+  filter.resource = resource;
   auto labels = parse_label_selector(req.get_param_value("labelSelector"));
   if (auto* err = std::get_if<std::string>(&labels))
     return bad_request("unable to parse requirement: " + *err);
@@ -154,9 +168,10 @@ ApiReply ResourceApi::create(const RequestInfo& info, const ResourceType& type,
   else if (name.empty())
     problem = invalid(type.kind, type.group, name, "metadata.name",
                       "Required value: name or generateName is required");
-  else if (type.resource == "namespaces")
+  else if (type.resource == "namespaces") {
     obj["status"] = {{"phase", "Active"}};
-  else if (type.resource == "nodes") {
+    problem = validate_namespace_labels(name, obj["metadata"].value("labels", json::object()));
+  } else if (type.resource == "nodes") {
     json node = make_node(name, now);
     if (obj["metadata"].contains("labels"))
       node["metadata"]["labels"].update(obj["metadata"]["labels"]);
@@ -164,15 +179,25 @@ ApiReply ResourceApi::create(const RequestInfo& info, const ResourceType& type,
     obj = node;
   }
   if (problem) return *problem;
+  // Validating admission (PodSecurity) runs after validation, on the generated name, and also
+  // for dry runs. Pods are enforced; for Jobs the API server only warns.
+  std::string warning;
+  if (type.resource == "pods") {
+    auto admission = admit_pod(namespace_labels(store_, info.ns), obj);
+    if (admission.refusal) return *admission.refusal;
+    warning = admission.warning;
+  } else if (type.resource == "jobs") {
+    warning = workload_warning(namespace_labels(store_, info.ns), obj["spec"]["template"]["spec"]);
+  }
   obj = with_type(obj, type);
   if (dry_run(req)) {
     if (store_.get(type.resource, info.ns, name))
       return already_exists(type.resource, type.group, name);
-    return {201, obj, ""};
+    return {201, obj, warning};
   }
   auto stored = store_.create(type.resource, obj);
   if (!stored) return already_exists(type.resource, type.group, name);
-  return {201, *stored, ""};
+  return {201, *stored, warning};
 }
 
 ApiReply ResourceApi::update(const RequestInfo& info, const ResourceType& type,
@@ -182,6 +207,7 @@ ApiReply ResourceApi::update(const RequestInfo& info, const ResourceType& type,
   std::string wanted_rv =
       (*body)["metadata"].is_object() ? (*body)["metadata"].value("resourceVersion", "") : "";
   bool conflict_seen = false;
+  std::optional<ApiReply> rejected;
   auto updated = store_.update(type.resource, info.ns, info.name, [&](json& obj) {
     if (!wanted_rv.empty() && wanted_rv != obj["metadata"].value("resourceVersion", "")) {
       conflict_seen = true;
@@ -195,10 +221,12 @@ ApiReply ResourceApi::update(const RequestInfo& info, const ResourceType& type,
       next["spec"] = obj["spec"];
     else if (obj.contains("status"))
       next["status"] = obj["status"];
+    if ((rejected = admit_update(type, next))) return false;
     obj = with_type(next, type);
     return true;
   });
   if (!updated) return not_found(type.resource, type.group, info.name);
+  if (rejected) return *rejected;
   if (conflict_seen)
     return conflict(type.resource, type.group, info.name,
                     "the object has been modified; please apply your changes to the latest version "
@@ -218,6 +246,7 @@ ApiReply ResourceApi::patch(const RequestInfo& info, const ResourceType& type,
         "application/json-patch+json, application/merge-patch+json, "
         "application/strategic-merge-patch+json");
   std::string error;
+  std::optional<ApiReply> rejected;
   auto updated = store_.update(type.resource, info.ns, info.name, [&](json& obj) {
     json next;
     try {
@@ -236,11 +265,13 @@ ApiReply ResourceApi::patch(const RequestInfo& info, const ResourceType& type,
     for (const char* f : {"uid", "creationTimestamp", "namespace", "name", "resourceVersion"})
       if (obj["metadata"].contains(f)) next["metadata"][f] = obj["metadata"][f];
     if (next == obj) return false;
+    if ((rejected = admit_update(type, next))) return false;
     obj = next;
     return true;
   });
   if (!updated) return not_found(type.resource, type.group, info.name);
   if (!error.empty()) return status_failure(422, "Invalid", error);
+  if (rejected) return *rejected;
   return {200, *updated, ""};
 }
 

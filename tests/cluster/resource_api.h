@@ -14,6 +14,7 @@ namespace podtrace::cluster {
 
 // Selectors of a list/watch request, or the 400 reply when they do not parse.
 struct ListFilter {
+  std::string resource;  // whose selectable fields the field selector names
   Selector labels;
   Selector fields;
   bool matches(const nlohmann::json& obj) const;

@@ -220,11 +220,27 @@ bool matches_labels(const Selector& selector, const json& labels) {
   return true;
 }
 
-bool matches_fields(const Selector& selector, const json& object) {
+std::string field_value(const std::string& resource, const std::string& key, const json& object) {
+  if (resource == "events" && key == "source") {
+    std::string component = lookup_path(object, "source.component");
+    return component.empty() ? lookup_path(object, "reportingComponent") : component;
+  }
+  if (resource == "jobs" && key == "status.successful") {
+    std::string succeeded = lookup_path(object, "status.succeeded");
+    return succeeded.empty() ? "0" : succeeded;
+  }
+  if (resource == "nodes" && key == "spec.unschedulable") {
+    std::string unschedulable = lookup_path(object, "spec.unschedulable");
+    return unschedulable.empty() ? "false" : unschedulable;
+  }
+  return lookup_path(object, key);
+}
+
+bool matches_fields(const Selector& selector, const std::string& resource, const json& object) {
   for (const auto& req : selector.requirements)
     // A field always "exists"; an unset one compares as the empty string, like the
     // API server's field sets.
-    if (!requirement_matches(req, true, lookup_path(object, req.key))) return false;
+    if (!requirement_matches(req, true, field_value(resource, req.key, object))) return false;
   return true;
 }
 
@@ -236,6 +252,11 @@ bool field_supported(const std::string& resource, const std::string& key) {
       {"jobs", {"status.successful"}},
       {"nodes", {"spec.unschedulable"}},
       {"namespaces", {"status.phase"}},
+      // pkg/registry/core/event/strategy.go ToSelectableFields
+      {"events",
+       {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}},
   };
   if (key == "metadata.name" || key == "metadata.namespace") return true;
   auto it = fields.find(resource);

@@ -35,9 +35,16 @@ SelectorResult parse_field_selector(const std::string& text);
 
 // labels: the metadata.labels object (or null).
 bool matches_labels(const Selector& selector, const nlohmann::json& labels);
-// Field keys are dotted paths into the object; a missing field reads as "".
-bool matches_fields(const Selector& selector, const nlohmann::json& object);
-// Field keys the API server accepts for a resource ("pods", "jobs", "nodes", "namespaces").
+// The value of a selectable field of an object of `resource`, as the resource's
+// ToSelectableFields builds it: mostly the dotted path into the object ("" when unset); events'
+// "source" is source.component, else reportingComponent.
+std::string field_value(const std::string& resource, const std::string& key,
+                        const nlohmann::json& object);
+// Whether every requirement holds for field_value(resource, key, object).
+bool matches_fields(const Selector& selector, const std::string& resource,
+                    const nlohmann::json& object);
+// Field keys the API server accepts for a resource ("pods", "jobs", "nodes", "namespaces",
+// "events"); metadata.name and metadata.namespace for every one.
 bool field_supported(const std::string& resource, const std::string& key);
 
 }  // namespace podtrace::cluster

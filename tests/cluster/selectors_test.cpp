@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "resource_api.h"
+
 using namespace podtrace::cluster;
 using nlohmann::json;
 
@@ -62,12 +64,12 @@ TEST(FieldSelector, ParsesAndMatchesPaths) {
   json pod = {{"metadata", {{"name", "demo"}}},
               {"spec", {{"nodeName", "node-a"}}},
               {"status", {{"phase", "Running"}}}};
-  EXPECT_TRUE(matches_fields(s, pod));
+  EXPECT_TRUE(matches_fields(s, "pods", pod));
   pod["status"]["phase"] = "Failed";
-  EXPECT_FALSE(matches_fields(s, pod));
+  EXPECT_FALSE(matches_fields(s, "pods", pod));
   // An unset field reads as "".
   auto empty_node = std::get<Selector>(parse_field_selector("spec.nodeName="));
-  EXPECT_TRUE(matches_fields(empty_node, json{{"spec", json::object()}}));
+  EXPECT_TRUE(matches_fields(empty_node, "pods", json{{"spec", json::object()}}));
 }
 
 TEST(FieldSelector, SupportedFieldsPerResource) {
@@ -76,4 +78,69 @@ TEST(FieldSelector, SupportedFieldsPerResource) {
   EXPECT_TRUE(field_supported("jobs", "metadata.name"));
   EXPECT_FALSE(field_supported("jobs", "spec.nodeName"));
   EXPECT_TRUE(std::holds_alternative<std::string>(parse_field_selector("a in (b)")));
+}
+
+TEST(FieldSelector, EventFields) {
+  // The fields of pkg/registry/core/event/strategy.go ToSelectableFields.
+  for (const char* key :
+       {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type",
+        "metadata.name", "metadata.namespace"})
+    EXPECT_TRUE(field_supported("events", key)) << key;
+  EXPECT_FALSE(field_supported("events", "message"));
+  EXPECT_FALSE(field_supported("pods", "involvedObject.name"));
+
+  json event = {{"metadata", {{"name", "job.17c"}, {"namespace", "psa"}}},
+                {"involvedObject",
+                 {{"kind", "Job"},
+                  {"namespace", "psa"},
+                  {"name", "job"},
+                  {"uid", "u-1"},
+                  {"apiVersion", "batch/v1"},
+                  {"resourceVersion", "42"}}},
+                {"reason", "FailedCreate"},
+                {"type", "Warning"},
+                {"source", {{"component", "job-controller"}}},
+                {"reportingComponent", "job-controller"}};
+  // What `kubectl describe job` asks for.
+  auto describe = std::get<Selector>(parse_field_selector(
+      "involvedObject.name=job,involvedObject.namespace=psa,involvedObject.kind=Job,"
+      "involvedObject.uid=u-1"));
+  EXPECT_TRUE(matches_fields(describe, "events", event));
+  auto other_uid = std::get<Selector>(parse_field_selector("involvedObject.uid=u-2"));
+  EXPECT_FALSE(matches_fields(other_uid, "events", event));
+  auto by_source = std::get<Selector>(
+      parse_field_selector("source=job-controller,type=Warning,reason!=Scheduled,"
+                           "involvedObject.apiVersion=batch/v1,involvedObject.fieldPath="));
+  EXPECT_TRUE(matches_fields(by_source, "events", event));
+  // source falls back to reportingComponent for events written through events.k8s.io.
+  event["source"] = json::object();
+  event["reportingComponent"] = "kubelet";
+  EXPECT_EQ(field_value("events", "source", event), "kubelet");
+  EXPECT_EQ(field_value("events", "involvedObject.resourceVersion", event), "42");
+  // Other resources' computed fields.
+  EXPECT_EQ(field_value("jobs", "status.successful", json{{"status", json::object()}}), "0");
+  EXPECT_EQ(field_value("jobs", "status.successful", json{{"status", {{"succeeded", 1}}}}), "1");
+  EXPECT_EQ(field_value("nodes", "spec.unschedulable", json::object()), "false");
+}
+
+TEST(FieldSelector, ListFilterRefusesUnknownEventFields) {
+  httplib::Request req;
+  req.params.emplace("fieldSelector", "involvedObject.name=x,reason=FailedCreate");
+  auto ok = parse_list_filter("events", req);
+  ASSERT_TRUE(std::holds_alternative<ListFilter>(ok));
+  EXPECT_TRUE(std::get<ListFilter>(ok).matches({{"metadata", {{"name", "e"}}},
+                                                {"involvedObject", {{"name", "x"}}},
+                                                {"reason", "FailedCreate"}}));
+  EXPECT_FALSE(std::get<ListFilter>(ok).matches({{"metadata", {{"name", "e"}}},
+                                                 {"involvedObject", {{"name", "y"}}},
+                                                 {"reason", "FailedCreate"}}));
+  httplib::Request bad;
+  bad.params.emplace("fieldSelector", "involvedObject.color=red");
+  auto refused = parse_list_filter("events", bad);
+  ASSERT_TRUE(std::holds_alternative<ApiReply>(refused));
+  EXPECT_EQ(std::get<ApiReply>(refused).code, 400);
+  EXPECT_EQ(std::get<ApiReply>(refused).body["message"],
+            "field label not supported: involvedObject.color");
 }

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace podtrace::cluster {
 
 using nlohmann::json;
@@ -117,6 +120,50 @@ json namespace_row(const json& ns, Clock::time_point now) {
           age_of(ns, "creationTimestamp", now)};
 }
 
+// A string field of an object that clients may also leave null or out.
+std::string text_of(const json& obj, const char* field) {
+  auto it = obj.is_object() ? obj.find(field) : obj.end();
+  return obj.is_object() && it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// translateTimestampSince of a top-level timestamp field; "<unknown>" when unset.
+std::string since(const json& obj, const char* field, Clock::time_point now) {
+  Clock::time_point t;
+  std::string text = text_of(obj, field);
+  if (text.empty() || !parse_rfc3339(text, t)) return "<unknown>";
+  return human_duration(std::chrono::duration_cast<std::chrono::seconds>(now - t));
+}
+
+// printEvent, wide (the server fills every column; kubectl hides those of priority 1).
+json event_row(const json& ev, Clock::time_point now) {
+  json involved = ev.contains("involvedObject") ? ev["involvedObject"] : json::object();
+  json source = ev.contains("source") ? ev["source"] : json::object();
+  std::string kind = text_of(involved, "kind");
+  std::transform(kind.begin(), kind.end(), kind.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string name = text_of(involved, "name");
+  std::string first = since(ev, "firstTimestamp", now);
+  std::string last = text_of(ev, "lastTimestamp").empty() ? first : since(ev, "lastTimestamp", now);
+  std::string component = text_of(source, "component");
+  if (component.empty()) component = text_of(ev, "reportingComponent");
+  std::string host = text_of(source, "host");
+  if (host.empty()) host = text_of(ev, "reportingInstance");
+  std::string message = text_of(ev, "message");
+  size_t b = message.find_first_not_of(" \t\n"), e = message.find_last_not_of(" \t\n");
+  message = b == std::string::npos ? "" : message.substr(b, e - b + 1);
+  int count = ev.contains("count") && ev["count"].is_number_integer() ? ev["count"].get<int>() : 0;
+  return {last,
+          text_of(ev, "type"),
+          text_of(ev, "reason"),
+          name.empty() ? kind : kind + "/" + name,
+          text_of(involved, "fieldPath"),
+          host.empty() ? component : component + ", " + host,
+          message,
+          first,
+          count == 0 ? 1 : count,
+          text_of(ev["metadata"], "name")};
+}
+
 json generic_row(const json& obj, Clock::time_point now) {
   return {obj["metadata"]["name"], age_of(obj, "creationTimestamp", now)};
 }
@@ -146,6 +193,12 @@ json columns_for(const std::string& resource) {
   if (resource == "namespaces")
     return {column("Name", "string", 0, "name"), column("Status", "string", 0),
             column("Age", "string", 0)};
+  if (resource == "events")
+    return {column("Last Seen", "string", 0), column("Type", "string", 0),
+            column("Reason", "string", 0),    column("Object", "string", 0),
+            column("Subobject", "string", 1), column("Source", "string", 1),
+            column("Message", "string", 0),   column("First Seen", "string", 1),
+            column("Count", "string", 1),     column("Name", "string", 1, "name")};
   return {column("Name", "string", 0, "name"), column("Age", "string", 0)};
 }
 
@@ -154,6 +207,7 @@ json row_for(const std::string& resource, const json& obj, Clock::time_point now
   if (resource == "jobs") return job_row(obj, now);
   if (resource == "nodes") return node_row(obj, now);
   if (resource == "namespaces") return namespace_row(obj, now);
+  if (resource == "events") return event_row(obj, now);
   return generic_row(obj, now);
 }
 
@@ -188,7 +242,13 @@ json make_table(const std::string& resource, const std::vector<json>& objects,
                 const std::string& resource_version, const std::string& include_object,
                 Clock::time_point now) {
   json rows = json::array();
-  for (const auto& obj : objects) {
+  std::vector<json> ordered = objects;
+  // printEventList sorts by lastTimestamp (RFC 3339 in UTC sorts as text).
+  if (resource == "events")
+    std::stable_sort(ordered.begin(), ordered.end(), [](const json& a, const json& b) {
+      return text_of(a, "lastTimestamp") < text_of(b, "lastTimestamp");
+    });
+  for (const auto& obj : ordered) {
     json row = {{"cells", row_for(resource, obj, now)}};
     if (include_object == "Object")
       row["object"] = obj;

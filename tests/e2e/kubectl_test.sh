@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Real kubectl against podtrace-cluster: listing, logs, jobs, RBAC denials, tokens, deletes,
-# cgroups of the pod processes, clean shutdown. Runs once per kubectl given (default:
+# Real kubectl against podtrace-cluster: listing, logs, jobs, RBAC denials and access reviews,
+# tokens, Pod Security admission and its events, deletes, cgroups of the pod processes, clean
+# shutdown. Runs once per kubectl given (default:
 # /usr/bin/kubectl and the oldest one under /usr/lib/google-cloud-sdk/bin).
 # usage: kubectl_test.sh CLUSTER_BIN [KUBECTL...]
 set -euo pipefail
@@ -79,6 +80,41 @@ spec:
       containers:
       - {name: c, image: busybox, command: ["sh", "-c", "echo job says hi"]}
 YAML
+	# What a podtrace tracer pod needs: privileged, the host's PIDs, /proc and /sys.
+	cat >"$files/psa-pod.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: priv, namespace: psa}
+spec:
+  hostPID: true
+  restartPolicy: Never
+  containers:
+  - name: trace-0
+    image: busybox
+    command: ["true"]
+    securityContext: {privileged: true}
+  volumes:
+  - {name: host-proc, hostPath: {path: /proc}}
+  - {name: host-sys, hostPath: {path: /sys}}
+YAML
+	cat >"$files/psa-job.yaml" <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: priv-job, namespace: psa}
+spec:
+  template:
+    spec:
+      hostPID: true
+      restartPolicy: Never
+      containers:
+      - name: trace-0
+        image: busybox
+        command: ["true"]
+        securityContext: {privileged: true}
+      volumes:
+      - {name: host-proc, hostPath: {path: /proc}}
+      - {name: host-sys, hostPath: {path: /sys}}
+YAML
 	start_cluster "$cluster_bin" --nodes node-a,node-b --pods "$files/pods.yaml"
 
 	wait_until 20 sh -c "[ \"\$($K get pod -n e2e writer -o jsonpath='{.status.phase}')\" = Succeeded ]" || e2e_fail "writer did not succeed"
@@ -138,6 +174,55 @@ e2e writer 0/1 Completed" "$($K get pods -A --no-headers | awk '{print $1, $2, $
 	assert_eq "restricted may read logs" "alpha" "$($K --context podtrace-restricted logs -n e2e writer | head -1)"
 	assert_eq "token user" "pod/sleeper" "$($K --context podtrace-token get pod sleeper -o name)"
 	assert_eq "unauthenticated" "401 Unauthorized" "$(curl -s --cacert "$E2E_WORK/cluster/ca.crt" "https://127.0.0.1:$E2E_PORT/api/v1/pods" | jq -r '"\(.code) \(.reason)"')"
+
+	# Access reviews: `kubectl auth can-i` asks the API server (SelfSubjectAccessReview), which
+	# answers by the rules that decide the requests themselves.
+	local out
+	assert_eq "can-i admin" yes "$($K auth can-i create jobs.batch -n default)"
+	set +e
+	out=$($K --context podtrace-restricted auth can-i create jobs.batch -n default 2>&1)
+	rc=$?
+	set -e
+	assert_eq "can-i restricted exit" 1 "$rc"
+	assert_eq "can-i restricted" no "$out"
+	assert_eq "can-i restricted pods/log" yes "$($K --context podtrace-restricted auth can-i get pods --subresource=log -n e2e)"
+
+	# Pod Security admission: a baseline namespace refuses a privileged pod; a privileged Job is
+	# created with a warning, and its controller's pod is refused into a FailedCreate event.
+	local checks='host namespaces (hostPID=true), hostPath volumes (volumes "host-proc", "host-sys"), privileged (container "trace-0" must not set securityContext.privileged=true)'
+	assert_eq "create namespace" 'namespace/psa created' "$($K create namespace psa)"
+	assert_eq "label baseline" 'namespace/psa labeled' "$($K label namespace psa pod-security.kubernetes.io/enforce=baseline)"
+	set +e
+	err=$($K create -f "$files/psa-pod.yaml" 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	assert_eq "privileged pod refused exit" 1 "$rc"
+	assert_eq "privileged pod refused" "Error from server (Forbidden): error when creating \"$files/psa-pod.yaml\": pods \"priv\" is forbidden: violates PodSecurity \"baseline:latest\": $checks" "$err"
+	out=$($K create -f "$files/psa-job.yaml" 2>"$files/stderr")
+	assert_eq "privileged job created" 'job.batch/priv-job created' "$out"
+	assert_eq "privileged job warning" "Warning: would violate PodSecurity \"baseline:latest\": $checks" "$(cat "$files/stderr")"
+	local events="$K get events -n psa --field-selector involvedObject.name=priv-job"
+	wait_until 15 sh -c "[ -n \"\$($events -o name)\" ]" || e2e_fail "no FailedCreate event for priv-job"
+	# The controller retries with backoff; a repeat counts on the same event.
+	wait_until 15 sh -c "[ \"\$($events -o jsonpath='{.items[0].count}')\" -ge 2 ]" || e2e_fail "the retry was not counted"
+	local ev pod_name
+	ev=$($events -o jsonpath='{range .items[*]}{.type}|{.reason}|{.source.component}|{.involvedObject.kind}/{.involvedObject.name}|{.message}{"\n"}{end}')
+	pod_name=$(sed -n 's/.*Error creating: pods "\([^"]*\)".*/\1/p' <<<"$ev")
+	[[ "$pod_name" =~ ^priv-job-[bcdfghjklmnpqrstvwxz2456789]{5}$ ]] || e2e_fail "generated pod name: $pod_name"
+	assert_eq "one FailedCreate event" "Warning|FailedCreate|job-controller|Job/priv-job|Error creating: pods \"$pod_name\" is forbidden: violates PodSecurity \"baseline:latest\": $checks" "$ev"
+	assert_eq "events table" "Warning FailedCreate job/priv-job" "$($events --no-headers | awk '{print $2, $3, $4}')"
+	assert_contains "describe job lists the event" "job-controller  Error creating: pods \"priv-job-" "$($K describe job priv-job -n psa)"
+	assert_eq "no pod in psa" "" "$($K get pods -n psa -o name)"
+	assert_eq "refused job has no condition" "" "$($K get job priv-job -n psa -o jsonpath='{.status.conditions}')"
+	# Relabelled privileged, the next Job's pod is admitted and runs.
+	assert_eq "label privileged" 'namespace/psa labeled' "$($K label namespace psa pod-security.kubernetes.io/enforce=privileged --overwrite)"
+	out=$(sed 's/name: priv-job,/name: priv-job2,/' "$files/psa-job.yaml" | $K create -f - 2>"$files/stderr")
+	assert_eq "job after relabel" 'job.batch/priv-job2 created' "$out"
+	assert_eq "no warning after relabel" "" "$(cat "$files/stderr")"
+	$K wait --for=condition=complete job/priv-job2 -n psa --timeout=30s >/dev/null
+	assert_eq "its pod ran" Succeeded "$($K get pods -n psa -l job-name=priv-job2 -o jsonpath='{.items[0].status.phase}')"
+	$K delete job -n psa priv-job priv-job2 >/dev/null
+	wait_until 15 sh -c "[ -z \"\$($K get pods -n psa -o name)\" ]" || e2e_fail "psa pods left after delete"
 
 	set +e
 	err=$($K get pod nosuch 2>&1 >/dev/null)

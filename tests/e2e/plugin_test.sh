@@ -168,6 +168,20 @@ if [ -n "$images" ]; then
 	smoke psa 1 -n e2e --job-namespace e2e-baseline
 	assert_eq "smoke in a baseline namespace" 'fail: namespace e2e-baseline enforces Pod Security "baseline", which refuses the tracer'"'"'s privileged pod: use --job-namespace with a namespace labelled pod-security.kubernetes.io/enforce=privileged' "$(check psa pod-security)"
 	echo "ok: smoke fails with the reason (RBAC, image pull, Pod Security) and cleans up"
+
+	# A plain run whose Job lands in that namespace: the Job controller's FailedCreate event
+	# names the reason within seconds, and the Job is deleted.
+	rc=0
+	start=$(date +%s)
+	err=$(timeout 60 kubectl podtrace fsync -n e2e --job-namespace e2e-baseline --diagnose 5s 2>&1 >/dev/null) || rc=$?
+	assert_eq "PodSecurity refusal exit code" 1 "$rc"
+	[ $(($(date +%s) - start)) -lt 20 ] || e2e_fail "the PodSecurity refusal took $(($(date +%s) - start)) s"
+	case "$err" in
+	*'error: the Job controller cannot create the tracer pod: Error creating: pods "podtrace-'*'" is forbidden: violates PodSecurity "baseline:latest": '*'(use --job-namespace with a namespace labelled pod-security.kubernetes.io/enforce=privileged)'*) ;;
+	*) e2e_fail "PodSecurity refusal message: $err" ;;
+	esac
+	wait_until 15 no_jobs || e2e_fail "job left after the PodSecurity refusal: $(kubectl get jobs -A)"
+	echo "ok: a namespace that refuses privileged pods is named as the reason"
 fi
 
 stop_cluster
