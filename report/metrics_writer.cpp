@@ -29,11 +29,14 @@ void MetricsWriter::family(std::string_view name, std::string_view type, std::st
 
 void MetricsWriter::line(std::string_view name, const Labels& labels, std::string_view value) {
   out_ += name;
-  if (!labels.empty()) {
+  if (!labels.empty() || !constant_.empty()) {
     out_ += '{';
-    for (size_t i = 0; i < labels.size(); ++i)
-      out_ += fmt::format("{}{}=\"{}\"", i ? "," : "", labels[i].first,
-                          escape_label_value(labels[i].second));
+    bool first = true;
+    for (const Labels* set : {static_cast<const Labels*>(&constant_), &labels})
+      for (const auto& [key, v] : *set) {
+        out_ += fmt::format("{}{}=\"{}\"", first ? "" : ",", key, escape_label_value(v));
+        first = false;
+      }
     out_ += '}';
   }
   out_ += ' ';

@@ -19,6 +19,8 @@ using Labels = std::vector<std::pair<std::string_view, std::string>>;
 
 class MetricsWriter {
  public:
+  // `constant` labels come first on every sample (the traced pod's identity).
+  explicit MetricsWriter(Labels constant = {}) : constant_(std::move(constant)) {}
   // Announces a family; its samples must follow before the next family starts.
   void family(std::string_view name, std::string_view type, std::string_view help);
   void sample(std::string_view name, const Labels& labels, uint64_t value);
@@ -32,6 +34,7 @@ class MetricsWriter {
 
  private:
   void line(std::string_view name, const Labels& labels, std::string_view value);
+  Labels constant_;
   std::string out_;
   std::set<std::string, std::less<>> announced_;
 };

@@ -4,10 +4,12 @@
 
 #include <string>
 
+#include "metrics_writer.h"
 #include "report.h"
 
 namespace podtrace {
 
-std::string render_prometheus(const Report& report);
+// `constant` labels (namespace, pod, container of the traced pod) go on every sample.
+std::string render_prometheus(const Report& report, const Labels& constant = {});
 
 }  // namespace podtrace

@@ -69,7 +69,12 @@ ParseOutcome parse_options(int argc, char** argv) {
   app.add_option("--interval", interval, "period of summary lines");
   app.add_option("--slow-threshold", slow, "stream operations slower than this as events");
   app.add_option("--output,-o", output, "jsonl or text")->check(CLI::IsMember({"jsonl", "text"}));
-  app.add_option("--metrics-addr", o.metrics_addr, "serve Prometheus /metrics on HOST:PORT");
+  app.add_option("--metrics-addr", o.metrics_addr,
+                 "serve Prometheus /metrics on [HOST]:PORT (HOST defaults to 127.0.0.1)");
+  app.add_option("--k8s-namespace", o.k8s_namespace, "label metrics with this namespace");
+  app.add_option("--k8s-pod", o.k8s_pod, "label metrics with this pod name");
+  app.add_option("--k8s-container", o.k8s_container,
+                 "label metrics with this container name (a comma list when several)");
   const auto names = family_names();
   std::string listed;
   for (const auto& n : names) listed += (listed.empty() ? "" : ", ") + n;

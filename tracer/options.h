@@ -25,6 +25,10 @@ struct SessionOptions {
       5'000'000'000;  // network: unanswered DNS queries count as timeouts after this
   OutputFormat output = OutputFormat::kJsonl;
   std::string metrics_addr;
+  // The traced pod as Kubernetes names it: constant labels of every metric (the plugin sets them).
+  std::string k8s_namespace;
+  std::string k8s_pod;
+  std::string k8s_container;
   std::set<std::string> disabled;  // diagnostic names
   bool histograms = false;         // --output text: full histograms
   bool check = false;

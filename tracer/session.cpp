@@ -118,6 +118,8 @@ class TraceSession {
     throttle_.start(cgroups_, target_.roots);
     if (auto ok = start_metrics(); !ok) return fail(ok.error());
     write_start();
+    // Every family's metrics exist (at zero) from the first scrape, not from the first summary.
+    publish_metrics(monotonic_ns(), true);
     const std::string end_reason = poll_until_end();
     finish(end_reason);
     // Probes (and their links) are destroyed with the session, detaching everything.
@@ -142,6 +144,7 @@ class TraceSession {
     config_.cgroup_ids = ids_of(target_);
     config_.cgroup_paths = paths_of(target_);
     config_.proc_root = options_.roots.proc;
+    config_.cgroup_root = options_.roots.cgroup;
     config_.dns_timeout_ns = options_.dns_timeout_ns;
     return ok_status();
   }
@@ -230,9 +233,29 @@ class TraceSession {
         collect();
         report_.duration_s = static_cast<double>(now - started) / 1e9;
         if (jsonl_) writer_.write("summary", report_to_json(report_));
-        if (!options_.metrics_addr.empty()) metrics_.update(render_prometheus(report_));
+        publish_metrics(now, false);
+      } else {
+        publish_metrics(now, true);
       }
     }
+  }
+
+  // /metrics is fresh to the second, whatever the summary interval; `collect_first` when the
+  // summary tick did not just collect.
+  void publish_metrics(uint64_t now, bool collect_first) {
+    if (options_.metrics_addr.empty() || now < next_metrics_) return;
+    next_metrics_ = now + 1'000'000'000ull;
+    if (collect_first) collect();
+    metrics_.update(render_prometheus(report_, metric_labels()));
+  }
+
+  // Who the metrics are about, as the plugin named the pod.
+  Labels metric_labels() const {
+    Labels labels;
+    if (!options_.k8s_namespace.empty()) labels.emplace_back("namespace", options_.k8s_namespace);
+    if (!options_.k8s_pod.empty()) labels.emplace_back("pod", options_.k8s_pod);
+    if (!options_.k8s_container.empty()) labels.emplace_back("container", options_.k8s_container);
+    return labels;
   }
 
   // The target's cgroups changed (containers restarted, children appeared): refilter.
@@ -282,7 +305,8 @@ class TraceSession {
       render_report_body(text, report_);
       fmt::print(out_, "{}", text.str());
     }
-    if (!options_.metrics_addr.empty()) metrics_.update(render_prometheus(report_));
+    if (!options_.metrics_addr.empty())
+      metrics_.update(render_prometheus(report_, metric_labels()));
   }
 
   const SessionOptions& options_;
@@ -301,6 +325,7 @@ class TraceSession {
   ThrottleMonitor throttle_;
   MetricsServer metrics_;
   uint64_t started_ = 0;
+  uint64_t next_metrics_ = 0;
 };
 
 }  // namespace

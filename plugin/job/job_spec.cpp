@@ -4,6 +4,7 @@
 #include "job/job_spec.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cctype>
 
@@ -92,6 +93,16 @@ Result<json> render_job(const JobParams& params, std::string_view template_yaml)
     if (params.targets[i].restarts) args.push_back("--follow-restarts");
     args.push_back("--duration");
     args.push_back(format_duration(params.duration));
+    // /metrics labels: who the numbers are about.
+    for (const auto& [flag, value] :
+         {std::pair{"--k8s-namespace", params.targets[i].pod_namespace},
+          std::pair{"--k8s-pod", params.targets[i].pod_name},
+          std::pair{"--k8s-container",
+                    fmt::format("{}", fmt::join(params.targets[i].container_names, ","))}}) {
+      if (value.empty()) continue;
+      args.push_back(flag);
+      args.push_back(value);
+    }
     if (base.contains("args") && base["args"].is_array()) {
       for (const auto& a : base["args"]) args.push_back(a);
     }

@@ -23,6 +23,7 @@ struct TraceTarget {
   std::string pod_namespace;
   std::vector<std::string> container_ids;  // "containerd://<64 hex>"…
   bool restarts = false;  // the pod restarts its containers: the tracer follows the new ones
+  std::vector<std::string> container_names;  // for the tracer's metric labels
 };
 
 struct JobParams {

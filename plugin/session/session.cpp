@@ -146,8 +146,11 @@ class PluginSession {
         // Restarts are followed when every container is traced: any new one is then ours.
         const bool follow =
             pod.restart_policy != "Never" && pod.containers.size() == pod.pod_containers;
-        TraceTarget t{pod.name, pod.namespace_, {}, follow};
-        for (const auto& c : pod.containers) t.container_ids.push_back(c.id);
+        TraceTarget t{pod.name, pod.namespace_, {}, follow, {}};
+        for (const auto& c : pod.containers) {
+          t.container_ids.push_back(c.id);
+          t.container_names.push_back(c.name);
+        }
         report_.pods[job.pods[i]].job = job.name;
         report_.pods[job.pods[i]].container = trace_container_name(i);
         params.targets.push_back(std::move(t));

@@ -28,7 +28,7 @@ JobParams params_one_pod() {
   p.node = "node-1";
   p.duration = std::chrono::seconds(20);
   p.start_timeout = std::chrono::seconds(60);
-  p.targets = {{"web-1", "shop", {id_a, id_b}}};
+  p.targets = {{"web-1", "shop", {id_a, id_b}, false, {}}};
   return p;
 }
 
@@ -68,7 +68,8 @@ TEST(JobSpec, OnePodPrivileged) {
   EXPECT_EQ(c["image"], "ghcr.io/podtrace/podtrace-tracer:0.1.0");
   EXPECT_EQ(c["command"], json::array({"podtrace-tracer"}));
   EXPECT_EQ(c["args"], json::array({"--container-id", id_a, "--container-id", id_b, "--duration",
-                                    "20s", "--output", "jsonl", "--cgroup-root",
+                                    "20s", "--k8s-namespace", "shop", "--k8s-pod", "web-1",
+                                    "--output", "jsonl", "--cgroup-root",
                                     "/host/sys/fs/cgroup", "--proc-root", "/host/proc"}));
   EXPECT_EQ(c["securityContext"], json({{"privileged", true}}));
   EXPECT_EQ(c["volumeMounts"], json::parse(R"([
@@ -93,7 +94,7 @@ TEST(JobSpec, UnprivilegedUsesCapabilities) {
 
 TEST(JobSpec, SeveralPodsOneContainerEach) {
   JobParams p = params_one_pod();
-  p.targets = {{"web-1", "shop", {id_a}}, {"web-2", "shop", {id_c}}};
+  p.targets = {{"web-1", "shop", {id_a}, false, {}}, {"web-2", "shop", {id_c}, false, {}}};
   auto job = render_job(p);
   ASSERT_TRUE(job) << job.error();
   const json& containers = (*job)["spec"]["template"]["spec"]["containers"];
