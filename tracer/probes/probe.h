@@ -26,6 +26,8 @@ struct ProbeConfig {
   std::vector<std::filesystem::path> cgroup_paths;
   // Where the host's /proc is: the dns family finds the target's libc through it.
   std::filesystem::path proc_root = "/proc";
+  // Where the host's cgroup mounts are: the memory family reads the memory controller's files.
+  std::filesystem::path cgroup_root = "/sys/fs/cgroup";
   // A DNS query without an answer after this long counts as a timeout (0: the family's default).
   uint64_t dns_timeout_ns = 0;
 };
