@@ -154,8 +154,11 @@ TEST(MetricsTest, ARealPrometheusScrapesAndQueriesTheSeries) {
   fs::remove_all(dir);
 }
 
-TEST(MetricsTest, LoopbackByDefaultSecurityHeadersAndBoundedRequests) {
-  MetricsFixture f("pt-metrics-limits");
+// One tracer for the endpoint's defences, in an order where each leaves the next intact: the
+// rate limit, which drains the bucket, comes last.
+TEST(MetricsTest, EndpointDefences) {
+  MetricsFixture f("pt-metrics-defences");
+
   // ":PORT" binds loopback only.
   auto listening = run_command({"ss", "-Hltn", "sport = :" + std::to_string(f.port)});
   EXPECT_NE(listening.out.find("127.0.0.1:" + std::to_string(f.port)), std::string::npos)
@@ -181,11 +184,39 @@ TEST(MetricsTest, LoopbackByDefaultSecurityHeadersAndBoundedRequests) {
   // A 404 carries the headers too.
   auto missing = curl({"-D", "-", "-o", "/dev/null", f.url("/other")});
   EXPECT_NE(missing.out.find("X-Content-Type-Options: nosniff"), std::string::npos);
-  f.tracer->stop();
-}
 
-TEST(MetricsTest, RateLimitedBeyondABurst) {
-  MetricsFixture f("pt-metrics-rate");
+  // A slow client cannot stop other scrapes.
+
+  // Slowloris: a connection that trickles its request header, one byte at a time.
+  int slow = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(f.port));
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  ASSERT_EQ(connect(slow, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  std::atomic<bool> done{false};
+  std::thread trickle([&] {
+    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    for (size_t i = 0; !done; i++) {
+      if (send(slow, &request[i % request.size()], 1, MSG_NOSIGNAL) != 1) break;
+      std::this_thread::sleep_for(500ms);
+    }
+  });
+  // Meanwhile, scrapes one after the other are all served, each quickly.
+  std::this_thread::sleep_for(200ms);
+  for (int i = 0; i < 8; i++) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = curl({"-f", "-o", "/dev/null", f.url()});
+    EXPECT_EQ(r.exit_code, 0) << "scrape " << i << " failed: " << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "scrape " << i << " waited";
+    std::this_thread::sleep_for(150ms);
+  }
+  done = true;
+  trickle.join();
+  close(slow);
+
+  // Rate limited beyond a burst.
+
   // 40 requests at once: the first 20 (the burst) are served, most of the rest get 429.
   const std::string format = "%{http_code}\\n";
   std::vector<std::string> args = {"-w", format};
@@ -216,38 +247,6 @@ TEST(MetricsTest, RateLimitedBeyondABurst) {
   EXPECT_LT(ok, 40u) << "nothing was limited in " << seconds << " s";
   auto retry = curl({"-D", "-", "-o", "/dev/null", f.url()});
   EXPECT_NE(retry.out.find("Retry-After: 1"), std::string::npos) << retry.out;
-  f.tracer->stop();
-}
-
-TEST(MetricsTest, ASlowClientCannotStopOtherScrapes) {
-  MetricsFixture f("pt-metrics-slowloris");
-  // Slowloris: a connection that trickles its request header, one byte at a time.
-  int slow = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(f.port));
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  ASSERT_EQ(connect(slow, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  std::atomic<bool> done{false};
-  std::thread trickle([&] {
-    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ";
-    for (size_t i = 0; !done; i++) {
-      if (send(slow, &request[i % request.size()], 1, MSG_NOSIGNAL) != 1) break;
-      std::this_thread::sleep_for(500ms);
-    }
-  });
-  // Meanwhile, scrapes one after the other are all served, each quickly.
-  std::this_thread::sleep_for(200ms);
-  for (int i = 0; i < 8; i++) {
-    const auto start = std::chrono::steady_clock::now();
-    auto r = curl({"-f", "-o", "/dev/null", f.url()});
-    EXPECT_EQ(r.exit_code, 0) << "scrape " << i << " failed: " << r.err;
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "scrape " << i << " waited";
-    std::this_thread::sleep_for(150ms);
-  }
-  done = true;
-  trickle.join();
-  close(slow);
   f.tracer->stop();
 }
 
