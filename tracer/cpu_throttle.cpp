@@ -2,6 +2,7 @@
 // cpu_throttle.cpp: parses cpu.stat and the quota files of both cgroup versions.
 #include "cpu_throttle.h"
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -19,6 +20,12 @@ std::map<std::string, uint64_t> read_keyed(const fs::path& file) {
   uint64_t value;
   while (in >> key >> value) out[key] = value;
   return out;
+}
+
+uint64_t monotonic_now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
 }
 
 bool read_first_line(const fs::path& file, std::string& line) {
@@ -61,7 +68,7 @@ void ThrottleMonitor::start(const CgroupFs& cgroups, const std::vector<fs::path>
   for (const auto& d : v2_dirs) {
     auto dir = cgroups.cpu_controller_dir(d);
     if (!dir) continue;
-    if (auto t = read_throttling(*dir, v2)) watched_.push_back({*dir, v2, *t});
+    if (auto t = read_throttling(*dir, v2)) watched_.push_back({*dir, v2, *t, monotonic_now_ns()});
   }
 }
 
@@ -74,6 +81,7 @@ std::vector<Throttling> ThrottleMonitor::since_start() const {
     t.nr_periods -= w.baseline.nr_periods;
     t.nr_throttled -= w.baseline.nr_throttled;
     t.throttled_ns -= w.baseline.throttled_ns;
+    t.window_ns = monotonic_now_ns() - w.baseline_ns;
     out.push_back(t);
   }
   return out;

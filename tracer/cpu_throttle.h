@@ -26,6 +26,7 @@ class ThrottleMonitor {
     std::filesystem::path dir;
     bool v2;
     Throttling baseline;
+    uint64_t baseline_ns;  // CLOCK_MONOTONIC at the baseline reading
   };
   std::vector<Watched> watched_;
 };

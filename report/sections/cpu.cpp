@@ -43,7 +43,8 @@ void to_json(nlohmann::json& j, const Throttling& t) {
        {"period_us", t.period_us},
        {"nr_periods", t.nr_periods},
        {"nr_throttled", t.nr_throttled},
-       {"throttled_ns", t.throttled_ns}};
+       {"throttled_ns", t.throttled_ns},
+       {"window_ns", t.window_ns}};
 }
 
 void from_json(const nlohmann::json& j, Throttling& t) {
@@ -54,6 +55,7 @@ void from_json(const nlohmann::json& j, Throttling& t) {
   read_field(j, "nr_periods", t.nr_periods);
   read_field(j, "nr_throttled", t.nr_throttled);
   read_field(j, "throttled_ns", t.throttled_ns);
+  read_field(j, "window_ns", t.window_ns);
 }
 
 void to_json(nlohmann::json& j, const CpuReport& c) {
@@ -86,6 +88,22 @@ void from_json(const nlohmann::json& j, CpuReport& c) {
   read_array(j, "threads", c.threads);
 }
 
+namespace {
+
+std::string percent(uint64_t part, uint64_t whole) {
+  if (whole == 0) return "-";
+  return fmt::format("{:.0f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+}
+
+// "1.80 CPUs": throttled CPU time per second of wall time.
+std::string cpus_held_back(const Throttling& t) {
+  if (t.window_ns == 0) return "-";
+  return fmt::format("{:.2f} CPUs",
+                     static_cast<double>(t.throttled_ns) / static_cast<double>(t.window_ns));
+}
+
+}  // namespace
+
 void render_section(TextWriter& out, const CpuReport& c) {
   out.section(CpuReport::kTitle);
   out.line(
@@ -107,22 +125,32 @@ void render_section(TextWriter& out, const CpuReport& c) {
   }
   if (latencies.rows()) out.table(latencies);
   if (!c.throttling.empty()) {
+    // Throttled time is CPU time (summed over CPUs): shown with the window it was read over and
+    // as the average number of CPUs held back, never as if it were wall time.
     Table throttling({{"throttling", Table::Align::kLeft},
                       {"periods"},
                       {"throttled"},
-                      {"time throttled"},
-                      {"quota/period", Table::Align::kLeft},
-                      {"cgroup", Table::Align::kLeft}});
+                      {"CPU time held back"},
+                      {"over"},
+                      {"avg CPUs held", Table::Align::kLeft},
+                      {"quota/period", Table::Align::kLeft}});
     for (const auto& t : c.throttling)
       throttling.add_row(
           {{t.source},
            {std::to_string(t.nr_periods)},
-           {std::to_string(t.nr_throttled), t.nr_throttled ? Tone::kYellow : Tone::kPlain},
+           {fmt::format("{} ({})", t.nr_throttled, percent(t.nr_throttled, t.nr_periods)),
+            t.nr_throttled ? Tone::kYellow : Tone::kPlain},
            {format_ns(t.throttled_ns)},
-           {t.quota_us < 0 ? std::string("unlimited")
-                           : fmt::format("{}us/{}us", t.quota_us, t.period_us)},
-           {t.cgroup}});
+           {format_ns(t.window_ns)},
+           {cpus_held_back(t)},
+           {t.quota_us < 0
+                ? std::string("unlimited")
+                : fmt::format("{}us/{}us ({:.2f} CPUs)", t.quota_us, t.period_us,
+                              static_cast<double>(t.quota_us) /
+                                  static_cast<double>(std::max<uint64_t>(1, t.period_us)))}});
     out.table(throttling);
+    // Paths are long: below the table, not in a column.
+    for (const auto& t : c.throttling) out.line("cgroup " + t.cgroup, Tone::kDim);
   }
   if (!c.threads.empty()) {
     Table threads({{"thread", Table::Align::kLeft},
@@ -173,12 +201,14 @@ void diagnose_section(const CpuReport& c, const DiagnoseThresholds& t, std::vect
     if (th.nr_periods == 0) continue;
     const double ratio = static_cast<double>(th.nr_throttled) / static_cast<double>(th.nr_periods);
     if (ratio >= t.throttled_ratio)
-      out.push_back({ratio >= 0.5 ? "critical" : "warning", "cpu",
-                     fmt::format("CPU throttled in {:.0f}% of periods", ratio * 100),
-                     fmt::format("{} of {} periods, {} throttled; quota {} us per {} us: raise the "
-                                 "CPU limit",
-                                 th.nr_throttled, th.nr_periods, format_ns(th.throttled_ns),
-                                 th.quota_us, th.period_us)});
+      out.push_back(
+          {ratio >= 0.5 ? "critical" : "warning", "cpu",
+           fmt::format("CPU throttled in {:.0f}% of periods", ratio * 100),
+           fmt::format("{} of {} periods hit the quota of {} us per {} us; on average {} of "
+                       "runnable work was held back ({} of CPU time over {}: the kernel sums it "
+                       "over CPUs): raise the CPU limit",
+                       th.nr_throttled, th.nr_periods, th.quota_us, th.period_us,
+                       cpus_held_back(th), format_ns(th.throttled_ns), format_ns(th.window_ns))});
   }
   // A throttled thread waits runnable, so throttling shows up as run-queue time (once per
   // thread): when throttling was reported, it is the explanation, not contention.

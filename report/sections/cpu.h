@@ -32,7 +32,10 @@ struct Throttling {
   uint64_t period_us = 0;
   uint64_t nr_periods = 0;
   uint64_t nr_throttled = 0;
+  // The kernel sums throttled time over the cgroup's CPUs, so it can exceed the wall time it was
+  // read over: throttled_ns / window_ns is how many CPUs' worth of runnable work was held back.
   uint64_t throttled_ns = 0;
+  uint64_t window_ns = 0;  // wall time between the two readings
   bool operator==(const Throttling&) const = default;
 };
 

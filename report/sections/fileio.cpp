@@ -121,10 +121,19 @@ void diagnose_section(const FileioReport& f, const DiagnoseThresholds& t,
       paths[file.path] += file.errors;
       for (const auto& [name, n] : file.errnos) errnos[name] += n;
     }
-    out.push_back({"warning", "fileio",
-                   fmt::format("{} of {} {} calls failed", op.errors, op.count, op.op),
-                   fmt::format("{}{}", top_counts(errnos, 3),
-                               paths.empty() ? "" : "; " + top_counts(paths, 3))});
+    // Programs probe for optional files (locales, plugins, imports): a miss is not a fault.
+    const bool only_missing = !errnos.empty() && errnos.size() == errnos.count("ENOENT");
+    if (only_missing)
+      out.push_back(
+          {"info", "fileio",
+           fmt::format("{} of {} {} calls found no such file", op.errors, op.count, op.op),
+           fmt::format("ENOENT only, as when a program probes for optional files; {}",
+                       top_counts(paths, 3))});
+    else
+      out.push_back({"warning", "fileio",
+                     fmt::format("{} of {} {} calls failed", op.errors, op.count, op.op),
+                     fmt::format("{}{}", top_counts(errnos, 3),
+                                 paths.empty() ? "" : "; " + top_counts(paths, 3))});
   }
 }
 

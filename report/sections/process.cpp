@@ -3,6 +3,10 @@
 #include "sections/process.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+#include <tuple>
 
 #include "json_read.h"
 
@@ -90,19 +94,44 @@ void write_section_metrics(MetricsWriter& out, const ProcessReport& p) {
 
 void diagnose_section(const ProcessReport& p, const DiagnoseThresholds&,
                       std::vector<Finding>& out) {
+  // One finding per program and outcome: five failed `readlink`s are one finding, not five.
+  struct Group {
+    const ProcessExit* first = nullptr;
+    std::vector<uint32_t> pids;
+    bool core_dumped = false;
+  };
+  std::map<std::tuple<std::string, bool, int, int>, Group> groups;
+  std::vector<std::tuple<std::string, bool, int, int>> order;
   for (const auto& x : p.exited) {
+    if (!x.oom_killed && !x.signal && !x.exit_code) continue;
+    const auto key = std::make_tuple(x.comm, x.oom_killed, x.signal, x.exit_code);
+    Group& g = groups[key];
+    if (!g.first) {
+      g.first = &x;
+      order.push_back(key);
+    }
+    g.pids.push_back(x.pid);
+    g.core_dumped = g.core_dumped || x.core_dumped;
+  }
+  for (const auto& key : order) {
+    const Group& g = groups[key];
+    const ProcessExit& x = *g.first;
+    const std::string who =
+        g.pids.size() == 1
+            ? fmt::format("{} (pid {})", x.comm, x.pid)
+            : fmt::format("{} ({} processes: pids {}{})", x.comm, g.pids.size(),
+                          fmt::join(g.pids.begin(),
+                                    g.pids.begin() + std::min<size_t>(5, g.pids.size()), ", "),
+                          g.pids.size() > 5 ? ", …" : "");
     if (x.oom_killed)
-      out.push_back({"critical", "process",
-                     fmt::format("{} (pid {}) was OOM-killed", x.comm, x.pid),
+      out.push_back({"critical", "process", who + " was OOM-killed",
                      "the container hit its memory limit: raise it or reduce memory use"});
     else if (x.signal)
-      out.push_back({"warning", "process",
-                     fmt::format("{} (pid {}) killed by signal {}", x.comm, x.pid, x.signal),
-                     x.core_dumped ? "core dumped" : ""});
-    else if (x.exit_code)
-      out.push_back({"warning", "process",
-                     fmt::format("{} (pid {}) exited with code {}", x.comm, x.pid, x.exit_code),
-                     ""});
+      out.push_back({"warning", "process", fmt::format("{} killed by signal {}", who, x.signal),
+                     g.core_dumped ? "core dumped" : ""});
+    else
+      out.push_back(
+          {"warning", "process", fmt::format("{} exited with code {}", who, x.exit_code), ""});
   }
 }
 

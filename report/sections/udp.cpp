@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "json_read.h"
 #include "section_util.h"
 #include "units.h"
@@ -103,12 +105,33 @@ void write_section_metrics(MetricsWriter& out, const UdpReport& u) {
                  {{"remote", e.address}, {"port", std::to_string(e.port)}, {"kind", kind}}, n);
 }
 
+namespace {
+
+// Drop reasons of normal operation: data a closing socket never read, duplicates TCP already
+// had. They cost the application nothing.
+bool benign_drop(const std::string& reason) {
+  static const std::set<std::string> benign = {"QUEUE_PURGE", "SOCKET_CLOSE", "TCP_OLD_DATA",
+                                               "TCP_OLD_ACK", "DUP_FRAG"};
+  return benign.count(reason) != 0;
+}
+
+}  // namespace
+
 void diagnose_section(const UdpReport& u, const DiagnoseThresholds&, std::vector<Finding>& out) {
-  for (const auto& d : u.drops)
-    if (d.count)
+  for (const auto& d : u.drops) {
+    if (!d.count) continue;
+    if (benign_drop(d.reason))
+      out.push_back({"info", "net",
+                     fmt::format("{} {} packets discarded in normal operation: {}", d.count,
+                                 d.protocol, d.reason),
+                     d.reason == "QUEUE_PURGE"
+                         ? "a socket closed with data it had not read; nothing was lost in flight"
+                         : "duplicates or data of a closing socket; nothing was lost in flight"});
+    else
       out.push_back(
           {"warning", "net",
            fmt::format("{} {} packets of the pod dropped: {}", d.count, d.protocol, d.reason), ""});
+  }
   for (const auto& e : u.endpoints) {
     const std::string ep = e.address + ":" + std::to_string(e.port);
     if (e.errors)

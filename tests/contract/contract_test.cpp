@@ -83,7 +83,7 @@ CpuReport cpu_section() {
   c.off_sleep = row(52'000'000, 1'501, c.sleep_ns);
   c.preempted = row(131'000, 1'601, c.preempted_ns);
   c.throttling.push_back({"/sys/fs/cgroup/cpu/kubepods/burstable/pod1", "cgroup-v1", 20'000,
-                          100'000, 181, 173, 5'231'000'000});
+                          100'000, 181, 173, 5'231'000'000, 10'002'000'000});
   c.threads.push_back({4242, 4244, "worker-3", 3'121'000'000, 612'000'000, 83'000'000,
                        1'777'000'000, 4'400'000, 2'903, 1'117});
   return c;

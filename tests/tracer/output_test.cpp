@@ -15,6 +15,7 @@
 #include "sections/cpu.h"
 #include "sections/fileio.h"
 #include "sections/process.h"
+#include "sections/udp.h"
 #include "terminal_safe.h"
 #include "text.h"
 
@@ -126,7 +127,8 @@ TEST_F(ThrottleTest, ReadsCgroupV1) {
 TEST(DiagnoseTest, ThrottlingIsCriticalAndExplainsRunQueueTime) {
   Report r;
   CpuReport* cpu = &r.get<CpuReport>();
-  cpu->throttling.push_back({"/x", "cgroup-v1", 20000, 100000, 10, 9, 800'000'000});
+  cpu->throttling.push_back(
+      {"/x", "cgroup-v1", 20000, 100000, 10, 9, 1'800'000'000, 1'000'000'000});
   cpu->run_queue.count = 10;
   cpu->run_queue.p99_ns = 80'000'000;
   cpu->run_queue_ns = 800'000'000;
@@ -134,6 +136,11 @@ TEST(DiagnoseTest, ThrottlingIsCriticalAndExplainsRunQueueTime) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].severity, "critical");
   EXPECT_EQ(f[0].title, "CPU throttled in 90% of periods");
+  // Throttled time is summed over CPUs: it is shown against the window, never as wall time.
+  EXPECT_EQ(f[0].detail,
+            "9 of 10 periods hit the quota of 20000 us per 100000 us; on average 1.80 CPUs of "
+            "runnable work was held back (1.80s of CPU time over 1.00s: the kernel sums it over "
+            "CPUs): raise the CPU limit");
 }
 
 TEST(DiagnoseTest, FailedOpensGroupedByErrnoAndPath) {
@@ -150,10 +157,44 @@ TEST(DiagnoseTest, FailedOpensGroupedByErrnoAndPath) {
   f.count = f.errors = 50;
   f.errnos["ENOENT"] = 50;
   fileio->files.push_back(f);
-  const auto findings = diagnose(r);
+  auto findings = diagnose(r);
   ASSERT_EQ(findings.size(), 1u);
+  // Only missing files: a program probing for optional files, not a fault.
+  EXPECT_EQ(findings[0].severity, "info");
+  EXPECT_EQ(findings[0].title, "50 of 60 open calls found no such file");
+  EXPECT_EQ(findings[0].detail,
+            "ENOENT only, as when a program probes for optional files; /etc/missing x50");
+  r.get<FileioReport>().files[0].errnos = {{"ENOENT", 40}, {"EACCES", 10}};
+  findings = diagnose(r);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].severity, "warning");
   EXPECT_EQ(findings[0].title, "50 of 60 open calls failed");
-  EXPECT_EQ(findings[0].detail, "ENOENT x50; /etc/missing x50");
+  EXPECT_EQ(findings[0].detail, "ENOENT x40, EACCES x10; /etc/missing x50");
+}
+
+TEST(DiagnoseTest, RepeatedExitsOfOneProgramAreOneFinding) {
+  Report r;
+  ProcessReport* process = &r.get<ProcessReport>();
+  for (uint32_t pid = 20; pid < 27; pid++)
+    process->exited.push_back({pid, 1, "readlink", 1, 0, false, false});
+  process->exited.push_back({30, 1, "readlink", 2, 0, false, false});
+  const auto f = diagnose(r);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].title, "readlink (7 processes: pids 20, 21, 22, 23, 24, …) exited with code 1");
+  EXPECT_EQ(f[1].title, "readlink (pid 30) exited with code 2");
+}
+
+TEST(DiagnoseTest, PacketsDiscardedOnCloseAreNotAWarning) {
+  Report r;
+  UdpReport& udp = r.get<UdpReport>();
+  udp.drops.push_back({"QUEUE_PURGE", "tcp", 2});
+  udp.drops.push_back({"NETFILTER_DROP", "udp", 3});
+  const auto f = diagnose(r);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].severity, "warning");
+  EXPECT_EQ(f[0].title, "3 udp packets of the pod dropped: NETFILTER_DROP");
+  EXPECT_EQ(f[1].severity, "info");
+  EXPECT_EQ(f[1].title, "2 tcp packets discarded in normal operation: QUEUE_PURGE");
 }
 
 TEST(DiagnoseTest, OomKillIsCriticalAndFirst) {
