@@ -67,6 +67,20 @@ struct {
 	__type(value, struct fileio_file_info);
 } scratch SEC(".maps");
 
+/* Where a path is assembled right to left: components are copied at a variable offset below
+ * FILEIO_PATH_LEN, each at most FILEIO_PATH_LEN - 1 bytes, so twice the size keeps every copy in
+ * bounds for the verifier. */
+struct path_buf {
+	char buf[2 * FILEIO_PATH_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_buf);
+} path_scratch SEC(".maps");
+
 /* x86_64 syscall numbers. A switch on them runs before anything else, so syscalls that are
  * not file I/O cost one compare chain. */
 static __always_inline int classify(long id, __u32 *op, int *path_arg)
@@ -167,6 +181,119 @@ static __always_inline bool regular_file_id(struct file *f, struct fileio_file_i
 	return true;
 }
 
+#define FILEIO_PATH_DEPTH 24
+#define FILEIO_PATH_MASK (FILEIO_PATH_LEN - 1)
+
+/* The state of one path walk, carried between bpf_loop() steps. */
+struct path_walk {
+	struct path_buf *pb;
+	struct dentry *root_dentry;
+	struct vfsmount *root_mnt;
+	struct dentry *d;
+	struct vfsmount *vmnt;
+	struct mount *mnt;
+	__u32 off; /* where the path assembled so far starts in pb->buf */
+	bool complete;
+};
+
+/* One step up the dentry chain: a component, or a jump from a mount's root to its mountpoint.
+ * Returns 1 to stop. */
+static long path_walk_step(__u32 index, struct path_walk *w)
+{
+	/* Plain locals: CO-RE reads relocate kernel types, not this struct's fields. */
+	struct dentry *d = w->d;
+	struct vfsmount *vmnt = w->vmnt;
+	struct mount *mnt = w->mnt;
+	if (d == w->root_dentry && vmnt == w->root_mnt) {
+		w->complete = true;
+		return 1;
+	}
+	if (d == BPF_CORE_READ(vmnt, mnt_root)) {
+		struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
+		if (parent == mnt) {
+			w->complete = true; /* the namespace's root mount */
+			return 1;
+		}
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = parent;
+		w->vmnt = (void *)parent + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	struct dentry *up = BPF_CORE_READ(d, d_parent);
+	if (up == d) {
+		w->complete = true;
+		return 1;
+	}
+	__u32 len = BPF_CORE_READ(d, d_name.len);
+	__u32 off = w->off;
+	if (len + 1 > off || off > FILEIO_PATH_MASK)
+		return 1;
+	off -= len;
+	struct path_buf *pb = w->pb;
+	bpf_probe_read_kernel(&pb->buf[off & FILEIO_PATH_MASK], len & FILEIO_PATH_MASK,
+			      BPF_CORE_READ(d, d_name.name));
+	off -= 1;
+	pb->buf[off & FILEIO_PATH_MASK] = '/';
+	w->off = off;
+	w->d = up;
+	return 0;
+}
+
+/* The file's absolute path as the opening task sees it (its root, its mounts), from the dentry
+ * chain: what d_path() does, which tracepoint programs may not call. Crossing a mount goes on
+ * from its mountpoint in the parent mount; the walk stops at the task's root, so a container's
+ * file reads as the container names it. A path deeper than FILEIO_PATH_DEPTH steps or longer
+ * than the buffer keeps its last components, behind a leading "...". The walk is a bpf_loop()
+ * callback, verified once: unrolled into every exit handler it made them too big to load.
+ * Returns where the path starts in path_scratch, or -1. */
+static __always_inline int fileio_dentry_path(struct file *f)
+{
+	__u32 zero = 0;
+	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!pb || !f)
+		return -1;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct vfsmount *vmnt = BPF_CORE_READ(f, f_path.mnt);
+	struct path_walk w = {
+		.pb = pb,
+		.root_dentry = BPF_CORE_READ(task, fs, root.dentry),
+		.root_mnt = BPF_CORE_READ(task, fs, root.mnt),
+		.d = BPF_CORE_READ(f, f_path.dentry),
+		.vmnt = vmnt,
+		/* container_of, with the offset relocated for the running kernel. */
+		.mnt = (void *)vmnt - bpf_core_field_offset(struct mount, mnt),
+		.off = FILEIO_PATH_MASK,
+		.complete = false,
+	};
+	pb->buf[FILEIO_PATH_MASK] = 0;
+	bpf_loop(FILEIO_PATH_DEPTH, path_walk_step, &w, 0);
+	__u32 off = w.off;
+	if (!w.complete && off >= 3 && off <= FILEIO_PATH_MASK) {
+		off -= 3;
+		pb->buf[off & FILEIO_PATH_MASK] = '.';
+		pb->buf[(off + 1) & FILEIO_PATH_MASK] = '.';
+		pb->buf[(off + 2) & FILEIO_PATH_MASK] = '.';
+	}
+	if (off == FILEIO_PATH_MASK) {
+		/* The root itself. */
+		off -= 1;
+		pb->buf[off & FILEIO_PATH_MASK] = '/';
+	}
+	return off & FILEIO_PATH_MASK;
+}
+
+static __always_inline void dentry_path(struct file *f, char *out)
+{
+	out[0] = 0;
+	int off = fileio_dentry_path(f);
+	__u32 zero = 0;
+	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (off < 0 || !pb)
+		return;
+	bpf_probe_read_kernel_str(out, FILEIO_PATH_LEN, &pb->buf[off & FILEIO_PATH_MASK]);
+}
+
+/* A file first seen by read/write (opened before the trace): its path from the dentry chain. */
 static __always_inline void remember_dentry_name(struct file *f, struct fileio_file_id *id)
 {
 	if (bpf_map_lookup_elem(&file_info, id))
@@ -176,20 +303,27 @@ static __always_inline void remember_dentry_name(struct file *f, struct fileio_f
 	if (!info)
 		return;
 	info->from_open = 0;
-	const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
-	bpf_probe_read_kernel_str(info->path, sizeof(info->path), name);
+	dentry_path(f, info->path);
 	if (bpf_map_update_elem(&file_info, id, info, BPF_NOEXIST) == -E2BIG)
 		count_lost(PT_LOST_MAP_FULL);
 }
 
-static __always_inline void remember_open_path(struct fileio_file_id *id, __u64 upath)
+/* An absolute path is kept as the program gave it (symlinks and all); a relative one, against
+ * the working directory or a directory fd, is resolved from the opened file's dentries. */
+static __always_inline void remember_open_path(struct file *f, struct fileio_file_id *id,
+					       __u64 upath)
 {
 	__u32 zero = 0;
 	struct fileio_file_info *info = bpf_map_lookup_elem(&scratch, &zero);
 	if (!info)
 		return;
 	info->from_open = 1;
-	bpf_probe_read_user_str(info->path, sizeof(info->path), (const void *)upath);
+	char first = 0;
+	bpf_probe_read_user(&first, 1, (const void *)upath);
+	if (first == '/')
+		bpf_probe_read_user_str(info->path, sizeof(info->path), (const void *)upath);
+	else
+		dentry_path(f, info->path);
 	if (bpf_map_update_elem(&file_info, id, info, BPF_ANY))
 		count_lost(PT_LOST_MAP_FULL);
 }
@@ -236,13 +370,12 @@ static __always_inline void emit(struct inflight *in, __u32 kind, __s32 err, __u
 	e->dev = id->dev;
 	e->ino = id->ino;
 	e->path[0] = 0;
-	if (upath) {
+	/* A file that was opened has its resolved path; a failed open only the one it was given. */
+	struct fileio_file_info *info = id->ino ? bpf_map_lookup_elem(&file_info, id) : NULL;
+	if (info)
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), info->path);
+	else if (upath)
 		bpf_probe_read_user_str(e->path, sizeof(e->path), (const void *)upath);
-	} else if (id->ino) {
-		struct fileio_file_info *info = bpf_map_lookup_elem(&file_info, id);
-		if (info)
-			bpf_probe_read_kernel_str(e->path, sizeof(e->path), info->path);
-	}
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -277,7 +410,7 @@ static __always_inline int on_sys_exit(long syscall_nr, long ret)
 		if (!failed) {
 			f = fd_to_file((__u64)ret);
 			if (regular_file_id(f, &id))
-				remember_open_path(&id, upath);
+				remember_open_path(f, &id, upath);
 		}
 	} else {
 		f = fd_to_file(call.arg0);

@@ -70,6 +70,44 @@ TEST_F(FileioTest, CountsExactFsyncsPerFileAndIgnoresOtherCgroups) {
   EXPECT_EQ(report["lost_events"]["ringbuf"], 0);
 }
 
+// Paths are what the file is, not what the program typed: relative opens (against the working
+// directory or a directory fd) and files opened before the trace get their full path from the
+// kernel's dentries, across mounts (/tmp may be its own).
+TEST_F(FileioTest, RelativeAndAlreadyOpenFilesHaveTheirFullPath) {
+  TestCgroup target("pt-paths-target");
+  const fs::path base = fs::canonical(dir_);
+  fs::create_directories(base / "rel" / "sub");
+  // Opened before the tracer starts: the child inherits it.
+  const int pre = open((base / "pre.dat").c_str(), O_CREAT | O_WRONLY, 0600);
+  ASSERT_GE(pre, 0);
+  Workload traced(target, [&] {
+    auto fsyncs = [](int fd, int n) {
+      for (int i = 0; i < n; i++)
+        if (write(fd, "x", 1) != 1 || fsync(fd) != 0) return false;
+      return true;
+    };
+    if (chdir((base / "rel").c_str()) != 0) return 10;
+    const int a = open("sub/a.dat", O_CREAT | O_WRONLY, 0600);
+    const int dir = open("sub", O_DIRECTORY | O_RDONLY);
+    const int b = openat(dir, "b.dat", O_CREAT | O_WRONLY, 0600);
+    if (a < 0 || b < 0 || !fsyncs(a, 3) || !fsyncs(b, 2) || !fsyncs(pre, 4)) return 11;
+    return 0;
+  });
+  close(pre);
+  TracerProcess tracer({"--cgroup", target.v2().string(), "--slow-threshold", "10s"});
+  ASSERT_EQ(run_under_tracer(tracer, {&traced}), std::vector<int>({0}));
+  const auto files = tracer.report()["fileio"]["files"];
+  for (const auto& [path, n] :
+       std::vector<std::pair<fs::path, int>>{{base / "rel" / "sub" / "a.dat", 3},
+                                             {base / "rel" / "sub" / "b.dat", 2},
+                                             {base / "pre.dat", 4}}) {
+    auto row = find_entry(files, {{"path", path.string()}, {"op", "fsync"}});
+    ASSERT_TRUE(row) << path << " not in " << files.dump();
+    EXPECT_EQ((*row)["count"], n) << path;
+  }
+  EXPECT_FALSE(find_entry(files, {{"path", "sub/a.dat"}})) << "the typed relative path leaked";
+}
+
 TEST_F(FileioTest, StreamsEveryFailedOpenWithPathPidAndErrno) {
   TestCgroup target("pt-enoent-target"), other("pt-enoent-other");
   const fs::path missing = dir_ / "does-not-exist.conf";
