@@ -60,6 +60,12 @@ int probe_cgroup_skb(struct __sk_buff *skb)
 	return 1;
 }
 
+SEC("perf_event")
+int probe_perf_event(void *ctx)
+{
+	return 0;
+}
+
 SEC("raw_tp/sched_switch")
 int BPF_PROG(probe_ringbuf_output)
 {

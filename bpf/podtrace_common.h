@@ -27,6 +27,7 @@ enum pt_family {
 	PT_FAMILY_LOCKS = 8,
 	PT_FAMILY_PROFILE = 9,
 	PT_FAMILY_DB = 10,
+	PT_FAMILY_NETDEV = 11,
 };
 
 /* Index into each object's per-CPU `lost` array. */

@@ -27,6 +27,7 @@ struct DiagnoseThresholds {
   uint64_t slow_io_p99_ns = 10'000'000;  // 10 ms
   uint64_t runq_p99_ns = 5'000'000;      // 5 ms waiting for a CPU
   double throttled_ratio = 0.10;         // of CFS periods
+  double major_faults_per_s = 100;       // a process's major page faults, each a disk read
 };
 
 }  // namespace podtrace

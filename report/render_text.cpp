@@ -16,16 +16,7 @@ void render_findings(TextWriter& out, const std::vector<Finding>& findings) {
     out.line("no problems found", Tone::kGreen);
     return;
   }
-  for (const auto& f : findings) {
-    const Tone tone = f.severity == "critical"  ? Tone::kRed
-                      : f.severity == "warning" ? Tone::kYellow
-                                                : Tone::kCyan;
-    const char* mark = f.severity == "critical" ? "✖ " : f.severity == "warning" ? "⚠ " : "ℹ ";
-    out.raw_line(out.paint(mark + sanitize_for_terminal(f.severity), tone) + "  " +
-                 out.paint(sanitize_for_terminal(f.family), Tone::kDim) + "  " +
-                 out.paint(sanitize_for_terminal(f.title), Tone::kBold));
-    if (!f.detail.empty()) out.raw_line("    " + sanitize_for_terminal(f.detail));
-  }
+  for (const auto& f : findings) out.finding(f.severity, f.family, f.title, f.detail);
 }
 
 void render_health(TextWriter& out, const Report& r) {

@@ -8,9 +8,14 @@
 
 #include "generic_section.h"
 #include "sections/cpu.h"
+#include "sections/db.h"
 #include "sections/dns.h"
 #include "sections/fileio.h"
+#include "sections/locks.h"
+#include "sections/memory.h"
+#include "sections/netdev.h"
 #include "sections/process.h"
+#include "sections/profile.h"
 #include "sections/tcp.h"
 #include "sections/udp.h"
 
@@ -21,6 +26,10 @@ namespace {
 constexpr std::array kSections = {
     section_kind<FileioReport>(), section_kind<CpuReport>(), section_kind<ProcessReport>(),
     section_kind<TcpReport>(),    section_kind<DnsReport>(), section_kind<UdpReport>(),
+    section_kind<ProfileReport>(),
+    section_kind<MemoryReport>(), section_kind<NetdevReport>(),
+    section_kind<LocksReport>(),
+    section_kind<DbReport>(),
 };
 
 }  // namespace

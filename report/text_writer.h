@@ -17,6 +17,9 @@ namespace podtrace {
 struct RenderOptions {
   bool histograms = false;  // full histograms under each latency row
   size_t max_rows = 10;     // rows per table before "… N more"
+  // HTML instead of terminal text: the same calls produce headings, paragraphs and tables, with
+  // every cell escaped, and histograms as inline SVG charts. Sections do not know which.
+  bool html = false;
 };
 
 enum class Tone { kPlain, kDim, kBold, kRed, kYellow, kGreen, kCyan };
@@ -63,6 +66,13 @@ class TextWriter {
   // A line whose parts the caller has already made safe and coloured.
   void raw_line(std::string_view text);
   void table(const Table& t);
+  // Markup this program made (a chart), appended as it is; nothing in terminal mode.
+  void raw_html(std::string_view markup) {
+    if (options_.html) out_ += markup;
+  }
+  // One finding: severity mark, family, title in bold, the detail below.
+  void finding(std::string_view severity, std::string_view family, std::string_view title,
+               std::string_view detail);
   // The full histogram of `s`, when --histograms asked for it.
   std::vector<std::string> histogram_lines(const LatencySummary& s) const;
 
@@ -70,6 +80,7 @@ class TextWriter {
   std::string str() const { return out_; }
 
  private:
+  void html_table(const Table& t);
   Style style_;
   RenderOptions options_;
   std::string out_;
@@ -77,5 +88,13 @@ class TextWriter {
 
 // Display width in terminal cells, counting each code point as one cell.
 size_t display_width(std::string_view text);
+
+// Text made safe for HTML element content and attribute values: control characters removed,
+// & < > " ' escaped.
+std::string html_escape(std::string_view text);
+
+// A latency histogram as an inline SVG bar chart: one bar per bucket, its count above it, its
+// upper bound below, and a <title> per bar.
+std::string histogram_svg(const LatencySummary& s);
 
 }  // namespace podtrace

@@ -301,29 +301,3 @@ DnsReport DnsAggregator::build() const {
 }
 
 }  // namespace podtrace::tracer
-
-namespace podtrace::tracer {
-
-std::vector<std::string> libc_paths_in_maps(const std::string& maps) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < maps.size()) {
-    size_t end = maps.find('\n', start);
-    if (end == std::string::npos) end = maps.size();
-    const std::string line = maps.substr(start, end - start);
-    start = end + 1;
-    // address perms offset dev inode pathname: the path is everything from the first '/'.
-    const size_t slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    std::string path = line.substr(slash);
-    if (path.ends_with(" (deleted)")) continue;  // replaced on disk: the path names another file
-    const std::string base = path.substr(path.rfind('/') + 1);
-    const bool glibc = base == "libc.so.6" || (base.starts_with("libc-") && base.ends_with(".so"));
-    const bool musl = base.starts_with("ld-musl-") || base.starts_with("libc.musl-");
-    if ((glibc || musl) && std::find(out.begin(), out.end(), path) == out.end())
-      out.push_back(path);
-  }
-  return out;
-}
-
-}  // namespace podtrace::tracer

@@ -75,11 +75,3 @@ class DnsAggregator {
 };
 
 }  // namespace podtrace::tracer
-
-namespace podtrace::tracer {
-
-// Paths (as the process sees them) of the C libraries mapped in a /proc/PID/maps text: glibc's
-// libc.so.6 / libc-2.x.so and musl's ld-musl-*.so.1, where getaddrinfo() lives.
-std::vector<std::string> libc_paths_in_maps(const std::string& maps);
-
-}  // namespace podtrace::tracer

@@ -5,9 +5,14 @@
 #include <array>
 
 #include "probes/cpu_probe.h"
+#include "probes/db_probe.h"
 #include "probes/dns_probe.h"
 #include "probes/fileio_probe.h"
+#include "probes/locks_probe.h"
+#include "probes/memory_probe.h"
+#include "probes/netdev_probe.h"
 #include "probes/process_probe.h"
+#include "probes/profile_probe.h"
 #include "probes/tcp_probe.h"
 #include "probes/udp_probe.h"
 
@@ -31,6 +36,21 @@ constexpr std::array kFamilies = {
            make<DnsProbe>},
     Family{"udp", "UDP traffic and errors per endpoint, and packet drops by kernel reason",
            make<UdpProbe>},
+    Family{"profile", "CPU profile at 99 Hz: the functions that hold each process's CPU, flame "
+                      "graph stacks",
+           make<ProfileProbe>},
+    Family{"memory",
+           "minor/major page faults per process, reclaim stalls, memory cgroup limits and "
+           "events, RSS, OOM kills",
+           make<MemoryProbe>},
+    Family{"netdev", "packets a network device's driver refused, the pod's and node-wide",
+           make<NetdevProbe>},
+    Family{"locks",
+           "futex waits per lock and thread, pthread mutex/rwlock contention, kernel lock "
+           "contention",
+           make<LocksProbe>},
+    Family{"db", "database queries per normalised statement through libpq and libmariadb",
+           make<DbProbe>},
 };
 
 }  // namespace

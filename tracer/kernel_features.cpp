@@ -3,7 +3,9 @@
 #include "kernel_features.h"
 
 #include <fcntl.h>
+#include <linux/perf_event.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -40,6 +42,8 @@ std::string_view attach_type_name(AttachType type) {
       return "cgroup_skb";
     case AttachType::kRingbuf:
       return "ringbuf";
+    case AttachType::kPerfEvent:
+      return "perf_event";
   }
   return "unknown";
 }
@@ -74,6 +78,8 @@ bpf_program* program_for(features_bpf* skel, AttachType type) {
       return skel->progs.probe_cgroup_skb;
     case AttachType::kRingbuf:
       return skel->progs.probe_ringbuf_output;
+    case AttachType::kPerfEvent:
+      return skel->progs.probe_perf_event;
   }
   return nullptr;
 }
@@ -149,6 +155,23 @@ FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
     if (link) {
       link.reset();
       return finish({true, ""});
+    }
+  } else if (type == AttachType::kPerfEvent) {
+    // A CPU clock on one CPU with a period so long it never fires: opening it answers
+    // perf_event_paranoid and CAP_PERFMON, attaching answers the BPF side.
+    perf_event_attr attr{};
+    attr.size = sizeof(attr);
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_CPU_CLOCK;
+    attr.sample_period = 1ull << 62;
+    const int pfd = static_cast<int>(
+        syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
+    if (pfd < 0) return finish({false, "perf_event_open: " + libbpf_error(-errno)});
+    link.reset(bpf_program__attach_perf_event(wanted, pfd));
+    if (!link) {
+      const int err = -errno;
+      close(pfd);
+      return finish({false, "attach: " + libbpf_error(err)});
     }
   } else {
     link.reset(bpf_program__attach(wanted));

@@ -22,12 +22,14 @@ enum class AttachType {
   kCgroupSockops,
   kCgroupSkb,
   kRingbuf,
+  kPerfEvent,  // a BPF program on a perf event (the profile family's CPU clock)
 };
 
 inline constexpr std::array kAllAttachTypes = {
     AttachType::kFentry,        AttachType::kKprobe,     AttachType::kTpBtf,
     AttachType::kRawTp,         AttachType::kTracepoint, AttachType::kUprobe,
-    AttachType::kCgroupSockops, AttachType::kCgroupSkb,  AttachType::kRingbuf};
+    AttachType::kCgroupSockops, AttachType::kCgroupSkb,  AttachType::kRingbuf,
+    AttachType::kPerfEvent};
 
 std::string_view attach_type_name(AttachType type);
 

@@ -71,6 +71,8 @@ ParseOutcome parse_options(int argc, char** argv) {
   app.add_option("--output,-o", output, "jsonl or text")->check(CLI::IsMember({"jsonl", "text"}));
   app.add_option("--metrics-addr", o.metrics_addr,
                  "serve Prometheus /metrics on [HOST]:PORT (HOST defaults to 127.0.0.1)");
+  app.add_option("--html", o.html_path,
+                 "also write the final report as one self-contained HTML page to this file");
   app.add_option("--k8s-namespace", o.k8s_namespace, "label metrics with this namespace");
   app.add_option("--k8s-pod", o.k8s_pod, "label metrics with this pod name");
   app.add_option("--k8s-container", o.k8s_container,

@@ -25,6 +25,7 @@ struct SessionOptions {
       5'000'000'000;  // network: unanswered DNS queries count as timeouts after this
   OutputFormat output = OutputFormat::kJsonl;
   std::string metrics_addr;
+  std::string html_path;  // --html FILE: the final report as one self-contained page
   // The traced pod as Kubernetes names it: constant labels of every metric (the plugin sets them).
   std::string k8s_namespace;
   std::string k8s_pod;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 
 #include "cpu_throttle.h"
 #include "diagnose.h"
@@ -20,6 +21,7 @@
 #include "jsonl_writer.h"
 #include "libbpf_util.h"
 #include "metrics.h"
+#include "render_html.h"
 #include "render_prometheus.h"
 #include "render_text.h"
 #include "report.h"
@@ -307,6 +309,14 @@ class TraceSession {
     }
     if (!options_.metrics_addr.empty())
       metrics_.update(render_prometheus(report_, metric_labels()));
+    if (!options_.html_path.empty()) write_html();
+  }
+
+  void write_html() {
+    const std::string title = fmt::format("podtrace: {} {}", target_.kind, target_.spec);
+    std::ofstream page(options_.html_path, std::ios::trunc);
+    page << render_html(title, {{title, &report_}});
+    if (!page.flush()) fmt::print(stderr, "podtrace-tracer: cannot write {}\n", options_.html_path);
   }
 
   const SessionOptions& options_;

@@ -29,6 +29,8 @@ void register_options(CLI::App& app, CliOptions& o) {
   app.add_option("-o,--output", o.output, "Report format")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--histograms", o.histograms,
                "Full latency histograms under each row of the text report");
+  app.add_option("--html", o.html,
+                 "Also write the report as one self-contained HTML page to this file");
   app.add_option("--image", o.image,
                  fmt::format("Tracer image [default: {}]", default_tracer_image));
   app.add_flag("--privileged", o.privileged,
@@ -81,6 +83,7 @@ Result<SessionOptions> make_session_options(const CliOptions& cli,
   o.keep = cli.keep;
   o.follow = cli.follow;
   o.histograms = cli.histograms;
+  o.html_path = cli.html;
   o.output = cli.output == "json" ? OutputFormat::json : OutputFormat::text;
 
   if (!cli.diagnose.empty()) {

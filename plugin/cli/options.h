@@ -20,6 +20,7 @@ struct CliOptions {
   std::string diagnose;
   bool follow = false;
   bool histograms = false;
+  std::string html;
   std::string output = "text";
   std::string image;
   bool privileged = true;

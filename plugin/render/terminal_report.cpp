@@ -11,8 +11,6 @@
 
 namespace podtrace::plugin {
 
-namespace {
-
 void render_pod(TextWriter& out, const PodTrace& pod) {
   // A saved tracer stream names no pod: the heading names the file instead.
   std::string heading = pod.namespace_.empty() ? "saved trace " + pod.pod
@@ -41,8 +39,6 @@ void render_pod(TextWriter& out, const PodTrace& pod) {
                          pod.garbage_lines),
              Tone::kDim);
 }
-
-}  // namespace
 
 void render_terminal_report(const SessionReport& report, const Style& style, std::ostream& out,
                             const RenderOptions& options) {

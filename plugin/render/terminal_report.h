@@ -10,6 +10,9 @@
 
 namespace podtrace::plugin {
 
+// One pod: its heading, what went wrong with its trace, and its report (terminal or HTML mode).
+void render_pod(TextWriter& out, const PodTrace& pod);
+
 void render_terminal_report(const SessionReport& report, const Style& style, std::ostream& out,
                             const RenderOptions& options = {});
 

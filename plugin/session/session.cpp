@@ -18,6 +18,7 @@
 #include "kube/api_paths.h"
 #include "kube/names.h"
 #include "kube/pods.h"
+#include "render/html_report.h"
 #include "render/json_report.h"
 #include "render/terminal_report.h"
 #include "session/job_cleanup.h"
@@ -295,6 +296,9 @@ class PluginSession {
   }
 
   void render() {
+    if (!o_.html_path.empty())
+      if (auto ok = write_html_report(report_, o_.html_path); !ok)
+        err_ << "error: " << ok.error() << "\n";
     bool any_report = false;
     for (const auto& p : report_.pods) any_report = any_report || p.report || p.last_summary;
     if (o_.report || !any_report) {

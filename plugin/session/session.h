@@ -27,6 +27,7 @@ struct SessionOptions {
   bool follow = false;      // print live events
   bool report = true;       // print the final report
   bool histograms = false;  // full latency histograms in the text report
+  std::string html_path;    // also write the report as one HTML page here
   OutputFormat output = OutputFormat::text;
   bool keep = false;
   std::chrono::milliseconds start_timeout{60'000};

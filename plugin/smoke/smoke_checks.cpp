@@ -143,8 +143,8 @@ std::string_view check_result_name(CheckResult r) {
 }
 
 const std::vector<std::string>& base_attach_types() {
-  static const std::vector<std::string> types = {"tracepoint", "uprobe", "cgroup_sockops",
-                                                 "cgroup_skb", "ringbuf"};
+  static const std::vector<std::string> types = {"tracepoint", "uprobe",     "cgroup_sockops",
+                                                 "cgroup_skb", "perf_event", "ringbuf"};
   return types;
 }
 

@@ -13,6 +13,7 @@
 
 #include "event_line.h"
 #include "json_read.h"
+#include "render/html_report.h"
 #include "render/json_report.h"
 #include "render/terminal_report.h"
 #include "terminal_safe.h"
@@ -87,6 +88,7 @@ CLI::App* register_view_command(CLI::App& app, ViewOptions& o) {
                  "Print the saved events before the report, as --follow does");
   view->add_flag("--histograms", o.histograms,
                  "Full latency histograms under each row of the text report");
+  view->add_option("--html", o.html, "Also write the report as one self-contained HTML page");
   return view;
 }
 
@@ -140,6 +142,11 @@ int run_view(const ViewOptions& o, std::ostream& out, std::ostream& err, bool co
       }
     }
   }
+  if (!o.html.empty())
+    if (auto ok = write_html_report(saved->report, o.html); !ok) {
+      err << "error: " << ok.error() << "\n";
+      return 1;
+    }
   if (o.output == "json")
     out << render_json_report(saved->report) << "\n";
   else

@@ -18,6 +18,7 @@ struct ViewOptions {
   std::string output = "text";  // "text" or "json"
   bool events = false;          // print the saved events before the report, as --follow does live
   bool histograms = false;
+  std::string html;  // also write the report as one HTML page here
 };
 
 struct SavedTrace {

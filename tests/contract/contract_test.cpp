@@ -21,13 +21,20 @@
 #include "histogram.h"
 #include "jsonl_writer.h"
 #include "net_endpoint.h"
+#include "probes/db_aggregate.h"
 #include "probes/fileio_aggregate.h"
+#include "probes/locks_aggregate.h"
+#include "probes/profile_aggregate.h"
+#include "probes/memory_aggregate.h"
+#include "probes/netdev_aggregate.h"
 #include "probes/udp_aggregate.h"
 #include "render/terminal_report.h"
 #include "render_text.h"
 #include "report.h"
 #include "section_registry.h"
 #include "sections/cpu.h"
+#include "sections/memory.h"
+#include "sections/netdev.h"
 #include "sections/process.h"
 #include "stream/jsonl_parser.h"
 #include "trace/session_report.h"
@@ -205,6 +212,222 @@ UdpReport udp_section() {
   return aggregate_udp({{ep, s}}, {{drop, ds}}, {{6, "SOCKET_RCVBUFF"}});
 }
 
+MemoryReport memory_section() {
+  using namespace podtrace::tracer;
+  MemoryInputs in;
+  in.window_ns = 15'004'000'000;
+  memory_proc proc{};
+  std::strcpy(proc.comm, "java");
+  proc.user_faults = 40'111;
+  proc.minor = 30'007;
+  proc.major = 1'009;
+  in.procs.push_back({4242, proc});
+  memory_thread live{};
+  live.pid = 4242;
+  live.base_min = 100;
+  live.base_maj = 10;
+  live.last_min = 5'000;
+  live.last_maj = 500;
+  in.threads.push_back({4244, live, FaultCounters{5'101, 521}});
+  memory_reclaim_stats memcg{};
+  memcg.count = 1'103;
+  memcg.total_ns = 1'103ull * 2'300'000;
+  memcg.max_ns = 41'000'000;
+  memcg.pages = 70'001;
+  in.reclaim_kinds.push_back({MEMORY_RECLAIM_MEMCG, memcg, slots_around(2'300'000, 1'103)});
+  std::strcpy(memcg.comm, "java");
+  in.reclaim_procs.push_back({{4242, MEMORY_RECLAIM_MEMCG}, memcg});
+  MemcgState v1;
+  v1.cgroup = "/sys/fs/cgroup/memory/kubepods/burstable/pod1";
+  v1.source = "cgroup-v1";
+  v1.limit_bytes = 536'870'912;
+  v1.usage_start_bytes = 301'989'888;
+  v1.usage_end_bytes = 536'870'912 - 4'096 * 3;
+  v1.peak_bytes = 536'870'912;
+  v1.limit_hits = 1'117;
+  v1.oom_kills = 715;
+  v1.under_oom = false;
+  v1.pressure = MemoryPressure{12.34, 3.21, 2'700'000'000, 900'000'000};
+  in.cgroups.push_back(v1);
+  MemcgState v2;
+  v2.cgroup = "/sys/fs/cgroup/kubepods.slice/kubepods-pod2.slice";
+  v2.source = "cgroup-v2";
+  v2.limit_bytes = 1'073'741'824;
+  v2.usage_start_bytes = 104'857'600;
+  v2.usage_end_bytes = 209'715'200;
+  v2.peak_bytes = 251'658'240;
+  v2.limit_hits = 1'123;
+  v2.oom_kills = 1;
+  v2.high_events = 1'129;
+  v2.oom_events = 2;
+  v2.pressure = MemoryPressure{45.67, 6.54, 1'300'000'000, 400'000'000};
+  in.cgroups.push_back(v2);
+  in.rss.push_back({4242, "java", 314'572'800, 524'288'000, true});
+  in.rss.push_back({9901, "oom-victim", 9'437'184, 34'603'008, false});
+  const ProcessReport process = process_section();
+  in.process = &process;
+  return aggregate_memory(in);
+}
+
+NetdevReport netdev_section() {
+  using namespace podtrace::tracer;
+  auto row = [](const char* dev, uint32_t ifindex, int rc, uint32_t scope, uint64_t cgroup_id,
+                uint64_t packets, uint64_t bytes) {
+    NetdevRow r{};
+    std::strcpy(r.key.name, dev);
+    r.key.ifindex = ifindex;
+    r.key.netns = 4'026'532'281;
+    r.key.rc = rc;
+    r.key.scope = scope;
+    r.key.cgroup_id = cgroup_id;
+    r.stats.packets = packets;
+    r.stats.bytes = bytes;
+    return r;
+  };
+  return aggregate_netdev({row("eth0", 3, 1, NETDEV_SCOPE_TARGET, 9'007, 1'201, 1'681'400),
+                           row("eth0", 3, 1, NETDEV_SCOPE_NODE, 0, 1'307, 1'829'800),
+                           row("vxlan.calico", 7, 0x10, NETDEV_SCOPE_NODE, 0, 1'409, 98'630)},
+                          {{9'007, "/sys/fs/cgroup/kubepods.slice/kubepods-pod2.slice/app"}});
+}
+
+ProfileReport profile_section() {
+  using podtrace::tracer::ProfileFrame;
+  using podtrace::tracer::ProfileStack;
+  const ProfileFrame main_fn{"main", "api-server", false}, serve{"serve", "api-server", false},
+      parse{"parse_json", "api-server", false}, read{"read", "libc.so.6", false},
+      copy{"copy_user_generic", "kernel", true}, vfs_read{"vfs_read", "kernel", true};
+  // Every function is at the top of some stack, so every count is set; cron exited before its
+  // mappings were read and is the process left out by the limit.
+  std::vector<ProfileStack> stacks = {
+      {4242, "api-server", 601, {parse, serve, main_fn}, {}, 3, false},
+      {4242, "api-server", 211, {serve, main_fn}, {}, 2, false},
+      {4242, "api-server", 103, {main_fn}, {}, 1, false},
+      {4242, "api-server", 53, {read, serve, main_fn}, {copy, vfs_read}, 3, false},
+      {4242, "api-server", 11, {read, serve, main_fn}, {vfs_read}, 3, false},
+      {4242, "api-server", 7, {read, serve, main_fn}, {}, 3, false},
+      {4243, "cron", 5, {{"[unknown]", "", false}}, {}, 5, true}};
+  podtrace::tracer::ProfileTotals totals;
+  totals.frequency_hz = 99;
+  totals.samples = 1'000;
+  totals.user_lost = {3, 5, 7, 9};
+  totals.kernel_lost = {13, 17, 19, 23};
+  totals.kernel_symbols =
+      "kallsyms addresses read as 0 (kernel.kptr_restrict, or no CAP_SYSLOG): kernel frames are "
+      "unresolved";
+  podtrace::tracer::ProfileLimits limits;
+  limits.processes = 1;
+  limits.folded = 4;
+  return podtrace::tracer::aggregate_profile(stacks, totals, limits);
+}
+
+// Queries through libpq and libmariadb, each statement with a failure, the kernel's totals with
+// a sampled-out remainder.
+DbReport db_section() {
+  using namespace podtrace::tracer;
+  DbAggregator agg;
+  auto query = [&](uint32_t system, uint32_t op, const char* text, uint64_t latency_ns,
+                   uint32_t pid, const char* sqlstate, uint32_t code) {
+    db_event e{};
+    e.hdr.pid = pid;
+    std::strcpy(e.hdr.comm, system == DB_SYSTEM_MYSQL ? "orders" : "api-server");
+    e.latency_ns = latency_ns;
+    e.q.system = system;
+    e.q.op = op;
+    e.q.text_len = static_cast<uint16_t>(std::strlen(text));
+    std::memcpy(e.q.text, text, e.q.text_len);
+    if (sqlstate || code) {
+      e.q.failed = 1;
+      e.q.status = system == DB_SYSTEM_MYSQL ? 1 : 7;
+      if (sqlstate) std::memcpy(e.q.sqlstate, sqlstate, 5);
+      e.q.error_code = code;
+    }
+    agg.add(e);
+  };
+  for (int i = 0; i < 3; ++i)
+    query(DB_SYSTEM_POSTGRES, DB_OP_QUERY, "SELECT pg_sleep(0.2)", 201'000'000 + i * 1'000, 4242,
+          nullptr, 0);
+  query(DB_SYSTEM_POSTGRES, DB_OP_QUERY, "SELECT pg_sleep(9)", 5'000'000'000, 4242, "57014", 0);
+  query(DB_SYSTEM_MYSQL, DB_OP_EXECUTE, "INSERT INTO orders VALUES (7, 'x')", 612'000, 4251,
+        nullptr, 0);
+  query(DB_SYSTEM_MYSQL, DB_OP_EXECUTE, "INSERT INTO orders VALUES (7, 'y')", 733'000, 4251,
+        nullptr, 1062);
+  agg.add_library({"libpq", "/usr/lib/x86_64-linux-gnu/libpq.so.5.15", 4242});
+  agg.add_library({"libmariadb", "/usr/lib/x86_64-linux-gnu/libmariadb.so.3", 4251});
+  DbSystemRow pg{DB_SYSTEM_POSTGRES, {31, 0, 3, 5'700'000'000, 5'000'000'000},
+                 slots_around(201'000'000, 31), 27};
+  DbSystemRow my{DB_SYSTEM_MYSQL, {19, 0, 2, 9'100'000, 733'000}, slots_around(480'000, 19), 17};
+  return agg.build({pg, my}, "libmysqlclient errors are counted without their error code");
+}
+
+LocksReport locks_section() {
+  using namespace podtrace::tracer;
+  LocksAggregator agg;
+  agg.set_window(15'004'000'000);
+  agg.set_status("active: tracepoint", "active: uprobe_multi in 3 processes", "active: tp_btf");
+  agg.set_min_wait(1'000'000);
+  agg.add_kind(LOCKS_KIND_MUTEX, {4'001, 1'201, 2'800, 1'201ull * 9'100'000, 97'000'000},
+               slots_around(9'100'000, 1'201));
+  // A mutex three worker threads fight over, from the pthread uprobes.
+  const locks_lock_key mutex{0x55d0c3a01040, 4242, LOCKS_KIND_MUTEX};
+  locks_lock_stats ms{};
+  ms.waits = 1'201;
+  ms.total_ns = 1'201ull * 9'100'000;
+  ms.max_ns = 97'000'000;
+  ms.timeouts = 3;
+  ms.errors = 5;
+  ms.not_blocked = 7;
+  agg.add_lock(mutex, ms, "OrderBook::add(Order const&) (matcher)");
+  const char* comms[] = {"matcher-1", "matcher-2", "matcher-3"};
+  for (uint32_t i = 0; i < 3; ++i) {
+    locks_waiter_stats w{};
+    w.waits = 400 + i;
+    w.total_ns = (400 + i) * 9'100'000ull;
+    w.max_ns = 90'000'000 + i * 1'000'000;
+    std::strcpy(w.comm, comms[i]);
+    agg.add_waiter({mutex, 4244 + i, 0}, w);
+  }
+  // A shared futex word waited on with FUTEX_WAIT_BITSET and futex_waitv.
+  const locks_lock_key word{0x7f3a1c0008c0, 4243, LOCKS_KIND_FUTEX};
+  locks_lock_stats fs{};
+  fs.waits = 211;
+  fs.total_ns = 211ull * 3'300'000;
+  fs.max_ns = 31'000'000;
+  fs.not_blocked = 17;
+  fs.timeouts = 19;
+  fs.errors = 23;
+  fs.ops = (1ull << LOCKS_FUTEX_WAIT_BITSET) | (1ull << LOCKS_OP_FUTEX_WAITV);
+  fs.flags = LOCKS_F_SHARED;
+  agg.add_lock(word, fs, "");
+  locks_waiter_stats fw{};
+  fw.waits = 211;
+  fw.total_ns = fs.total_ns;
+  fw.max_ns = 31'000'000;
+  std::strcpy(fw.comm, "poller");
+  agg.add_waiter({word, 4250, 0}, fw);
+  for (const auto& [key, center, n] :
+       {std::tuple{mutex, uint64_t{9'100'000}, uint64_t{1'201}}, {word, 3'300'000, 211}}) {
+    const auto slots = slots_around(center, n);
+    for (uint32_t slot = 0; slot < slots.size(); ++slot)
+      if (slots[slot]) agg.add_hist({key, slot, 0}, slots[slot]);
+  }
+  agg.add_kind(LOCKS_KIND_FUTEX, {229, 211, 17, fs.total_ns, 31'000'000},
+               slots_around(3'300'000, 211));
+  // mmap_lock taken for writing by many threads of one process.
+  agg.add_kernel_type(LOCKS_LCB_F_WRITE, {3'001, 0, 0, 3'001ull * 700'000, 41'000'000});
+  const auto kslots = slots_around(700'000, 3'001);
+  for (uint32_t slot = 0; slot < kslots.size(); ++slot)
+    if (kslots[slot]) agg.add_kernel_hist(LOCKS_LCB_F_WRITE << 8 | slot, kslots[slot]);
+  locks_klock_stats mm{};
+  mm.count = 3'001;
+  mm.total_ns = 3'001ull * 700'000;
+  mm.max_ns = 41'000'000;
+  mm.kclass = LOCKS_KCLASS_MMAP_LOCK;
+  mm.tgid = 4251;
+  std::strcpy(mm.comm, "allocator");
+  agg.add_kernel_lock({0xffff8881234a5600, LOCKS_LCB_F_WRITE, 0}, mm);
+  return agg.build();
+}
+
 podtrace::Report tracer_report() {
   podtrace::Report r;
   r.duration_s = 15.004;
@@ -222,6 +445,11 @@ podtrace::Report tracer_report() {
   r.set(tcp_section());
   r.set(dns_section());
   r.set(udp_section());
+  r.set(profile_section());
+  r.set(memory_section());
+  r.set(netdev_section());
+  r.set(locks_section());
+  r.set(db_section());
   r.findings = diagnose(r);
   return r;
 }
@@ -295,11 +523,15 @@ std::string rendered(const std::string& path, const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_boolean()) return "";
   if (key == "duration_s") return fmt::format("{:.1f} s", v.get<double>());
+  if (key.ends_with("_avg10")) return fmt::format("{:.2f}", v.get<double>());  // memory PSI, %
+  // profile: a share of a process's samples (0-1), shown as a percentage.
+  if (key.ends_with("_share")) return fmt::format("{:.1f}%", v.get<double>() * 100);
   const uint64_t n = v.get<uint64_t>();
   if (key == "rtt_min_us") return format_ns(n * 1000);
   if (key.ends_with("_us")) return std::to_string(n) + "us";
   if (key.ends_with("_ns") || path.find("_ns.") != std::string::npos) return format_ns(n);
   if (key.starts_with("bytes")) return format_bytes(n);
+  if (key.ends_with("_bytes")) return format_bytes(n);  // memory: limit_bytes, rss_start_bytes…
   return std::to_string(n);
 }
 
@@ -335,6 +567,11 @@ TEST(Contract, EverySectionSurvivesTheTripFieldForField) {
   EXPECT_EQ(*got.find<TcpReport>(), *sent.find<TcpReport>());
   EXPECT_EQ(*got.find<DnsReport>(), *sent.find<DnsReport>());
   EXPECT_EQ(*got.find<UdpReport>(), *sent.find<UdpReport>());
+  EXPECT_EQ(*got.find<ProfileReport>(), *sent.find<ProfileReport>());
+  EXPECT_EQ(*got.find<MemoryReport>(), *sent.find<MemoryReport>());
+  EXPECT_EQ(*got.find<NetdevReport>(), *sent.find<NetdevReport>());
+  EXPECT_EQ(*got.find<LocksReport>(), *sent.find<LocksReport>());
+  EXPECT_EQ(*got.find<DbReport>(), *sent.find<DbReport>());
   EXPECT_EQ(got.findings, sent.findings);
   EXPECT_EQ(got.diagnostics, sent.diagnostics);
   EXPECT_EQ(report_to_json(got), report_to_json(sent));

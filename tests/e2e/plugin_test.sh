@@ -145,9 +145,10 @@ if [ -n "$images" ]; then
 	assert_eq "smoke passes" true "$(jq .passed "$E2E_WORK/smoke-pass.json")"
 	assert_eq "smoke file counts" "pass: 20 writes (81920 bytes) and 20 fsyncs of /tmp/podtrace-canary.dat, as done" "$(check pass file-io)"
 	assert_eq "smoke DNS counts" "pass: 3 getaddrinfo calls for kubernetes.default.svc.cluster.local., 3 A queries, 3 answers" "$(check pass dns)"
-	assert_eq "smoke families" "pass: all 6 enabled" "$(check pass families)"
+	assert_eq "smoke families" "pass: all $(jq '.diagnostics | length' "$E2E_WORK/smoke-pass.json") enabled" "$(check pass families)"
+	assert_eq "smoke: every family reported" 11 "$(jq '.diagnostics | length' "$E2E_WORK/smoke-pass.json")"
 	assert_eq "smoke kernel table" "$(uname -r)" "$(jq -r .kernel.release "$E2E_WORK/smoke-pass.json")"
-	assert_eq "smoke kernel table lists every attach type" 9 "$(jq '.kernel.features | length' "$E2E_WORK/smoke-pass.json")"
+	assert_eq "smoke kernel table lists every attach type" 10 "$(jq '.kernel.features | length' "$E2E_WORK/smoke-pass.json")"
 	assert_eq "smoke checks, in order" "rbac pod-security canary tracer canary-workload file-io dns families kernel cleanup" \
 		"$(jq -r '[.checks[].name] | join(" ")' "$E2E_WORK/smoke-pass.json")"
 	echo "ok: smoke passes with exact counts"

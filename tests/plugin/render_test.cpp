@@ -10,6 +10,8 @@
 #include "event_line.h"
 #include "render/json_report.h"
 #include "render/terminal_report.h"
+#include "render_html.h"
+#include "sections/fileio.h"
 #include "trace/session_report.h"
 #include "units.h"
 
@@ -36,7 +38,7 @@ json report_line() {
               "sleep":{"count":0,"p50_ns":0,"p90_ns":0,"p99_ns":0,"max_ns":0,"mean_ns":0,"histogram":[]},
               "preempted":{"count":0,"p50_ns":0,"p90_ns":0,"p99_ns":0,"max_ns":0,"mean_ns":0,"histogram":[]}},
    "threads":[],
-   "throttling":[{"cgroup":"/sys/fs/cgroup/cpu/kubepods/pod1","source":"cgroup-v1","quota_us":20000,"period_us":100000,"nr_periods":80,"nr_throttled":77,"throttled_ns":5200000000}]},
+   "throttling":[{"cgroup":"/sys/fs/cgroup/cpu/kubepods/pod1","source":"cgroup-v1","quota_us":20000,"period_us":100000,"nr_periods":80,"nr_throttled":77,"throttled_ns":5200000000,"window_ns":10000000000}]},
  "futurefamily":{"queries":12,"slowest":{"count":12,"p50_ns":1000,"p90_ns":2000,"p99_ns":3000,"max_ns":3000,"histogram":[]}}})");
 }
 
@@ -131,7 +133,8 @@ TEST(TerminalReport, FindingsFirstThenSections) {
   EXPECT_EQ(text.find("│"), std::string::npos) << text;
   EXPECT_NE(text.find("sh       4250  4242  exit 3"), std::string::npos) << text;
   // The throttling table reaches the plugin (the tracer writes it as an array).
-  EXPECT_NE(text.find("cgroup-v1        80         77           5.20s  20000us/100000us"),
+  EXPECT_NE(text.find("cgroup-v1        80   77 (96%)               5.20s  10.00s  0.52 CPUs      "
+                      "20000us/100000us (0.20 CPUs)"),
             std::string::npos)
       << text;
   // An unknown family is shown generically, nested latency included.
@@ -269,3 +272,45 @@ TEST(JsonReport, OutputIsAsciiOnly) {
   for (unsigned char c : text)
     ASSERT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << static_cast<int>(c);
 }
+
+namespace podtrace::plugin {
+namespace {
+
+TEST(HtmlReport, FlameGraphWidthsAreSampleShares) {
+  const std::string svg = flame_graph_svg({{"app;main;burn", 75}, {"app;main;idle_[k]", 25}});
+  EXPECT_NE(svg.find("<title>app (100 samples, 100.0%)</title>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("<title>burn (75 samples, 75.0%)</title><rect x=\"0.0\" y=\"4\" "
+                     "width=\"885.0\""),
+            std::string::npos)
+      << svg;
+  EXPECT_NE(svg.find("<title>idle_[k] (25 samples, 25.0%)</title><rect x=\"885.0\""),
+            std::string::npos)
+      << svg;
+  EXPECT_EQ(flame_graph_svg({}), "");
+}
+
+TEST(HtmlReport, TracedTextIsEscapedAndThePageHasNoScript) {
+  Report r;
+  r.final_report = true;
+  FileReport f;
+  f.path = "/data/<img src=x onerror=alert(1)>\x1b[31m";
+  f.op = "fsync";
+  f.count = 2;
+  r.get<FileioReport>().files.push_back(f);
+  OpReport op;
+  op.op = "fsync";
+  op.count = 2;
+  r.get<FileioReport>().ops.push_back(op);
+  r.findings.push_back({"warning", "fileio", "slow fsync on <b>", "x & y"});
+  const std::string page = render_html("t<i>", {{"pod a/b", &r}});
+  EXPECT_NE(page.find("/data/&lt;img src=x onerror=alert(1)&gt;[31m"), std::string::npos) << page;
+  EXPECT_EQ(page.find("<img"), std::string::npos);
+  EXPECT_EQ(page.find('\x1b'), std::string::npos);
+  EXPECT_NE(page.find("slow fsync on &lt;b&gt;"), std::string::npos);
+  EXPECT_NE(page.find("<title>t&lt;i&gt;</title>"), std::string::npos);
+  EXPECT_NE(page.find("Content-Security-Policy\" content=\"default-src 'none'"), std::string::npos);
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace podtrace::plugin

@@ -32,7 +32,8 @@ Report canary_report() {
   for (const char* family : {"fileio", "cpu", "dns"})
     r.diagnostics.push_back({family, true, "tracepoint", ""});
   r.kernel.release = "6.18.0";
-  for (const char* t : {"tracepoint", "uprobe", "cgroup_sockops", "cgroup_skb", "ringbuf"})
+  for (const char* t :
+       {"tracepoint", "uprobe", "cgroup_sockops", "cgroup_skb", "perf_event", "ringbuf"})
     r.kernel.features.push_back({t, true, ""});
   r.kernel.features.push_back({"kprobe", false, "Operation not permitted"});
   return r;
@@ -54,7 +55,7 @@ TEST(SmokeChecks, ExactCountsPass) {
   EXPECT_EQ(row(checks, "file-io").detail,
             "20 writes (81920 bytes) and 20 fsyncs of /tmp/podtrace-canary.dat, as done");
   EXPECT_EQ(row(checks, "kernel").detail,
-            "6.18.0: tracepoint uprobe cgroup_sockops cgroup_skb ringbuf (not kprobe)");
+            "6.18.0: tracepoint uprobe cgroup_sockops cgroup_skb perf_event ringbuf (not kprobe)");
 }
 
 TEST(SmokeChecks, OneMissingFsyncFails) {

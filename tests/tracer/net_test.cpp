@@ -12,6 +12,7 @@
 #include "dns_message.h"
 #include "histogram.h"
 #include "net_endpoint.h"
+#include "target_libraries.h"
 #include "tcp.h"
 
 namespace podtrace::tracer {

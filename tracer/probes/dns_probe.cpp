@@ -4,20 +4,17 @@
 #include "probes/dns_probe.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
-#include "cgroup.h"
 #include "dns.h"
 #include "dns.skel.h"
 #include "dns_message.h"
 #include "histogram.h"
 #include "net_endpoint.h"
 #include "probes/skeleton_loader.h"
+#include "target_libraries.h"
 #include "text.h"
 
 namespace podtrace::tracer {
@@ -80,32 +77,25 @@ void DnsProbe::set_target_cgroups(const std::vector<std::filesystem::path>& path
 void DnsProbe::attach_libcs() {
   if (!uprobes_ || !skel_) return;
   last_libc_scan_ns_ = monotonic_ns();
-  for (const auto& cg : cgroup_paths_) {
-    for (int pid : CgroupFs::pids_in(cg)) {
-      const auto proc = proc_root_ / std::to_string(pid);
-      std::ifstream in(proc / "maps");
-      std::stringstream text;
-      text << in.rdbuf();
-      for (const auto& lib : libc_paths_in_maps(text.str())) {
-        // Through the process's root, so a container image's libc is found from the host.
-        const auto path = proc / "root" / std::filesystem::path(lib).relative_path();
-        struct stat st {};
-        if (stat(path.c_str(), &st) != 0) continue;
-        if (!probed_libcs_.insert({st.st_dev, st.st_ino}).second) continue;
-        LIBBPF_OPTS(bpf_uprobe_opts, enter, .func_name = "getaddrinfo");
-        LIBBPF_OPTS(bpf_uprobe_opts, exit, .retprobe = true, .func_name = "getaddrinfo");
-        LinkPtr a(bpf_program__attach_uprobe_opts(skel_->progs.gai_enter_uprobe, -1, path.c_str(),
-                                                  0, &enter));
-        LinkPtr b(a ? bpf_program__attach_uprobe_opts(skel_->progs.gai_exit_uprobe, -1,
-                                                      path.c_str(), 0, &exit)
-                    : nullptr);
-        if (!a || !b) {
-          lookup_status_ = fmt::format("getaddrinfo uprobe on {}: {}", lib, libbpf_error(-errno));
-          continue;
-        }
-        uprobe_links_.push_back(std::move(a));
-        uprobe_links_.push_back(std::move(b));
+  for (const auto& process : read_target_processes(proc_root_, cgroup_paths_)) {
+    for (const auto& lib : library_paths(process.maps, is_libc_name)) {
+      const auto path = host_path(proc_root_, process.pid, lib);
+      FileId id;
+      if (!file_id(path, id)) continue;
+      if (!probed_libcs_.insert(id).second) continue;
+      LIBBPF_OPTS(bpf_uprobe_opts, enter, .func_name = "getaddrinfo");
+      LIBBPF_OPTS(bpf_uprobe_opts, exit, .retprobe = true, .func_name = "getaddrinfo");
+      LinkPtr a(bpf_program__attach_uprobe_opts(skel_->progs.gai_enter_uprobe, -1, path.c_str(), 0,
+                                                &enter));
+      LinkPtr b(a ? bpf_program__attach_uprobe_opts(skel_->progs.gai_exit_uprobe, -1, path.c_str(),
+                                                    0, &exit)
+                  : nullptr);
+      if (!a || !b) {
+        lookup_status_ = fmt::format("getaddrinfo uprobe on {}: {}", lib, libbpf_error(-errno));
+        continue;
       }
+      uprobe_links_.push_back(std::move(a));
+      uprobe_links_.push_back(std::move(b));
     }
   }
 }

@@ -10,6 +10,7 @@
 #include "libbpf_util.h"
 #include "probes/cgroup_links.h"
 #include "probes/probe.h"
+#include "target_libraries.h"
 
 struct dns_bpf;
 
@@ -35,7 +36,7 @@ class DnsProbe : public Probe {
   SkeletonPtr<dns_bpf> skel_{nullptr, nullptr};
   CgroupLinks egress_, ingress_;
   std::vector<LinkPtr> uprobe_links_;
-  std::set<std::pair<uint64_t, uint64_t>> probed_libcs_;
+  std::set<FileId> probed_libcs_;
   std::vector<std::filesystem::path> cgroup_paths_;
   std::filesystem::path proc_root_ = "/proc";
   bool uprobes_ = false;

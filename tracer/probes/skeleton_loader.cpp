@@ -27,6 +27,8 @@ std::string_view program_suffix(AttachType type) {
       return "_skb";
     case AttachType::kRingbuf:
       return "_ringbuf";
+    case AttachType::kPerfEvent:
+      return "_perf";
   }
   return "";
 }

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: Apache-2.0
+// lock_bench.cpp: cost of the locks family on a mutex-heavy workload: untraced, podtrace with
+// the workload in a non-target cgroup, and in the target cgroup (its pthread uprobes attached).
+//
+// Usage: lock-bench --tracer PATH [--bpftrace PATH|none] [--iterations N] [--reps R] [--cpu C].
+// Root: it creates two cgroups beneath its own v2 cgroup and removes them at the end.
+//
+// The workload, a child moved into a cgroup, runs two loops:
+//   uncontended: one thread, pinned to one CPU, pthread_mutex_lock + unlock of one mutex, N
+//                times; timed in thread CPU time (the uprobe traps are this thread's kernel
+//                time) in 20 chunks, best chunk kept: ns per lock/unlock pair;
+//   contended:   4 threads increment a counter under one mutex, N/4 times each; wall time per
+//                lock/unlock pair (waits are sleeps, which CPU time would not count).
+// A child that joined its cgroup waits for a go: in the target, until the tracer's summary
+// (every 100 ms) says its pthread probes are in the child (it probes new processes of the
+// target within a second). The "empty uprobe+uretprobe" scenario is bpftrace with empty
+// programs on the child's pthread_mutex_lock, once the breakpoint shows in the child's memory:
+// the cost of the hook alone.
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr long kChunks = 20;
+constexpr int kContendingThreads = 4;
+
+double thread_cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+double wall_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+struct Sample {
+  double uncontended_ns = 0;  // per lock/unlock pair, thread CPU time
+  double contended_ns = 0;    // per lock/unlock pair, wall time over all threads' pairs
+  bool probed = false;        // the uprobe was seen in pthread_mutex_lock before timing
+};
+
+pthread_mutex_t g_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+Sample workload(long iterations, int cpu) {
+  Sample s;
+  cpu_set_t one, all;
+  sched_getaffinity(0, sizeof(all), &all);
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  sched_setaffinity(0, sizeof(one), &one);
+  auto loop = [](long n) {
+    for (long i = 0; i < n; ++i) {
+      pthread_mutex_lock(&g_mutex);
+      pthread_mutex_unlock(&g_mutex);
+    }
+  };
+  loop(iterations / 10);
+  double best = 1e18;
+  for (long c = 0; c < kChunks; ++c) {
+    const double t0 = thread_cpu_ns();
+    loop(iterations / kChunks);
+    best = std::min(best, (thread_cpu_ns() - t0) / static_cast<double>(iterations / kChunks));
+  }
+  s.uncontended_ns = best;
+  sched_setaffinity(0, sizeof(all), &all);
+
+  std::atomic<bool> go{false};
+  volatile long counter = 0;
+  std::vector<std::thread> threads;
+  const long each = iterations / kContendingThreads;
+  for (int t = 0; t < kContendingThreads; ++t)
+    threads.emplace_back([&] {
+      while (!go.load()) {
+      }
+      for (long i = 0; i < each; ++i) {
+        pthread_mutex_lock(&g_mutex);
+        counter = counter + 1;
+        pthread_mutex_unlock(&g_mutex);
+      }
+    });
+  const double t0 = wall_ns();
+  go = true;
+  for (auto& t : threads) t.join();
+  s.contended_ns = (wall_ns() - t0) / static_cast<double>(each * kContendingThreads);
+  return s;
+}
+
+// Runs the workload in a child that first joins `cgroup`; `started` runs once the child exists
+// (a tracer that needs its pid), `finished` once it has reported.
+// Runs the workload in a child that first joins `cgroup`, then waits for `ready` (given its
+// pid: a tracer attaches to it; returns whether the probes are in) before it starts.
+Sample run_workload(const fs::path& cgroup, int cpu, long iterations,
+                    const std::function<bool(pid_t)>& ready = {},
+                    const std::function<void()>& finished = {}, pid_t* child = nullptr) {
+  int result[2], go[2];
+  if (pipe(result) != 0 || pipe(go) != 0) return {};
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(result[0]);
+    close(go[1]);
+    std::ofstream(cgroup / "cgroup.procs") << "0";
+    char c = 'j';
+    if (write(result[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) _exit(1);
+    Sample s = workload(iterations, cpu);
+    (void)!write(result[1], &s, sizeof(s));
+    _exit(0);
+  }
+  close(result[1]);
+  close(go[0]);
+  char c;
+  Sample s;
+  if (read(result[0], &c, 1) == 1) {  // joined its cgroup
+    const bool probed = ready ? ready(pid) : false;
+    c = 'g';
+    (void)!write(go[1], &c, 1);
+    if (read(result[0], &s, sizeof(s)) != sizeof(s)) std::fprintf(stderr, "workload failed\n");
+    s.probed = probed;
+  }
+  if (finished) finished();
+  close(result[0]);
+  close(go[1]);
+  waitpid(pid, nullptr, 0);
+  if (child) *child = pid;
+  return s;
+}
+
+// Until `pid`'s pthread_mutex_lock (the same address as ours: it is our fork) starts with a
+// breakpoint, at most 5 s.
+bool wait_for_breakpoint(pid_t pid) {
+  const unsigned char original = *reinterpret_cast<const unsigned char*>(&pthread_mutex_lock);
+  const std::string mem = "/proc/" + std::to_string(pid) + "/mem";
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream in(mem, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(reinterpret_cast<uintptr_t>(&pthread_mutex_lock)));
+    char byte = 0;
+    if (in.read(&byte, 1) && static_cast<unsigned char>(byte) != original) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+fs::path own_v2_cgroup() {
+  const fs::path root =
+      fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("0::", 0) == 0) return root / fs::path(line.substr(3)).relative_path();
+  return root;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Every family of this tracer but locks, from its --check table.
+std::string other_families(const std::string& tracer, const fs::path& out) {
+  const std::string cmd = tracer + " --check > " + out.string() + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) return "";
+  std::istringstream in(slurp(out));
+  std::string line, list;
+  bool families = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("DIAGNOSTIC", 0) == 0) {
+      families = true;
+      continue;
+    }
+    const std::string name = line.substr(0, line.find(' '));
+    if (families && !name.empty() && name != "locks") list += (list.empty() ? "" : ",") + name;
+  }
+  return list;
+}
+
+struct Spawned {
+  pid_t pid = -1;
+  fs::path out;
+};
+
+// The libc this benchmark maps: the workload's, since the workload is its fork.
+std::string own_libc() {
+  std::istringstream in(slurp("/proc/self/maps"));
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t slash = line.find('/');
+    if (slash != std::string::npos && line.find("libc.so.6") != std::string::npos)
+      return line.substr(slash);
+  }
+  return "";
+}
+
+// bpftrace with empty programs at podtrace's hook, uprobe + uretprobe on pthread_mutex_lock of
+// one process: the cost of the hook alone.
+Spawned spawn_empty_uprobes(const std::string& bpftrace, const std::string& libc, pid_t pid,
+                            const fs::path& out) {
+  Spawned s{-1, out};
+  const std::string script =
+      "uprobe:" + libc + ":pthread_mutex_lock { } uretprobe:" + libc + ":pthread_mutex_lock { }";
+  const std::string pid_text = std::to_string(pid);
+  s.pid = fork();
+  if (s.pid == 0) {
+    FILE* f = std::fopen(out.c_str(), "w");
+    dup2(fileno(f), 1);
+    dup2(fileno(f), 2);
+    execl(bpftrace.c_str(), bpftrace.c_str(), "-p", pid_text.c_str(), "-e", script.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return s;
+}
+
+Spawned spawn_tracer(const std::vector<std::string>& argv, const fs::path& out) {
+  Spawned s{-1, out};
+  fs::remove(out);
+  s.pid = fork();
+  if (s.pid == 0) {
+    FILE* f = std::fopen(out.c_str(), "w");
+    dup2(fileno(f), 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 1500; ++i) {
+    if (slurp(out).find("\"type\":\"start\"") != std::string::npos) return s;
+    int status;
+    if (waitpid(s.pid, &status, WNOHANG) == s.pid) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::fprintf(stderr, "the tracer did not start\n");
+  std::exit(1);
+}
+
+nlohmann::json stop_for_report(Spawned& s) {
+  kill(s.pid, SIGINT);
+  waitpid(s.pid, nullptr, 0);
+  std::ifstream in(s.out);
+  std::string line;
+  nlohmann::json report;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("type", "") == "report") report = std::move(j);
+  }
+  return report;
+}
+
+// Until a summary of the tracer writing to `out` says its pthread probes are in one process.
+bool wait_for_probed_process(const fs::path& out) {
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded() && j.value("type", "") == "summary" && j.contains("locks") &&
+          j["locks"].value("mutex_status", "").ends_with(" in 1 process"))
+        return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+struct Scenario {
+  std::string name;
+  std::vector<Sample> samples;
+  double uncontended() const {
+    std::vector<double> v;
+    for (const auto& s : samples) v.push_back(s.uncontended_ns);
+    return median(v);
+  }
+  double contended() const {
+    std::vector<double> v;
+    for (const auto& s : samples) v.push_back(s.contended_ns);
+    return median(v);
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string tracer, bpftrace = "/usr/bin/bpftrace";
+  long iterations = 100000;
+  int reps = 5;
+  int cpu = static_cast<int>(std::thread::hardware_concurrency()) - 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--tracer")
+      tracer = argv[i + 1];
+    else if (a == "--bpftrace")
+      bpftrace = argv[i + 1];
+    else if (a == "--iterations")
+      iterations = std::stol(argv[i + 1]);
+    else if (a == "--reps")
+      reps = std::stoi(argv[i + 1]);
+    else if (a == "--cpu")
+      cpu = std::stoi(argv[i + 1]);
+  }
+  if (tracer.empty() || geteuid() != 0 || iterations < kChunks * kContendingThreads) {
+    std::fprintf(stderr,
+                 "usage (root): lock-bench --tracer PATH [--bpftrace PATH|none] [--iterations N] "
+                 "[--reps R] [--cpu C]\n");
+    return 2;
+  }
+  const std::string tag = std::to_string(getpid());
+  const fs::path base = own_v2_cgroup();
+  const fs::path target = base / ("pt-lockbench-target-" + tag);
+  const fs::path other = base / ("pt-lockbench-other-" + tag);
+  fs::create_directories(target);
+  fs::create_directories(other);
+  const fs::path out = fs::temp_directory_path() / ("pt-lockbench-" + tag + ".out");
+  const std::string disable = other_families(tracer, out);
+
+  const bool with_bpftrace = bpftrace != "none" && access(bpftrace.c_str(), X_OK) == 0;
+  const std::string libc = own_libc();
+  std::vector<Scenario> sc = {{"untraced", {}},
+                              {"empty uprobe+uretprobe", {}},
+                              {"podtrace, non-target", {}},
+                              {"podtrace, target", {}}};
+  enum { kUntraced, kEmpty, kPtOther, kPtTarget };
+  // Each target run makes this many pthread_mutex_lock calls (warm-up included).
+  const uint64_t expected = iterations / 10 + iterations / kChunks * kChunks +
+                            iterations / kContendingThreads * kContendingThreads;
+  std::vector<std::string> checks;
+  bool ok = true;
+  for (int r = 0; r < reps; ++r) {
+    sc[kUntraced].samples.push_back(run_workload(other, cpu, iterations));
+    if (with_bpftrace && !libc.empty()) {
+      Spawned b;
+      const fs::path bout = out.string() + ".bt";
+      sc[kEmpty].samples.push_back(run_workload(
+          other, cpu, iterations,
+          [&](pid_t pid) {
+            b = spawn_empty_uprobes(bpftrace, libc, pid, bout);
+            return wait_for_breakpoint(pid);
+          },
+          [&] {
+            kill(b.pid, SIGINT);
+            waitpid(b.pid, nullptr, 0);
+          }));
+      if (!sc[kEmpty].samples.back().probed)
+        std::fprintf(stderr, "bpftrace's uprobe never appeared:\n%s\n", slurp(bout).c_str());
+      fs::remove(bout);
+    }
+    Spawned t = spawn_tracer(
+        {tracer, "--cgroup", target.string(), "--disable", disable, "--interval", "100ms"}, out);
+    sc[kPtOther].samples.push_back(run_workload(other, cpu, iterations));
+    pid_t child = -1;
+    // The tracer probes a new process of the target on its next scan (within a second); its
+    // summary says when (every 100 ms here).
+    sc[kPtTarget].samples.push_back(run_workload(
+        target, cpu, iterations, [&](pid_t) { return wait_for_probed_process(out); }, {}, &child));
+    const auto report = stop_for_report(t);
+    uint64_t calls = 0, waits = 0;
+    if (report.contains("locks"))
+      for (const auto& k : report["locks"]["kinds"])
+        if (k["kind"] == "mutex") {
+          calls = k["calls"];
+          waits = k["waits"];
+        }
+    // glibc's own calls (ld.so's lock, once per thread) come on top of the workload's.
+    const bool good = sc[kPtTarget].samples.back().probed && calls >= expected &&
+                      calls <= expected + kContendingThreads;
+    ok &= good;
+    checks.push_back("rep " + std::to_string(r + 1) + ": uprobe seen before timing: " +
+                     (sc[kPtTarget].samples.back().probed ? "yes" : "NO") +
+                     "; mutex calls counted " + std::to_string(calls) + " (workload " +
+                     std::to_string(expected) + "), of which waited " + std::to_string(waits) +
+                     (good ? "" : "  MISMATCH"));
+  }
+
+  std::printf(
+      "lock-bench: %ld lock/unlock pairs uncontended (CPU %d, thread CPU time, best of %ld "
+      "chunks) and contended (%d threads, wall time); ns per pair, median of %d runs\n",
+      iterations, cpu, kChunks, kContendingThreads, reps);
+  std::printf("%-22s %12s %10s %12s %10s   %s\n", "scenario", "uncontended", "vs untr.",
+              "contended", "vs untr.", "runs (uncontended / contended)");
+  const double base_u = sc[kUntraced].uncontended(), base_c = sc[kUntraced].contended();
+  for (const auto& s : sc) {
+    if (s.samples.empty()) continue;
+    std::string runs;
+    for (const auto& x : s.samples) {
+      char b[48];
+      std::snprintf(b, sizeof(b), "%s%.0f/%.0f", runs.empty() ? "" : " ", x.uncontended_ns,
+                    x.contended_ns);
+      runs += b;
+    }
+    std::printf("%-22s %12.1f %9.2fx %12.1f %9.2fx   %s\n", s.name.c_str(), s.uncontended(),
+                s.uncontended() / base_u, s.contended(), s.contended() / base_c, runs.c_str());
+  }
+  std::printf("\nper-lock cost (target - untraced, uncontended): %.1f ns",
+              sc[kPtTarget].uncontended() - base_u);
+  if (!sc[kEmpty].samples.empty())
+    std::printf("; the empty hook's: %.1f ns; podtrace overhead / empty hook overhead: %.2f",
+                sc[kEmpty].uncontended() - base_u,
+                (sc[kPtTarget].uncontended() - base_u) / (sc[kEmpty].uncontended() - base_u));
+  std::printf("\n");
+  std::printf("\nwhat the tracer counted in each target run:\n");
+  for (const auto& c : checks) std::printf("  %s\n", c.c_str());
+
+  fs::remove(out);
+  rmdir(target.c_str());
+  rmdir(other.c_str());
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* profile.bpf.c: timed CPU samples of the target with user and kernel stacks, counted per
+ * (process, user stack, kernel stack). Attached by user space to one cpu-clock perf event per
+ * online CPU. */
+#include "common.bpf.h"
+#include "profile.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define EFAULT 14
+#define ENOMEM 12
+#define EEXIST 17
+#define E2BIG 7
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, PROFILE_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, PROFILE_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROFILE_MAX_KEYS);
+	__type(key, struct profile_key);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROFILE_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct profile_proc);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PROFILE_STACK_KINDS *PROFILE_ERR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stack_errors SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PROFILE_TOTAL_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} totals SEC(".maps");
+
+static __always_inline void bump(void *percpu_array, __u32 idx)
+{
+	__u64 *n = bpf_map_lookup_elem(percpu_array, &idx);
+	if (n)
+		(*n)++;
+}
+
+static __always_inline __u32 error_index(long err)
+{
+	switch (err) {
+	case -EFAULT:
+		return PROFILE_ERR_EFAULT;
+	case -EEXIST:
+		return PROFILE_ERR_EEXIST;
+	case -ENOMEM:
+		return PROFILE_ERR_ENOMEM;
+	}
+	return PROFILE_ERR_OTHER;
+}
+
+/* A failed walk is still a sample: it is counted under PROFILE_STACK_LOST, and why it failed
+ * goes to stack_errors, so a profile with lost stacks says so. */
+static __always_inline __s32 stack_id(struct bpf_perf_event_data *ctx, __u64 flags, __u32 kind)
+{
+	long id = bpf_get_stackid(ctx, &stacks, flags);
+	if (id >= 0)
+		return (__s32)id;
+	bump(&stack_errors, kind * PROFILE_ERR_MAX + error_index(id));
+	return PROFILE_STACK_LOST;
+}
+
+static __always_inline void remember_process(__u32 tgid)
+{
+	if (bpf_map_lookup_elem(&procs, &tgid))
+		return;
+	struct profile_proc p = {};
+	bpf_get_current_comm(p.comm, sizeof(p.comm));
+	if (bpf_map_update_elem(&procs, &tgid, &p, BPF_NOEXIST) == -E2BIG)
+		count_lost(PT_LOST_MAP_FULL);
+}
+
+static __always_inline void count_sample(struct profile_key *key)
+{
+	__u64 *n = bpf_map_lookup_elem(&counts, key);
+	if (!n) {
+		__u64 one = 1;
+		if (!bpf_map_update_elem(&counts, key, &one, BPF_NOEXIST))
+			return;
+		/* Another CPU may have added the key since the lookup. */
+		n = bpf_map_lookup_elem(&counts, key);
+		if (!n) {
+			count_lost(PT_LOST_MAP_FULL);
+			return;
+		}
+	}
+	__sync_fetch_and_add(n, 1);
+}
+
+SEC("perf_event")
+int profile_sample_perf(struct bpf_perf_event_data *ctx)
+{
+	if (!current_is_target())
+		return 0;
+	bump(&totals, PROFILE_TOTAL_SAMPLES);
+	struct profile_key key = {};
+	key.pid = bpf_get_current_pid_tgid() >> 32;
+	key.user_stack_id = stack_id(ctx, BPF_F_USER_STACK, PROFILE_STACK_USER);
+	/* Kernel addresses are in the upper half on x86_64: a user-mode sample has no kernel
+	 * stack, and asking for one would count a -EFAULT that is no loss. */
+	if ((__s64)ctx->regs.ip < 0)
+		key.kernel_stack_id = stack_id(ctx, 0, PROFILE_STACK_KERNEL);
+	else
+		key.kernel_stack_id = PROFILE_STACK_NONE;
+	remember_process(key.pid);
+	count_sample(&key);
+	return 0;
+}

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: Apache-2.0
+// profile_test.cpp: the CPU profile on real workloads in real cgroups: a program that spends 3
+// of every 4 ms in one named function and 1 in another must be reported at 75% / 25%; a busy
+// process in another cgroup must be absent; kernel time must resolve to kernel function names;
+// a binary without frame pointers must be counted and named as such.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "kernel_features.h"
+#include "kernel_test_util.h"
+#include "probes/profile_probe.h"
+
+namespace podtrace::tracer::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string helper(const char* env) {
+  const char* path = std::getenv(env);
+  return path ? path : "";
+}
+
+// Runs a profile-workload for `ms` of CPU time in the child; only returns if exec failed. The
+// workload writes the CPU time it used to `cpu_file`.
+std::function<int()> run(const std::string& binary, const std::string& mode, int ms,
+                         const std::string& name, const fs::path& cpu_file) {
+  return [=] {
+    const std::string duration = std::to_string(ms);
+    execl(binary.c_str(), binary.c_str(), mode.c_str(), duration.c_str(), name.c_str(),
+          cpu_file.c_str(), nullptr);
+    return 127;
+  };
+}
+
+// A loaded machine loses fewer samples than this (see below); a rate bug (50 Hz, a CPU not
+// sampled) loses more.
+constexpr double kMinSampleRatio = 0.75;
+
+// The samples a process that used `cpu_file`'s CPU time should get at 99 Hz.
+double expected_samples(const fs::path& cpu_file) {
+  uint64_t ns = 0;
+  std::ifstream(cpu_file) >> ns;
+  return static_cast<double>(ns) / 1e9 * 99;
+}
+
+const nlohmann::json* process(const nlohmann::json& profile, pid_t pid) {
+  for (const auto& p : profile["processes"])
+    if (p["pid"] == pid) return &p;
+  return nullptr;
+}
+
+const nlohmann::json* function(const nlohmann::json& proc, const std::string& name) {
+  for (const auto& f : proc["functions"])
+    if (f["name"] == name) return &f;
+  return nullptr;
+}
+
+bool has_finding(const nlohmann::json& report, const std::string& title_part) {
+  for (const auto& f : report["findings"])
+    if (f["family"] == "profile" &&
+        f["title"].get<std::string>().find(title_part) != std::string::npos)
+      return true;
+  return false;
+}
+
+class ProfileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fp_ = helper("PODTRACE_PROFILE_WORKLOAD_FP");
+    nofp_ = helper("PODTRACE_PROFILE_WORKLOAD_NOFP");
+    ASSERT_TRUE(fs::exists(fp_) && fs::exists(nofp_))
+        << "set PODTRACE_PROFILE_WORKLOAD_FP and _NOFP (meson test does)";
+    dir_ = make_temp_dir("podtrace-profile");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  // fileio's 32 tracepoints take seconds to attach and detach; this test needs none of them.
+  std::vector<std::string> tracer_args(const TestCgroup& target) {
+    return {"--cgroup", target.v2().string(), "--disable", "fileio"};
+  }
+  std::string fp_, nofp_;
+  fs::path dir_;
+};
+
+TEST_F(ProfileTest, SharesFollowTheWorkAndOtherCgroupsAreAbsent) {
+  TestCgroup target("pt-profile-target"), other("pt-profile-other");
+  Workload traced(target, run(fp_, "burn", 4000, "pt-burn", dir_ / "traced.cpu"));
+  Workload untraced(other, run(fp_, "burn", 4000, "pt-other", dir_ / "untraced.cpu"));
+  TracerProcess tracer(tracer_args(target));
+  ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
+
+  const auto report = tracer.report();
+  const auto& profile = report["profile"];
+  const auto* proc = process(profile, traced.pid());
+  ASSERT_TRUE(proc) << profile.dump();
+  EXPECT_EQ((*proc)["comm"], "pt-burn");
+  // 4 s of CPU at 99 Hz is ~396 samples, whatever else ran on the machine meanwhile. On the
+  // loaded CI VM, 0.86-1.03 of the predicted count arrived (fewer the busier it was).
+  const uint64_t samples = (*proc)["samples"];
+  const double expected = expected_samples(dir_ / "traced.cpu");
+  EXPECT_GE(expected, 390);
+  EXPECT_GE(samples, kMinSampleRatio * expected);
+  EXPECT_LE(samples, 1.1 * expected);
+  // The two named functions hold the top two places, 3:1.
+  const auto& functions = (*proc)["functions"];
+  ASSERT_GE(functions.size(), 2u) << proc->dump();
+  EXPECT_EQ(functions[0]["name"], "burn_three_quarters") << proc->dump();
+  EXPECT_EQ(functions[1]["name"], "burn_one_quarter") << proc->dump();
+  for (const auto& [name, want] :
+       {std::pair{"burn_three_quarters", 0.75}, std::pair{"burn_one_quarter", 0.25}}) {
+    const auto* f = function(*proc, name);
+    ASSERT_TRUE(f) << name;
+    EXPECT_EQ((*f)["module"], fs::path(fp_).filename().string());
+    EXPECT_EQ((*f)["kernel"], false);
+    EXPECT_NEAR((*f)["self_share"].get<double>(), want, 0.07) << f->dump();
+    EXPECT_NEAR((*f)["total_share"].get<double>(), want, 0.07) << f->dump();
+  }
+  // Frame pointers unwind through main: inclusive, main holds nearly everything.
+  const auto* main_fn = function(*proc, "main");
+  ASSERT_TRUE(main_fn) << proc->dump();
+  EXPECT_GE((*main_fn)["total_share"].get<double>(), 0.9);
+  EXPECT_LE((*proc)["short_user_stacks"].get<uint64_t>(), samples / 10);
+  bool folded = false;
+  for (const auto& line : profile["folded"]) {
+    const std::string s = line;
+    EXPECT_NE(s.rfind("pt-other;", 0), 0u) << s;
+    if (s.rfind("pt-burn;", 0) == 0 && s.find(";main;burn_three_quarters ") != std::string::npos)
+      folded = true;
+  }
+  EXPECT_TRUE(folded) << profile["folded"].dump();
+  // The process in the other cgroup burned as much CPU and is nowhere.
+  EXPECT_FALSE(process(profile, untraced.pid()));
+  EXPECT_TRUE(has_finding(report, "burn_three_quarters holds")) << report["findings"].dump();
+  EXPECT_EQ(profile["samples_without_maps"], 0);
+}
+
+TEST_F(ProfileTest, KernelTimeResolvesToKernelFunctions) {
+  TestCgroup target("pt-profile-kernel");
+  Workload reader(target, run(fp_, "read-zero", 1500, "pt-readzero", dir_ / "reader.cpu"));
+  TracerProcess tracer(tracer_args(target));
+  ASSERT_EQ(run_under_tracer(tracer, {&reader}), std::vector<int>({0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
+
+  const auto report = tracer.report();
+  const auto& profile = report["profile"];
+  // Not a silent pass where kallsyms is hidden: the report says why, and the test fails with it.
+  ASSERT_EQ(profile["kernel_symbols"], "")
+      << "kernel frames unresolved: " << profile["kernel_symbols"];
+  const auto* proc = process(profile, reader.pid());
+  ASSERT_TRUE(proc) << profile.dump();
+  EXPECT_GE((*proc)["samples"].get<uint64_t>(),
+            kMinSampleRatio * expected_samples(dir_ / "reader.cpu"));
+  // Zeroing 1 MiB per read(): most samples are inside vfs_read.
+  const auto* vfs_read = function(*proc, "vfs_read");
+  ASSERT_TRUE(vfs_read) << proc->dump();
+  EXPECT_EQ((*vfs_read)["kernel"], true);
+  EXPECT_EQ((*vfs_read)["module"], "kernel");
+  EXPECT_GE((*vfs_read)["total_share"].get<double>(), 0.5) << vfs_read->dump();
+  // The top function by self time is a kernel one (the zeroing loop), named.
+  const auto& top = (*proc)["functions"][0];
+  EXPECT_EQ(top["kernel"], true) << proc->dump();
+  EXPECT_NE(top["name"].get<std::string>().front(), '[') << proc->dump();
+  bool folded = false;
+  for (const auto& line : profile["folded"]) {
+    const std::string s = line;
+    if (s.rfind("pt-readzero;", 0) == 0 && s.find(";vfs_read_[k];") != std::string::npos)
+      folded = true;
+  }
+  EXPECT_TRUE(folded) << profile["folded"].dump();
+}
+
+TEST_F(ProfileTest, StacksWithoutFramePointersAreCountedAndNamed) {
+  TestCgroup target("pt-profile-nofp");
+  Workload nofp(target, run(nofp_, "burn", 1500, "pt-nofp", dir_ / "nofp.cpu"));
+  Workload fp(target, run(fp_, "burn", 1500, "pt-fp", dir_ / "fp.cpu"));
+  TracerProcess tracer(tracer_args(target));
+  ASSERT_EQ(run_under_tracer(tracer, {&nofp, &fp}), std::vector<int>({0, 0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
+
+  const auto report = tracer.report();
+  const auto& profile = report["profile"];
+  const auto* without = process(profile, nofp.pid());
+  const auto* with = process(profile, fp.pid());
+  ASSERT_TRUE(without && with) << profile.dump();
+  const uint64_t samples = (*without)["samples"], short_stacks = (*without)["short_user_stacks"];
+  EXPECT_GE(samples, kMinSampleRatio * expected_samples(dir_ / "nofp.cpu"));
+  EXPECT_GT(short_stacks, 0u);
+  EXPECT_GE(short_stacks * 2, samples) << without->dump();  // most of them
+  // The same program with frame pointers, at the same time: its stacks are whole.
+  EXPECT_LE((*with)["short_user_stacks"].get<uint64_t>() * 10, (*with)["samples"].get<uint64_t>())
+      << with->dump();
+  EXPECT_GE(profile["short_user_stacks"].get<uint64_t>(), short_stacks);
+  EXPECT_TRUE(
+      has_finding(report, "pt-nofp (pid " + std::to_string(nofp.pid()) + "): stacks cut short"))
+      << report["findings"].dump();
+  EXPECT_FALSE(
+      has_finding(report, "pt-fp (pid " + std::to_string(fp.pid()) + "): stacks cut short"))
+      << report["findings"].dump();
+}
+
+// Stopping the family releases everything it opened: one perf event per online CPU, each owned
+// by its link.
+TEST(ProfileProbeTest, ClosesEveryPerfEventAndLinkOnStop) {
+  auto open_fds = [] {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
+    return n;
+  };
+  LiveKernelFeatures features;
+  ASSERT_TRUE(features.probe(AttachType::kPerfEvent).works)
+      << features.probe(AttachType::kPerfEvent).reason;
+  const size_t before = open_fds();
+  {
+    ProfileProbe probe;
+    ProbeConfig config;
+    config.features = &features;
+    auto r = probe.start(config);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(attach_type_name(*r), "perf_event");
+    EXPECT_EQ(probe.perf_events(), static_cast<size_t>(sysconf(_SC_NPROCESSORS_ONLN)));
+    EXPECT_GE(open_fds(), before + probe.perf_events());
+  }
+  EXPECT_EQ(open_fds(), before);
+}
+
+TEST(ProfileProbeTest, CheckNamesTheFamilyAndItsAttachType) {
+  const auto r = run_command({tracer_path(), "--check"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\nperf_event       ok\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nprofile          perf_event\n"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace podtrace::tracer::testing

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// profile_workload.c: CPU-bound programs of a known shape for the profile kernel tests. Built
+// twice: with frame pointers (-O1 -fno-omit-frame-pointer), so its stacks unwind, and without
+// (-O2 -fomit-frame-pointer), so they do not.
+//   profile-workload burn MS NAME [OUT]       75% of the time in burn_three_quarters, 25% in
+//                                             burn_one_quarter, alternating 3 ms and 1 ms slices
+//   profile-workload read-zero MS NAME [OUT]  reads /dev/zero in 1 MiB chunks: kernel time
+// MS is CPU time, not wall time: on a busy machine the program runs longer, and a test still
+// gets the samples it needs. NAME becomes the process's comm, so a test can tell its processes
+// apart by name too. OUT, when given, receives the CPU time the process used, in ns: what a
+// test compares the number of samples with.
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile uint64_t sink;
+
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The slices are timed on CLOCK_MONOTONIC, read in the vDSO: no syscall, so no kernel time
+ * inside the named functions. */
+static uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* Once per 4 ms round: a syscall, too rare to show in the profile. */
+static uint64_t cpu_ns(void)
+{
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+/* Each slice spins on arithmetic and looks at the clock only every 4096 steps, so nearly every
+ * sample lands in the function itself. The constants differ so the compiler cannot fold the two
+ * functions into one symbol. */
+__attribute__((noinline, noclone)) void burn_three_quarters(uint64_t ns)
+{
+	const uint64_t end = now_ns() + ns;
+	do {
+		for (int i = 0; i < 4096; i++)
+			sink = sink * 6364136223846793005ull + 1442695040888963407ull;
+	} while (now_ns() < end);
+}
+
+__attribute__((noinline, noclone)) void burn_one_quarter(uint64_t ns)
+{
+	const uint64_t end = now_ns() + ns;
+	do {
+		for (int i = 0; i < 4096; i++)
+			sink = sink * 2862933555777941757ull + 3037000493ull;
+	} while (now_ns() < end);
+}
+
+static int burn(uint64_t total_ns)
+{
+	while (cpu_ns() < total_ns) {
+		burn_three_quarters(3000000);
+		burn_one_quarter(1000000);
+	}
+	return 0;
+}
+
+static int read_zero(uint64_t total_ns)
+{
+	static char buf[1 << 20];
+	const int fd = open("/dev/zero", O_RDONLY);
+	if (fd < 0)
+		return 2;
+	while (cpu_ns() < total_ns)
+		if (read(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			return 3;
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: %s burn|read-zero MS NAME [OUT]\n", argv[0]);
+		return 64;
+	}
+	prctl(PR_SET_NAME, argv[3]);
+	const uint64_t ns = strtoull(argv[2], NULL, 10) * 1000000ull;
+	int rc = 64;
+	if (strcmp(argv[1], "burn") == 0)
+		rc = burn(ns);
+	else if (strcmp(argv[1], "read-zero") == 0)
+		rc = read_zero(ns);
+	if (rc == 0 && argc == 5) {
+		FILE *out = fopen(argv[4], "w");
+		if (!out)
+			return 4;
+		fprintf(out, "%llu\n", (unsigned long long)cpu_ns());
+		fclose(out);
+	}
+	return rc;
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// db_probe.h: the db family: queries as the pod's own PostgreSQL and MySQL/MariaDB client
+// libraries made them (uprobes on libpq and libmariadb/libmysqlclient, found per process and
+// picked up when a process maps one later), aggregated per normalised statement.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libbpf_util.h"
+#include "library_watch.h"
+#include "probes/db_aggregate.h"
+#include "probes/probe.h"
+
+struct db_bpf;
+
+namespace podtrace::tracer {
+
+class DbProbe : public Probe {
+ public:
+  std::string_view name() const override { return "db"; }
+  Result<AttachType> start(const ProbeConfig& config) override;
+  void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
+  void set_target_cgroups(const std::vector<std::filesystem::path>& paths) override;
+  // -1: one record per query must not wake the session's poll loop; flush() reads the ring.
+  int ringbuf_fd() const override { return -1; }
+  void flush(EventSink& sink) override;
+  void fill(Report& report) override;
+  LostCounts lost() const override;
+
+ private:
+  // Probes the client libraries the target's processes mapped since the last call; each new
+  // one is announced with an `attached` event on the next flush.
+  void attach_new_libraries();
+  // The query functions of one library file; false when none could be probed.
+  bool attach_library(const FoundLibrary& lib, uint32_t library);
+
+  struct RingBufferFree {
+    void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+  };
+
+  SkeletonPtr<db_bpf> skel_{nullptr, nullptr};
+  // The family's own reader of its ring, consumed on the poll tick (see ringbuf_fd()).
+  std::unique_ptr<ring_buffer, RingBufferFree> rb_;
+  std::vector<LinkPtr> links_;
+  std::optional<LibraryWatch> watch_;
+  std::vector<std::filesystem::path> cgroup_paths_;
+  std::filesystem::path proc_root_ = "/proc";
+  uint64_t slow_threshold_ns_ = 0;
+  DbAggregator aggregate_;
+  std::vector<Event> announcements_;
+  std::string problems_;  // attach failures, for the section's status
+  bool mysqlclient_ = false;
+};
+
+}  // namespace podtrace::tracer

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+// memory_aggregate.cpp: the memory section from map rows, /proc readings and cgroup deltas.
+#include "probes/memory_aggregate.h"
+
+#include <algorithm>
+#include <map>
+
+#include "histogram.h"
+#include "text.h"
+
+namespace podtrace::tracer {
+
+std::string_view reclaim_kind_name(uint32_t kind) {
+  switch (kind) {
+    case MEMORY_RECLAIM_DIRECT:
+      return "direct";
+    case MEMORY_RECLAIM_MEMCG:
+      return "memcg";
+  }
+  return "unknown";
+}
+
+namespace {
+
+uint64_t delta(uint64_t now, uint64_t base) { return now >= base ? now - base : 0; }
+
+}  // namespace
+
+std::vector<ProcessFaults> aggregate_faults(const std::vector<MemoryProcRow>& procs,
+                                            const std::vector<MemoryThreadRow>& threads) {
+  std::map<uint32_t, ProcessFaults> by_pid;
+  for (const auto& row : procs) {
+    auto& f = by_pid[row.pid];
+    f.pid = row.pid;
+    f.comm = c_string(row.proc.comm, sizeof(row.proc.comm));
+    f.user_faults += row.proc.user_faults;
+    f.minor += row.proc.minor;
+    f.major += row.proc.major;
+  }
+  for (const auto& row : threads) {
+    auto& f = by_pid[row.thread.pid];
+    f.pid = row.thread.pid;
+    // /proc is read after the map, so it is never behind the last fault; it can only be missing.
+    const uint64_t min =
+        row.now ? std::max<uint64_t>(row.now->minor, row.thread.last_min) : row.thread.last_min;
+    const uint64_t maj =
+        row.now ? std::max<uint64_t>(row.now->major, row.thread.last_maj) : row.thread.last_maj;
+    f.minor += delta(min, row.thread.base_min);
+    f.major += delta(maj, row.thread.base_maj);
+  }
+  std::vector<ProcessFaults> out;
+  for (auto& [pid, f] : by_pid) out.push_back(std::move(f));
+  std::stable_sort(out.begin(), out.end(), [](const ProcessFaults& a, const ProcessFaults& b) {
+    return a.major != b.major ? a.major > b.major : a.minor > b.minor;
+  });
+  return out;
+}
+
+MemoryReport aggregate_memory(const MemoryInputs& in) {
+  MemoryReport m;
+  m.window_ns = in.window_ns;
+  m.faults = aggregate_faults(in.procs, in.threads);
+  for (const auto& row : in.reclaim_kinds) {
+    if (row.stats.count == 0) continue;
+    ReclaimStall r;
+    r.kind = reclaim_kind_name(row.kind);
+    r.count = row.stats.count;
+    r.total_ns = row.stats.total_ns;
+    r.reclaimed_pages = row.stats.pages;
+    r.latency = summarize(row.slots, row.stats.total_ns, row.stats.max_ns);
+    m.reclaim.push_back(std::move(r));
+  }
+  for (const auto& row : in.reclaim_procs) {
+    ProcessReclaim r;
+    r.pid = row.key.pid;
+    r.comm = c_string(row.stats.comm, sizeof(row.stats.comm));
+    r.kind = reclaim_kind_name(row.key.kind);
+    r.count = row.stats.count;
+    r.total_ns = row.stats.total_ns;
+    r.max_ns = row.stats.max_ns;
+    r.reclaimed_pages = row.stats.pages;
+    m.reclaim_processes.push_back(std::move(r));
+  }
+  std::stable_sort(
+      m.reclaim_processes.begin(), m.reclaim_processes.end(),
+      [](const ProcessReclaim& a, const ProcessReclaim& b) { return a.total_ns > b.total_ns; });
+  m.cgroups = in.cgroups;
+  m.rss = in.rss;
+  if (in.process) {
+    m.oom_kills = in.process->oom_kills;
+    for (const auto& x : in.process->exited)
+      if (x.oom_killed) m.oom_killed.push_back({x.pid, x.comm});
+  }
+  return m;
+}
+
+}  // namespace podtrace::tracer

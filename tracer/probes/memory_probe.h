@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// memory_probe.h: the memory family: minor/major page faults per process, direct and memcg
+// reclaim stalls, the memory cgroups' limits and events, RSS, and the OOM kills.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "cgroup.h"
+#include "memcg_state.h"
+#include "probes/probe.h"
+#include "probes/skeleton_loader.h"
+#include "proc_memory.h"
+
+struct memory_bpf;
+
+namespace podtrace::tracer {
+
+class MemoryProbe : public Probe {
+ public:
+  std::string_view name() const override { return "memory"; }
+  Result<AttachType> start(const ProbeConfig& config) override;
+  void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
+  void set_target_cgroups(const std::vector<std::filesystem::path>& paths) override;
+  void flush(EventSink&) override {}
+  void fill(Report& report) override;
+  LostCounts lost() const override;
+
+ private:
+  std::vector<int> target_pids() const;
+
+  LoadedSkeleton<memory_bpf> loaded_;
+  std::optional<CgroupFs> cgroups_;
+  std::vector<std::filesystem::path> cgroup_paths_;
+  std::filesystem::path proc_root_;
+  MemcgMonitor memcg_;
+  std::optional<RssTracker> rss_;
+  uint64_t started_ns_ = 0;
+};
+
+}  // namespace podtrace::tracer
