@@ -84,6 +84,7 @@ int run(int argc, char** argv) {
     return 1;
   }
 
+  options->stdout_is_tty = isatty(STDOUT_FILENO) == 1;
   podtrace::plugin::install_stop_handlers();
   auto client = podtrace::plugin::kube::make_rest_client(*config, {}, isatty(STDIN_FILENO) == 1);
   if (!client) {

@@ -24,6 +24,9 @@ void register_options(CLI::App& app, CliOptions& o) {
   app.add_option("--context", o.context, "Kubeconfig context to use");
   app.add_option("--diagnose", o.diagnose,
                  "Trace for DURATION (e.g. 30s, 2m) and print the report [default: 30s]");
+  app.add_flag("--live", o.live,
+               "Redraw a compact top-like screen every second while tracing (plain lines when "
+               "stdout is not a terminal); the report follows at the end");
   app.add_flag("-f,--follow", o.follow,
                "Print abnormal events live (until Ctrl-C, or --diagnose DURATION)");
   app.add_option("-o,--output", o.output, "Report format")->check(CLI::IsMember({"text", "json"}));
@@ -82,6 +85,8 @@ Result<SessionOptions> make_session_options(const CliOptions& cli,
   o.privileged = cli.privileged;
   o.keep = cli.keep;
   o.follow = cli.follow;
+  o.live = cli.live;
+  if (o.live && o.follow) return make_error("--live and --follow both use the screen: pick one");
   o.histograms = cli.histograms;
   o.html_path = cli.html;
   o.output = cli.output == "json" ? OutputFormat::json : OutputFormat::text;

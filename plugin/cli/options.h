@@ -19,6 +19,7 @@ struct CliOptions {
   std::string context;
   std::string diagnose;
   bool follow = false;
+  bool live = false;
   bool histograms = false;
   std::string html;
   std::string output = "text";

@@ -35,6 +35,7 @@ struct JobParams {
   bool privileged = true;
   std::chrono::milliseconds duration{30'000};
   std::chrono::seconds start_timeout{60};
+  std::chrono::milliseconds interval{0};  // the tracer's summary period; 0: its default
   std::vector<TraceTarget> targets;
 };
 

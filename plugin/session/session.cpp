@@ -6,6 +6,8 @@
 #include "session/session.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -18,6 +20,7 @@
 #include "kube/api_paths.h"
 #include "kube/names.h"
 #include "kube/pods.h"
+#include "live/live_screen.h"
 #include "render/html_report.h"
 #include "render/json_report.h"
 #include "render/terminal_report.h"
@@ -141,6 +144,8 @@ class PluginSession {
       params.image = o_.image;
       params.privileged = o_.privileged;
       params.duration = o_.duration;
+      // The live view redraws every second from the summaries: they must come that often.
+      if (o_.live) params.interval = std::chrono::seconds(1);
       params.start_timeout = std::chrono::duration_cast<std::chrono::seconds>(o_.start_timeout);
       for (size_t i = 0; i < job.pods.size(); i++) {
         const auto& pod = targets_[job.pods[i]];
@@ -228,6 +233,7 @@ class PluginSession {
   }
 
   void announce() {
+    started_ = std::chrono::steady_clock::now();
     const std::string what =
         o_.pod.empty() ? fmt::format("{} pods", report_.pods.size()) : "pod " + o_.pod;
     err_ << fmt::format("tracing {} for {}{}\n", sanitize_for_terminal(what),
@@ -266,6 +272,7 @@ class PluginSession {
         // Deleting the Job makes the kubelet send SIGTERM: the tracer prints its report and exits.
         cleanup_.delete_all();
       }
+      if (o_.live && !stopping_) draw_live();
       if (!canceled && stopping_ &&
           (stops > 1 || std::chrono::steady_clock::now() >= grace_deadline)) {
         canceled = true;
@@ -273,6 +280,33 @@ class PluginSession {
       }
     }
     for (auto& t : threads) t.join();
+  }
+
+  // Once a second: the top-like screen on a terminal, a plain line per pod elsewhere.
+  void draw_live() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_live_) return;
+    next_live_ = now + std::chrono::seconds(1);
+    const LiveClock clock{std::chrono::duration<double>(now - started_).count(),
+                          std::chrono::duration<double>(o_.duration).count()};
+    std::string frame;
+    {
+      std::lock_guard<std::mutex> lock(report_mutex_);
+      frame = o_.stdout_is_tty
+                  ? render_live_screen(report_, clock, Style(stdout_color_), terminal_width())
+                  : render_live_lines(report_, clock);
+    }
+    std::lock_guard<std::mutex> lock(out_mutex_);
+    // Home and clear, then the frame: no scrolling history of stale screens.
+    if (o_.stdout_is_tty) out_ << "\x1b[H\x1b[2J";
+    out_ << frame;
+    out_.flush();
+  }
+
+  static size_t terminal_width() {
+    winsize ws{};
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    return 100;
   }
 
   // Why a pod has no report: the stream broke, or the tracer ended without one.
@@ -334,6 +368,8 @@ class PluginSession {
   std::vector<std::unique_ptr<LogFollower>> followers_;
   std::vector<size_t> follower_pod_;
   std::vector<kube::StreamOutcome> outcomes_;
+  std::chrono::steady_clock::time_point started_{};
+  std::chrono::steady_clock::time_point next_live_{};
   bool stopping_ = false;     // the Jobs were deleted so that the tracers end
   bool interrupted_ = false;  // ... because of Ctrl-C or SIGTERM
 };

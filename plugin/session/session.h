@@ -27,6 +27,8 @@ struct SessionOptions {
   bool follow = false;      // print live events
   bool report = true;       // print the final report
   bool histograms = false;  // full latency histograms in the text report
+  bool live = false;        // redraw a compact screen every second (plain lines off a terminal)
+  bool stdout_is_tty = false;
   std::string html_path;    // also write the report as one HTML page here
   OutputFormat output = OutputFormat::text;
   bool keep = false;

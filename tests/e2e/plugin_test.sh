@@ -128,7 +128,32 @@ fi
 wait_until 15 no_jobs || e2e_fail "job left after the drop: $(kubectl get jobs -A)"
 echo "ok: connection drop handled (exit $rc)"
 
-# 5. kubectl podtrace smoke (containerd node only: its canary runs from the tracer image).
+# 5. --live: a top-like screen on a terminal (driven in tmux), plain lines elsewhere.
+tmux_live() { tmux -L "ptlive-$$" "$@"; }
+tmux_live new-session -d -x 110 -y 45 \
+	"kubectl podtrace fsync -n e2e --live --diagnose 8s; echo LIVE-EXIT=\$?; sleep 60"
+screen_has() { tmux_live capture-pane -p | grep -qF -- "$1"; }
+wait_until 60 screen_has "FINDINGS SO FAR" || e2e_fail "no live screen: $(tmux_live capture-pane -p)"
+# The workload's process in the time table (its name cut to the column).
+wait_until 15 screen_has "podtrace-de…" || e2e_fail "no process row on the live screen: $(tmux_live capture-pane -p)"
+screen=$(tmux_live capture-pane -p)
+assert_contains "live header" "podtrace live · " "$screen"
+assert_contains "live pod" "pod e2e/fsync" "$screen"
+assert_contains "live time legend" "C on CPU · R waiting for a CPU · I I/O" "$screen"
+assert_contains "live busiest rows" "BUSIEST" "$screen"
+wait_until 60 screen_has "LIVE-EXIT=" || e2e_fail "the live run did not end: $(tmux_live capture-pane -p)"
+screen=$(tmux_live capture-pane -p -S -200)
+assert_contains "live exit code" "LIVE-EXIT=0" "$screen"
+assert_contains "the report follows the live screen" "FILE I/O" "$screen"
+tmux_live kill-server
+timeout 60 kubectl podtrace fsync -n e2e --live --diagnose 4s >"$E2E_WORK/live.out" 2>/dev/null
+lines=$(grep -c '^[0-9]*s e2e/fsync: ' "$E2E_WORK/live.out" || true)
+[ "$lines" -ge 2 ] || e2e_fail "off a terminal, --live should print a line a second: $(cat "$E2E_WORK/live.out")"
+case "$(cat "$E2E_WORK/live.out")" in *$'\x1b['*) e2e_fail "escape sequences off a terminal" ;; esac
+wait_until 15 no_jobs || e2e_fail "job left after --live: $(kubectl get jobs -A)"
+echo "ok: --live on a terminal and off it"
+
+# 6. kubectl podtrace smoke (containerd node only: its canary runs from the tracer image).
 if [ -n "$images" ]; then
 	no_canary() { [ -z "$(kubectl get pods -A -l app.kubernetes.io/name=podtrace-canary -o name)" ]; }
 	smoke() { # name expected-exit args...: runs the smoke check, -o json into $E2E_WORK/smoke-NAME.json

@@ -8,9 +8,11 @@
 
 #include "bars.h"
 #include "event_line.h"
+#include "live/live_screen.h"
 #include "render/json_report.h"
 #include "render/terminal_report.h"
 #include "render_html.h"
+#include "sections/cpu.h"
 #include "sections/fileio.h"
 #include "trace/session_report.h"
 #include "units.h"
@@ -310,6 +312,46 @@ TEST(HtmlReport, TracedTextIsEscapedAndThePageHasNoScript) {
   EXPECT_NE(page.find("<title>t&lt;i&gt;</title>"), std::string::npos);
   EXPECT_NE(page.find("Content-Security-Policy\" content=\"default-src 'none'"), std::string::npos);
   EXPECT_EQ(page.find("<script"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace podtrace::plugin
+
+namespace podtrace::plugin {
+namespace {
+
+TEST(LiveScreen, TimePerProcessFindingsAndBusiestRows) {
+  SessionReport s;
+  PodTrace pod;
+  pod.pod = "db-0";
+  pod.namespace_ = "shop";
+  pod.node = "node-a";
+  Report r;
+  auto& cpu = r.get<CpuReport>();
+  cpu.threads.push_back({42, 42, "postgres", 300, 100, 250, 350, 0, 9, 1});
+  cpu.threads.push_back({42, 43, "walwriter", 0, 0, 0, 0, 0, 0, 0});
+  auto& f = r.get<FileioReport>();
+  f.files.push_back({"/data/wal", 42, "fsync", 200, 0, 0, 420'000'000, 48'211'000, {}});
+  OpReport op;
+  op.op = "fsync";
+  op.count = 200;
+  op.latency.count = 200;
+  op.latency.p99_ns = 48'211'000;
+  op.latency.max_ns = 48'211'000;
+  f.ops.push_back(op);
+  pod.last_summary = r;
+  s.pods.push_back(pod);
+  const std::string screen = render_live_screen(s, {12, 30}, Style(false), 100);
+  EXPECT_NE(screen.find("podtrace live · 12 s of 30 s"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("pod shop/db-0 on node-a"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("  postgres          42 CCCCCCCCCRRRIIIIIIIISSSSSSSSSS C 30% R 10% I 25%"),
+            std::string::npos)
+      << screen;
+  EXPECT_NE(screen.find("warning   slow fsync: p99 48.2ms"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("  file          200 fsync      420ms  /data/wal"), std::string::npos)
+      << screen;
+  EXPECT_EQ(render_live_lines(s, {12, 30}),
+            "12s shop/db-0: 200 file ops, 1 findings, first: slow fsync: p99 48.2ms\n");
 }
 
 }  // namespace
