@@ -250,6 +250,10 @@ void DnsAggregator::add_timeouts(const dns_name_key& key, uint64_t count) {
   entry(key).report.timeouts += count;
 }
 
+void DnsAggregator::add_unanswered(const dns_name_key& key, uint64_t count) {
+  entry(key).report.unanswered += count;
+}
+
 void DnsAggregator::add_lookup(const gai_host_key& key, const gai_stats& s) {
   const std::string host(key.host, strnlen(key.host, sizeof(key.host)));
   auto& l = lookups_[host];
@@ -280,6 +284,7 @@ DnsReport DnsAggregator::build() const {
     r.queries += n.queries;
     r.answers += n.answers;
     r.timeouts += n.timeouts;
+    r.unanswered += n.unanswered;
     for (const auto& [rc, c] : n.rcodes)
       if (rc != "NOERROR") r.errors += c;
     total_ns += e.total_ns;
@@ -289,7 +294,8 @@ DnsReport DnsAggregator::build() const {
   if (!global_.empty()) r.latency = summarize(global_, total_ns, max_ns);
   // Problems first: timeouts, then error answers, then time spent.
   std::sort(r.names.begin(), r.names.end(), [](const DnsNameReport& a, const DnsNameReport& b) {
-    if (a.timeouts != b.timeouts) return a.timeouts > b.timeouts;
+    if (a.timeouts + a.unanswered != b.timeouts + b.unanswered)
+      return a.timeouts + a.unanswered > b.timeouts + b.unanswered;
     if (a.queries != b.queries) return a.queries > b.queries;
     return a.name < b.name;
   });

@@ -57,6 +57,8 @@ class DnsAggregator {
   void add_hist(const dns_hist_key& key, uint64_t count);
   // Queries that user space expired (no answer within the DNS timeout).
   void add_timeouts(const dns_name_key& key, uint64_t count);
+  // Queries still in flight when the report is made.
+  void add_unanswered(const dns_name_key& key, uint64_t count);
   void add_lookup(const gai_host_key& key, const gai_stats& stats);
   void set_global_hist(std::vector<uint64_t> answer_slots);
   DnsReport build() const;

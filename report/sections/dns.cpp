@@ -11,9 +11,10 @@
 namespace podtrace {
 
 void to_json(nlohmann::json& j, const DnsNameReport& n) {
-  j = {{"name", n.name},       {"qtype", n.qtype},       {"queries", n.queries},
-       {"answers", n.answers}, {"timeouts", n.timeouts}, {"rcodes", n.rcodes},
-       {"latency", n.latency}, {"server", n.server},     {"transport", n.transport}};
+  j = {{"name", n.name},          {"qtype", n.qtype},       {"queries", n.queries},
+       {"answers", n.answers},    {"timeouts", n.timeouts}, {"unanswered", n.unanswered},
+       {"rcodes", n.rcodes},      {"latency", n.latency},   {"server", n.server},
+       {"transport", n.transport}};
 }
 
 void from_json(const nlohmann::json& j, DnsNameReport& n) {
@@ -22,6 +23,7 @@ void from_json(const nlohmann::json& j, DnsNameReport& n) {
   read_field(j, "queries", n.queries);
   read_field(j, "answers", n.answers);
   read_field(j, "timeouts", n.timeouts);
+  read_field(j, "unanswered", n.unanswered);
   read_field(j, "rcodes", n.rcodes);
   read_object(j, "latency", n.latency);
   read_field(j, "server", n.server);
@@ -43,9 +45,9 @@ void from_json(const nlohmann::json& j, DnsLookupReport& l) {
 }
 
 void to_json(nlohmann::json& j, const DnsReport& d) {
-  j = {{"queries", d.queries}, {"answers", d.answers}, {"timeouts", d.timeouts},
-       {"errors", d.errors},   {"latency", d.latency}, {"names", d.names},
-       {"lookups", d.lookups}};
+  j = {{"queries", d.queries},       {"answers", d.answers}, {"timeouts", d.timeouts},
+       {"unanswered", d.unanswered}, {"errors", d.errors},   {"latency", d.latency},
+       {"names", d.names},           {"lookups", d.lookups}};
   if (!d.lookup_status.empty()) j["lookup_status"] = d.lookup_status;
 }
 
@@ -53,6 +55,7 @@ void from_json(const nlohmann::json& j, DnsReport& d) {
   read_field(j, "queries", d.queries);
   read_field(j, "answers", d.answers);
   read_field(j, "timeouts", d.timeouts);
+  read_field(j, "unanswered", d.unanswered);
   read_field(j, "errors", d.errors);
   read_object(j, "latency", d.latency);
   read_array(j, "names", d.names);
@@ -72,19 +75,22 @@ std::string rcode_text(const std::map<std::string, uint64_t>& rcodes) {
 
 void render_section(TextWriter& out, const DnsReport& d) {
   out.section(DnsReport::kTitle);
-  out.line(fmt::format("{} queries · {} answers · {} timeouts · {} error answers", d.queries,
-                       d.answers, d.timeouts, d.errors));
+  out.line(fmt::format("{} queries · {} answers · {} timeouts · {} unanswered · {} error answers",
+                       d.queries, d.answers, d.timeouts, d.unanswered, d.errors));
   if (!d.names.empty()) {
     Table names = latency_table("name", "queries",
                                 {"qtype", "answers", "timeouts", "rcodes", "server", "transport"});
     for (const auto& n : d.names) {
-      names.add_row(latency_row(n.name, n.queries, n.latency,
-                                {{n.qtype},
-                                 {std::to_string(n.answers)},
-                                 error_cell(n.timeouts),
-                                 {rcode_text(n.rcodes)},
-                                 {n.server},
-                                 {n.transport}}));
+      names.add_row(latency_row(
+          n.name, n.queries, n.latency,
+          {{n.qtype},
+           {std::to_string(n.answers)},
+           n.unanswered
+               ? Cell{fmt::format("{} (+{} unanswered)", n.timeouts, n.unanswered), Tone::kYellow}
+               : error_cell(n.timeouts),
+           {rcode_text(n.rcodes)},
+           {n.server},
+           {n.transport}}));
       names.add_detail(out.histogram_lines(n.latency));
     }
     out.table(names);
@@ -130,6 +136,15 @@ void write_section_metrics(MetricsWriter& out, const DnsReport& d) {
 
 void diagnose_section(const DnsReport& d, const DiagnoseThresholds&, std::vector<Finding>& out) {
   for (const auto& n : d.names) {
+    // A program that gives up on DNS and exits leaves its queries unanswered, not timed out:
+    // exactly the case to show, not to lose.
+    if (n.unanswered)
+      out.push_back({"warning", "dns",
+                     fmt::format("{} DNS queries for {} {} were still unanswered when the trace "
+                                 "ended",
+                                 n.unanswered, n.name, n.qtype),
+                     "they had waited less than the DNS timeout; if the target exited, it likely "
+                     "gave up waiting for its resolver"});
     if (n.timeouts)
       out.push_back(
           {"critical", "dns",

@@ -20,6 +20,9 @@ struct DnsNameReport {
   uint64_t queries = 0;
   uint64_t answers = 0;
   uint64_t timeouts = 0;  // no answer within the DNS timeout, or retried before one came
+  // Still waiting for an answer when the report was made, not yet timed out: at the end of a
+  // trace, queries the target gave up on (it exited) or that the trace cut short.
+  uint64_t unanswered = 0;
   std::map<std::string, uint64_t> rcodes;  // {"NOERROR": 3, "NXDOMAIN": 1}
   LatencySummary latency;
   std::string server;     // last server that answered, "addr:port"
@@ -44,6 +47,7 @@ struct DnsReport {
   uint64_t queries = 0;
   uint64_t answers = 0;
   uint64_t timeouts = 0;
+  uint64_t unanswered = 0;
   uint64_t errors = 0;  // answers with an rcode other than NOERROR
   LatencySummary latency;
   std::vector<DnsNameReport> names;

@@ -174,6 +174,7 @@ DnsReport dns_section() {
   s.transports = DNS_TRANSPORT_UDP | DNS_TRANSPORT_TCP;
   agg.add_name(name, s);
   agg.add_timeouts(name, 1'031);
+  agg.add_unanswered(name, 1'033);
   const auto slots = slots_around(1'700'000, 1'013);
   for (uint32_t slot = 0; slot < slots.size(); ++slot) {
     if (!slots[slot]) continue;

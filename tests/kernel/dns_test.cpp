@@ -202,6 +202,42 @@ TEST_F(DnsTest, ExactCountsRcodesAndTimeoutsPerNameOnlyForTarget) {
   EXPECT_EQ(report["dns"]["timeouts"], 1);
 }
 
+// A target that sends its queries and exits before any answer (or timeout) leaves them
+// unanswered: the report counts them and says so, instead of showing 2 queries and 0 answers.
+TEST_F(DnsTest, QueriesTheTargetGaveUpOnAreUnansweredAndAFinding) {
+  TestCgroup target("pt-dns-gaveup");
+  Workload traced(target, [] {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(53);
+    inet_pton(AF_INET, kServer4, &a.sin_addr);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return 30;
+    for (uint16_t id = 0x5000; id < 0x5002; ++id) {
+      auto q = build_dns_query(id, "gone.blackhole.podtrace.test", 1);
+      if (send(fd, q.data(), q.size(), 0) != static_cast<ssize_t>(q.size())) return 31;
+    }
+    return 0;  // exits without waiting
+  });
+  TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", "fileio,cpu,process,tcp",
+                        "--dns-timeout", "30s"});
+  ASSERT_EQ(run_under_tracer(tracer, {&traced}), std::vector<int>({0}));
+  const auto report = tracer.report();
+  auto gone = name_entry(report, "gone.blackhole.podtrace.test", "A");
+  ASSERT_TRUE(gone) << report["dns"].dump();
+  EXPECT_EQ((*gone)["queries"], 2);
+  EXPECT_EQ((*gone)["answers"], 0);
+  EXPECT_EQ((*gone)["timeouts"], 0);
+  EXPECT_EQ((*gone)["unanswered"], 2);
+  EXPECT_EQ(report["dns"]["unanswered"], 2);
+  bool found = false;
+  for (const auto& f : report["findings"])
+    found = found || f["title"] ==
+                         "2 DNS queries for gone.blackhole.podtrace.test A were still "
+                         "unanswered when the trace ended";
+  EXPECT_TRUE(found) << report["findings"].dump();
+}
+
 TEST_F(DnsTest, GetaddrinfoShowsSearchListExpansion) {
   // ndots:5 and two search domains: "svc" is tried as svc.a.podtrace.test (NXDOMAIN), then
   // svc.b.podtrace.test (found): two queries for each call the application makes.

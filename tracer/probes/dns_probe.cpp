@@ -183,6 +183,9 @@ void DnsProbe::fill(Report& report) {
     std::memcpy(&k, raw.data(), std::min(raw.size(), sizeof(k)));
     agg.add_timeouts(k, n);
   }
+  for_each_map_entry<dns_query_key, dns_inflight>(
+      bpf_map__fd(skel_->maps.dns_inflight),
+      [&](const dns_query_key&, const dns_inflight& q) { agg.add_unanswered(q.name, 1); });
   for_each_map_entry<gai_host_key, gai_stats>(
       bpf_map__fd(skel_->maps.gai_hosts),
       [&](const auto& key, const auto& s) { agg.add_lookup(key, s); });
