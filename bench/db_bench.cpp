@@ -17,10 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -29,20 +27,13 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
+
 namespace fs = std::filesystem;
+namespace bench = podtrace::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-fs::path own_v2_cgroup() {
-  const fs::path root =
-      fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("0::", 0) == 0) return root / fs::path(line.substr(3)).relative_path();
-  return root;
-}
 
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -90,83 +81,26 @@ pid_t start_postgres(const fs::path& dir, int port) {
   return -1;
 }
 
-// PQexec("SELECT 1") round trips completed in `seconds`, in a child that first joins `cgroup`.
-uint64_t run_client(const fs::path& cgroup, int port, double seconds) {
-  int p[2];
-  if (pipe(p) != 0) return 0;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    std::ofstream(cgroup / "cgroup.procs") << "0";
-    const std::string info =
-        "host=127.0.0.1 port=" + std::to_string(port) + " user=podtrace dbname=postgres";
-    PGconn* c = PQconnectdb(info.c_str());
-    uint64_t n = 0;
-    if (PQstatus(c) == CONNECTION_OK) {
-      const auto end = Clock::now() + std::chrono::duration<double>(seconds);
-      while (Clock::now() < end) {
-        PGresult* r = PQexec(c, "SELECT 1");
-        if (PQresultStatus(r) == PGRES_TUPLES_OK) ++n;
-        PQclear(r);
-      }
-    }
-    PQfinish(c);
-    (void)!write(p[1], &n, sizeof(n));
-    _exit(0);
-  }
-  close(p[1]);
+// PQexec("SELECT 1") round trips completed in `seconds`.
+uint64_t client(int port, double seconds) {
+  const std::string info =
+      "host=127.0.0.1 port=" + std::to_string(port) + " user=podtrace dbname=postgres";
+  PGconn* c = PQconnectdb(info.c_str());
   uint64_t n = 0;
-  (void)!read(p[0], &n, sizeof(n));
-  close(p[0]);
-  waitpid(pid, nullptr, 0);
+  if (PQstatus(c) == CONNECTION_OK) {
+    const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+    while (Clock::now() < end) {
+      PGresult* r = PQexec(c, "SELECT 1");
+      if (PQresultStatus(r) == PGRES_TUPLES_OK) ++n;
+      PQclear(r);
+    }
+  }
+  PQfinish(c);
   return n;
 }
 
-struct Tracer {
-  pid_t pid = -1;
-  fs::path out;
-};
-
-// Every family but db, from the tracer's own --help ("--disable TEXT:{fileio,cpu,...}"), so the
-// list follows the registry.
-std::string other_families(const std::string& tracer) {
-  FILE* p = popen((tracer + " --help 2>&1").c_str(), "r");
-  std::string help;
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof(buf), p)) > 0) help.append(buf, n);
-  if (p) pclose(p);
-  const size_t at = help.find("--disable TEXT:{");
-  if (at == std::string::npos) return "";
-  const size_t start = at + std::strlen("--disable TEXT:{");
-  std::stringstream names(help.substr(start, help.find('}', start) - start));
-  std::string name, out;
-  while (std::getline(names, name, ','))
-    if (name != "db") out += (out.empty() ? "" : ",") + name;
-  return out;
-}
-
-Tracer start_tracer(const std::string& path, const fs::path& target, const fs::path& out) {
-  Tracer t{-1, out};
-  const std::string others = other_families(path);
-  t.pid = fork();
-  if (t.pid == 0) {
-    FILE* f = std::fopen(out.c_str(), "w");
-    dup2(fileno(f), 1);
-    execl(path.c_str(), path.c_str(), "--cgroup", target.c_str(), "--disable", others.c_str(),
-          "--interval", "1h", "--slow-threshold", "1s", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  // Attached when the `start` line is out: the holder's libpq was probed before it.
-  for (int i = 0; i < 500; ++i) {
-    std::ifstream in(out);
-    std::stringstream s;
-    s << in.rdbuf();
-    if (s.str().find("\"type\":\"start\"") != std::string::npos) return t;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  std::fprintf(stderr, "tracer did not start\n");
-  std::exit(1);
+uint64_t run_client(const fs::path& cgroup, int port, double seconds) {
+  return bench::run_in_cgroup(cgroup, [&] { return client(port, seconds); }).value_or(0);
 }
 
 // The tracer's CPU time so far (user + system), in seconds.
@@ -186,39 +120,14 @@ double cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-nlohmann::json stop_tracer(Tracer& t) {
-  kill(t.pid, SIGINT);
-  waitpid(t.pid, nullptr, 0);
-  std::ifstream in(t.out);
-  std::string line;
-  nlohmann::json report;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j["type"] == "report") report = j;
-  }
-  return report;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string tracer;
   double seconds = 3;
   int reps = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--tracer")
-      tracer = argv[i + 1];
-    else if (a == "--seconds")
-      seconds = std::stod(argv[i + 1]);
-    else if (a == "--reps")
-      reps = std::stoi(argv[i + 1]);
-  }
+  bench::parse_flags(argc, argv,
+                     {{"--tracer", &tracer}, {"--seconds", &seconds}, {"--reps", &reps}});
   if (tracer.empty() || geteuid() != 0) {
     std::fprintf(stderr, "usage (root): db-bench --tracer PATH [--seconds S] [--reps N]\n");
     return 2;
@@ -233,28 +142,30 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "PostgreSQL did not start\n");
     return 1;
   }
-  const fs::path base = own_v2_cgroup();
-  const fs::path target = base / ("pt-dbbench-target-" + std::to_string(getpid()));
-  const fs::path other = base / ("pt-dbbench-other-" + std::to_string(getpid()));
-  fs::create_directories(target);
-  fs::create_directories(other);
+  const bench::BenchCgroups cgroups("dbbench");
+  const fs::path &target = cgroups.target, &other = cgroups.other;
   // A process of the target that maps libpq (this binary links it) before the tracer starts,
   // so the uprobes are in place from the first query of every run.
   const pid_t holder = fork();
   if (holder == 0) {
-    std::ofstream(target / "cgroup.procs") << "0";
+    bench::join_cgroup(target);
     pause();
     _exit(0);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
 
   const fs::path out = dir / "tracer.jsonl";
+  // Every family but db, so only its probes run.
+  const std::string disable = bench::families_except(tracer, {"db"});
   std::vector<double> untraced, in_target, in_other, tracer_cpu_us;
   uint64_t counted = 0, not_streamed = 0, target_queries = 0;
   for (int r = 0; r < reps; ++r) {
     // Interleaved, so drift on a shared machine hits every scenario alike.
     untraced.push_back(static_cast<double>(run_client(other, port, seconds)) / seconds);
-    Tracer t = start_tracer(tracer, target, out);
+    // Attached when the `start` line is out: the holder's libpq was probed before it.
+    bench::Spawned t = bench::spawn_tracer({tracer, "--cgroup", target.string(), "--disable",
+                                            disable, "--interval", "1h", "--slow-threshold", "1s"},
+                                           out);
     in_other.push_back(static_cast<double>(run_client(other, port, seconds)) / seconds);
     const double cpu0 = cpu_seconds(t.pid);
     const uint64_t n = run_client(target, port, seconds);
@@ -262,32 +173,28 @@ int main(int argc, char** argv) {
     in_target.push_back(static_cast<double>(n) / seconds);
     tracer_cpu_us.push_back((cpu1 - cpu0) * 1e6 / static_cast<double>(n ? n : 1));
     target_queries += n;
-    auto report = stop_tracer(t);
+    auto report = bench::stop_for_report(t);
     for (const auto& s : report["db"]["systems"]) {
       counted += s["queries"].get<uint64_t>();
       not_streamed += s["not_streamed"].get<uint64_t>();
     }
   }
-  auto runs = [](const std::vector<double>& v) {
-    std::string s;
-    for (double x : v) s += (s.empty() ? "" : " ") + std::to_string(static_cast<long>(x));
-    return s;
-  };
-  const double base_rate = median(untraced);
+  const auto runs = bench::runs_text;
+  const double base_rate = bench::median(untraced);
   std::printf("%-22s %14s %11s %14s %s\n", "PQexec(SELECT 1)", "queries/s", "vs untraced",
               "ns per query", "runs");
   std::printf("%-22s %14.0f %11s %14.0f %s\n", "untraced", base_rate, "", 1e9 / base_rate,
               runs(untraced).c_str());
   for (auto [name, v] :
        {std::pair{"traced, non-target", &in_other}, std::pair{"traced, target", &in_target}}) {
-    const double rate = median(*v);
+    const double rate = bench::median(*v);
     std::printf("%-22s %14.0f %+10.1f%% %+14.0f %s\n", name, rate, (rate / base_rate - 1) * 100,
                 1e9 / rate - 1e9 / base_rate, runs(*v).c_str());
   }
   std::printf(
       "tracer CPU per target query: %.2f us (median); the tracer counted %llu of the "
       "target's %llu queries, %llu of them not streamed (rate bound)\n",
-      median(tracer_cpu_us), static_cast<unsigned long long>(counted),
+      bench::median(tracer_cpu_us), static_cast<unsigned long long>(counted),
       static_cast<unsigned long long>(target_queries),
       static_cast<unsigned long long>(not_streamed));
 
@@ -295,8 +202,6 @@ int main(int argc, char** argv) {
   waitpid(holder, nullptr, 0);
   kill(postgres, SIGQUIT);
   waitpid(postgres, nullptr, 0);
-  rmdir(target.c_str());
-  rmdir(other.c_str());
   fs::remove_all(dir);
   return 0;
 }

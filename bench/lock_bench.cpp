@@ -23,11 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -37,24 +35,14 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
+
 namespace fs = std::filesystem;
+namespace bench = podtrace::bench;
 
 namespace {
 
-constexpr long kChunks = 20;
 constexpr int kContendingThreads = 4;
-
-double thread_cpu_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-double wall_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 struct Sample {
   double uncontended_ns = 0;  // per lock/unlock pair, thread CPU time
@@ -78,13 +66,7 @@ Sample workload(long iterations, int cpu) {
     }
   };
   loop(iterations / 10);
-  double best = 1e18;
-  for (long c = 0; c < kChunks; ++c) {
-    const double t0 = thread_cpu_ns();
-    loop(iterations / kChunks);
-    best = std::min(best, (thread_cpu_ns() - t0) / static_cast<double>(iterations / kChunks));
-  }
-  s.uncontended_ns = best;
+  s.uncontended_ns = bench::best_chunk_ns(loop, iterations / bench::kChunks);
   sched_setaffinity(0, sizeof(all), &all);
 
   std::atomic<bool> go{false};
@@ -101,17 +83,17 @@ Sample workload(long iterations, int cpu) {
         pthread_mutex_unlock(&g_mutex);
       }
     });
-  const double t0 = wall_ns();
+  const double t0 = bench::clock_ns(CLOCK_MONOTONIC);
   go = true;
   for (auto& t : threads) t.join();
-  s.contended_ns = (wall_ns() - t0) / static_cast<double>(each * kContendingThreads);
+  s.contended_ns =
+      (bench::clock_ns(CLOCK_MONOTONIC) - t0) / static_cast<double>(each * kContendingThreads);
   return s;
 }
 
-// Runs the workload in a child that first joins `cgroup`; `started` runs once the child exists
-// (a tracer that needs its pid), `finished` once it has reported.
 // Runs the workload in a child that first joins `cgroup`, then waits for `ready` (given its
-// pid: a tracer attaches to it; returns whether the probes are in) before it starts.
+// pid: a tracer attaches to it; returns whether the probes are in) before it starts; `finished`
+// runs once it has reported. Not bench::run_in_cgroup: the child must wait for the go.
 Sample run_workload(const fs::path& cgroup, int cpu, long iterations,
                     const std::function<bool(pid_t)>& ready = {},
                     const std::function<void()>& finished = {}, pid_t* child = nullptr) {
@@ -121,7 +103,7 @@ Sample run_workload(const fs::path& cgroup, int cpu, long iterations,
   if (pid == 0) {
     close(result[0]);
     close(go[1]);
-    std::ofstream(cgroup / "cgroup.procs") << "0";
+    bench::join_cgroup(cgroup);
     char c = 'j';
     if (write(result[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) _exit(1);
     Sample s = workload(iterations, cpu);
@@ -162,49 +144,9 @@ bool wait_for_breakpoint(pid_t pid) {
   return false;
 }
 
-fs::path own_v2_cgroup() {
-  const fs::path root =
-      fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("0::", 0) == 0) return root / fs::path(line.substr(3)).relative_path();
-  return root;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Every family of this tracer but locks, from its --check table.
-std::string other_families(const std::string& tracer, const fs::path& out) {
-  const std::string cmd = tracer + " --check > " + out.string() + " 2>/dev/null";
-  if (std::system(cmd.c_str()) != 0) return "";
-  std::istringstream in(slurp(out));
-  std::string line, list;
-  bool families = false;
-  while (std::getline(in, line)) {
-    if (line.rfind("DIAGNOSTIC", 0) == 0) {
-      families = true;
-      continue;
-    }
-    const std::string name = line.substr(0, line.find(' '));
-    if (families && !name.empty() && name != "locks") list += (list.empty() ? "" : ",") + name;
-  }
-  return list;
-}
-
-struct Spawned {
-  pid_t pid = -1;
-  fs::path out;
-};
-
 // The libc this benchmark maps: the workload's, since the workload is its fork.
 std::string own_libc() {
-  std::istringstream in(slurp("/proc/self/maps"));
+  std::istringstream in(bench::slurp("/proc/self/maps"));
   std::string line;
   while (std::getline(in, line)) {
     const size_t slash = line.find('/');
@@ -216,58 +158,11 @@ std::string own_libc() {
 
 // bpftrace with empty programs at podtrace's hook, uprobe + uretprobe on pthread_mutex_lock of
 // one process: the cost of the hook alone.
-Spawned spawn_empty_uprobes(const std::string& bpftrace, const std::string& libc, pid_t pid,
-                            const fs::path& out) {
-  Spawned s{-1, out};
+bench::Spawned spawn_empty_uprobes(const std::string& bpftrace, const std::string& libc, pid_t pid,
+                                   const fs::path& out) {
   const std::string script =
       "uprobe:" + libc + ":pthread_mutex_lock { } uretprobe:" + libc + ":pthread_mutex_lock { }";
-  const std::string pid_text = std::to_string(pid);
-  s.pid = fork();
-  if (s.pid == 0) {
-    FILE* f = std::fopen(out.c_str(), "w");
-    dup2(fileno(f), 1);
-    dup2(fileno(f), 2);
-    execl(bpftrace.c_str(), bpftrace.c_str(), "-p", pid_text.c_str(), "-e", script.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return s;
-}
-
-Spawned spawn_tracer(const std::vector<std::string>& argv, const fs::path& out) {
-  Spawned s{-1, out};
-  fs::remove(out);
-  s.pid = fork();
-  if (s.pid == 0) {
-    FILE* f = std::fopen(out.c_str(), "w");
-    dup2(fileno(f), 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  for (int i = 0; i < 1500; ++i) {
-    if (slurp(out).find("\"type\":\"start\"") != std::string::npos) return s;
-    int status;
-    if (waitpid(s.pid, &status, WNOHANG) == s.pid) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  std::fprintf(stderr, "the tracer did not start\n");
-  std::exit(1);
-}
-
-nlohmann::json stop_for_report(Spawned& s) {
-  kill(s.pid, SIGINT);
-  waitpid(s.pid, nullptr, 0);
-  std::ifstream in(s.out);
-  std::string line;
-  nlohmann::json report;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == "report") report = std::move(j);
-  }
-  return report;
+  return bench::start_process({bpftrace, "-p", std::to_string(pid), "-e", script}, out, out);
 }
 
 // Until a summary of the tracer writing to `out` says its pthread probes are in one process.
@@ -286,24 +181,11 @@ bool wait_for_probed_process(const fs::path& out) {
   return false;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 struct Scenario {
   std::string name;
   std::vector<Sample> samples;
-  double uncontended() const {
-    std::vector<double> v;
-    for (const auto& s : samples) v.push_back(s.uncontended_ns);
-    return median(v);
-  }
-  double contended() const {
-    std::vector<double> v;
-    for (const auto& s : samples) v.push_back(s.contended_ns);
-    return median(v);
-  }
+  double uncontended() const { return bench::median_of(samples, &Sample::uncontended_ns); }
+  double contended() const { return bench::median_of(samples, &Sample::contended_ns); }
 };
 
 }  // namespace
@@ -313,33 +195,23 @@ int main(int argc, char** argv) {
   long iterations = 100000;
   int reps = 5;
   int cpu = static_cast<int>(std::thread::hardware_concurrency()) - 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--tracer")
-      tracer = argv[i + 1];
-    else if (a == "--bpftrace")
-      bpftrace = argv[i + 1];
-    else if (a == "--iterations")
-      iterations = std::stol(argv[i + 1]);
-    else if (a == "--reps")
-      reps = std::stoi(argv[i + 1]);
-    else if (a == "--cpu")
-      cpu = std::stoi(argv[i + 1]);
-  }
-  if (tracer.empty() || geteuid() != 0 || iterations < kChunks * kContendingThreads) {
+  bench::parse_flags(argc, argv,
+                     {{"--tracer", &tracer},
+                      {"--bpftrace", &bpftrace},
+                      {"--iterations", &iterations},
+                      {"--reps", &reps},
+                      {"--cpu", &cpu}});
+  if (tracer.empty() || geteuid() != 0 || iterations < bench::kChunks * kContendingThreads) {
     std::fprintf(stderr,
                  "usage (root): lock-bench --tracer PATH [--bpftrace PATH|none] [--iterations N] "
                  "[--reps R] [--cpu C]\n");
     return 2;
   }
   const std::string tag = std::to_string(getpid());
-  const fs::path base = own_v2_cgroup();
-  const fs::path target = base / ("pt-lockbench-target-" + tag);
-  const fs::path other = base / ("pt-lockbench-other-" + tag);
-  fs::create_directories(target);
-  fs::create_directories(other);
+  const bench::BenchCgroups cgroups("lockbench");
+  const fs::path &target = cgroups.target, &other = cgroups.other;
   const fs::path out = fs::temp_directory_path() / ("pt-lockbench-" + tag + ".out");
-  const std::string disable = other_families(tracer, out);
+  const std::string disable = bench::families_except(tracer, {"locks"});
 
   const bool with_bpftrace = bpftrace != "none" && access(bpftrace.c_str(), X_OK) == 0;
   const std::string libc = own_libc();
@@ -349,14 +221,14 @@ int main(int argc, char** argv) {
                               {"podtrace, target", {}}};
   enum { kUntraced, kEmpty, kPtOther, kPtTarget };
   // Each target run makes this many pthread_mutex_lock calls (warm-up included).
-  const uint64_t expected = iterations / 10 + iterations / kChunks * kChunks +
+  const uint64_t expected = iterations / 10 + iterations / bench::kChunks * bench::kChunks +
                             iterations / kContendingThreads * kContendingThreads;
   std::vector<std::string> checks;
   bool ok = true;
   for (int r = 0; r < reps; ++r) {
     sc[kUntraced].samples.push_back(run_workload(other, cpu, iterations));
     if (with_bpftrace && !libc.empty()) {
-      Spawned b;
+      bench::Spawned b;
       const fs::path bout = out.string() + ".bt";
       sc[kEmpty].samples.push_back(run_workload(
           other, cpu, iterations,
@@ -365,14 +237,15 @@ int main(int argc, char** argv) {
             return wait_for_breakpoint(pid);
           },
           [&] {
+            if (b.pid <= 0) return;  // the child never joined: no bpftrace (and no kill(-1))
             kill(b.pid, SIGINT);
             waitpid(b.pid, nullptr, 0);
           }));
       if (!sc[kEmpty].samples.back().probed)
-        std::fprintf(stderr, "bpftrace's uprobe never appeared:\n%s\n", slurp(bout).c_str());
+        std::fprintf(stderr, "bpftrace's uprobe never appeared:\n%s\n", bench::slurp(bout).c_str());
       fs::remove(bout);
     }
-    Spawned t = spawn_tracer(
+    bench::Spawned t = bench::spawn_tracer(
         {tracer, "--cgroup", target.string(), "--disable", disable, "--interval", "100ms"}, out);
     sc[kPtOther].samples.push_back(run_workload(other, cpu, iterations));
     pid_t child = -1;
@@ -380,7 +253,7 @@ int main(int argc, char** argv) {
     // summary says when (every 100 ms here).
     sc[kPtTarget].samples.push_back(run_workload(
         target, cpu, iterations, [&](pid_t) { return wait_for_probed_process(out); }, {}, &child));
-    const auto report = stop_for_report(t);
+    const auto report = bench::stop_for_report(t);
     uint64_t calls = 0, waits = 0;
     if (report.contains("locks"))
       for (const auto& k : report["locks"]["kinds"])
@@ -402,7 +275,7 @@ int main(int argc, char** argv) {
   std::printf(
       "lock-bench: %ld lock/unlock pairs uncontended (CPU %d, thread CPU time, best of %ld "
       "chunks) and contended (%d threads, wall time); ns per pair, median of %d runs\n",
-      iterations, cpu, kChunks, kContendingThreads, reps);
+      iterations, cpu, bench::kChunks, kContendingThreads, reps);
   std::printf("%-22s %12s %10s %12s %10s   %s\n", "scenario", "uncontended", "vs untr.",
               "contended", "vs untr.", "runs (uncontended / contended)");
   const double base_u = sc[kUntraced].uncontended(), base_c = sc[kUntraced].contended();
@@ -429,7 +302,5 @@ int main(int argc, char** argv) {
   for (const auto& c : checks) std::printf("  %s\n", c.c_str());
 
   fs::remove(out);
-  rmdir(target.c_str());
-  rmdir(other.c_str());
   return ok ? 0 : 1;
 }

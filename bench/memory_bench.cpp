@@ -15,60 +15,34 @@
 // The tracer runs with every family but memory and netdev disabled.
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sched.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
+
 namespace fs = std::filesystem;
+namespace bench = podtrace::bench;
 
 namespace {
 
-constexpr long kChunks = 20;
+using bench::kChunks;
 constexpr long kPage = 4096;
-
-double thread_cpu_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 struct Sample {
   double fault_ns = 0;  // per page touched
   double send_ns = 0;   // per datagram sent
 };
 
-// ns per unit of `loop(n)`: the best of kChunks chunks.
-template <typename Loop>
-double best_chunk_ns(Loop loop, long units_per_chunk) {
-  double best = 1e18;
-  for (long c = 0; c < kChunks; ++c) {
-    const double t0 = thread_cpu_ns();
-    loop(units_per_chunk);
-    best = std::min(best, (thread_cpu_ns() - t0) / static_cast<double>(units_per_chunk));
-  }
-  return best;
-}
-
 Sample workload(long pages, long packets, int cpu) {
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET(cpu, &one);
-  sched_setaffinity(0, sizeof(one), &one);
+  bench::pin_to_cpu(cpu);
   Sample s;
   auto touch = [](long n) {
     char* p = static_cast<char*>(
@@ -79,7 +53,7 @@ Sample workload(long pages, long packets, int cpu) {
     munmap(p, n * kPage);
   };
   touch(pages / kChunks);  // warm-up
-  s.fault_ns = best_chunk_ns(touch, pages / kChunks);
+  s.fault_ns = bench::best_chunk_ns(touch, pages / kChunks);
 
   int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in addr{};
@@ -95,121 +69,24 @@ Sample workload(long pages, long packets, int cpu) {
     for (long i = 0; i < n; ++i) (void)!send(tx, payload, sizeof(payload), 0);
   };
   send_loop(packets / kChunks);
-  s.send_ns = best_chunk_ns(send_loop, packets / kChunks);
+  s.send_ns = bench::best_chunk_ns(send_loop, packets / kChunks);
   close(tx);
   close(rx);
   return s;
 }
 
 Sample run_workload(const fs::path& cgroup, long pages, long packets, int cpu, pid_t* child) {
-  int p[2];
-  if (pipe(p) != 0) return {};
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    std::ofstream(cgroup / "cgroup.procs") << "0";
-    Sample s = workload(pages, packets, cpu);
-    (void)!write(p[1], &s, sizeof(s));
-    _exit(0);
-  }
-  close(p[1]);
-  Sample s;
-  if (read(p[0], &s, sizeof(s)) != sizeof(s)) std::fprintf(stderr, "workload failed\n");
-  close(p[0]);
-  waitpid(pid, nullptr, 0);
-  if (child) *child = pid;
-  return s;
-}
-
-fs::path own_v2_cgroup() {
-  const fs::path root =
-      fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("0::", 0) == 0) return root / fs::path(line.substr(3)).relative_path();
-  return root;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Every family of this tracer but memory and netdev, from its --check table.
-std::string other_families(const std::string& tracer, const fs::path& out) {
-  const std::string cmd = tracer + " --check > " + out.string() + " 2>/dev/null";
-  if (std::system(cmd.c_str()) != 0) return "";
-  std::istringstream in(slurp(out));
-  std::string line, list;
-  bool families = false;
-  while (std::getline(in, line)) {
-    if (line.rfind("DIAGNOSTIC", 0) == 0) {
-      families = true;
-      continue;
-    }
-    const std::string name = line.substr(0, line.find(' '));
-    if (families && !name.empty() && name != "memory" && name != "netdev")
-      list += (list.empty() ? "" : ",") + name;
-  }
-  return list;
-}
-
-pid_t spawn_tracer(const std::vector<std::string>& argv, const fs::path& out) {
-  fs::remove(out);
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::fopen(out.c_str(), "w");
-    dup2(fileno(f), 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  for (int i = 0; i < 1500; ++i) {
-    if (slurp(out).find("\"type\":\"start\"") != std::string::npos) return pid;
-    int status;
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  std::fprintf(stderr, "the tracer did not start\n");
-  std::exit(1);
-}
-
-nlohmann::json stop_for_report(pid_t pid, const fs::path& out) {
-  kill(pid, SIGINT);
-  waitpid(pid, nullptr, 0);
-  std::ifstream in(out);
-  std::string line;
-  nlohmann::json report;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == "report") report = std::move(j);
-  }
-  return report;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
+  const auto s = bench::run_in_cgroup(
+      cgroup, [&] { return workload(pages, packets, cpu); }, child);
+  if (!s) std::fprintf(stderr, "workload failed\n");
+  return s.value_or(Sample{});
 }
 
 struct Scenario {
   std::string name;
   std::vector<Sample> samples;
-  double faults() const {
-    std::vector<double> v;
-    for (const auto& s : samples) v.push_back(s.fault_ns);
-    return median(v);
-  }
-  double sends() const {
-    std::vector<double> v;
-    for (const auto& s : samples) v.push_back(s.send_ns);
-    return median(v);
-  }
+  double faults() const { return bench::median_of(samples, &Sample::fault_ns); }
+  double sends() const { return bench::median_of(samples, &Sample::send_ns); }
 };
 
 }  // namespace
@@ -219,19 +96,12 @@ int main(int argc, char** argv) {
   long pages = 200'000, packets = 200'000;
   int reps = 5;
   int cpu = static_cast<int>(std::thread::hardware_concurrency()) - 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--tracer")
-      tracer = argv[i + 1];
-    else if (a == "--pages")
-      pages = std::stol(argv[i + 1]);
-    else if (a == "--packets")
-      packets = std::stol(argv[i + 1]);
-    else if (a == "--reps")
-      reps = std::stoi(argv[i + 1]);
-    else if (a == "--cpu")
-      cpu = std::stoi(argv[i + 1]);
-  }
+  bench::parse_flags(argc, argv,
+                     {{"--tracer", &tracer},
+                      {"--pages", &pages},
+                      {"--packets", &packets},
+                      {"--reps", &reps},
+                      {"--cpu", &cpu}});
   if (tracer.empty() || geteuid() != 0 || pages < kChunks || packets < kChunks) {
     std::fprintf(stderr,
                  "usage (root): memory-bench --tracer PATH [--pages N] [--packets N] [--reps R] "
@@ -239,13 +109,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string tag = std::to_string(getpid());
-  const fs::path base = own_v2_cgroup();
-  const fs::path target = base / ("pt-membench-target-" + tag);
-  const fs::path other = base / ("pt-membench-other-" + tag);
-  fs::create_directories(target);
-  fs::create_directories(other);
+  const bench::BenchCgroups cgroups("membench");
+  const fs::path &target = cgroups.target, &other = cgroups.other;
   const fs::path out = fs::temp_directory_path() / ("pt-membench-" + tag + ".out");
-  const std::string disable = other_families(tracer, out);
+  const std::string disable = bench::families_except(tracer, {"memory", "netdev"});
 
   std::vector<Scenario> sc = {
       {"untraced", {}}, {"podtrace, non-target", {}}, {"podtrace, target", {}}};
@@ -255,12 +122,12 @@ int main(int argc, char** argv) {
   bool ok = true;
   for (int r = 0; r < reps; ++r) {
     sc[0].samples.push_back(run_workload(other, pages, packets, cpu, nullptr));
-    const pid_t t = spawn_tracer(
+    bench::Spawned t = bench::spawn_tracer(
         {tracer, "--cgroup", target.string(), "--disable", disable, "--interval", "1h"}, out);
     sc[1].samples.push_back(run_workload(other, pages, packets, cpu, nullptr));
     pid_t child = -1;
     sc[2].samples.push_back(run_workload(target, pages, packets, cpu, &child));
-    const auto report = stop_for_report(t, out);
+    const auto report = bench::stop_for_report(t);
     uint64_t minor = 0;
     if (report.contains("memory"))
       for (const auto& f : report["memory"]["faults"])
@@ -272,7 +139,6 @@ int main(int argc, char** argv) {
                      std::to_string(minor) + " (pages touched " + std::to_string(expected) + ")" +
                      (good ? "" : "  MISMATCH"));
   }
-  for (const fs::path& cg : {target, other}) fs::remove(cg);
   fs::remove(out);
 
   std::printf(

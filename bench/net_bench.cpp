@@ -7,26 +7,22 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
+
 namespace fs = std::filesystem;
+namespace bench = podtrace::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -111,79 +107,10 @@ uint64_t client(bool short_conns, uint16_t port, double seconds) {
   return n;
 }
 
-fs::path own_v2_cgroup() {
-  const fs::path root =
-      fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("0::", 0) == 0) return root / fs::path(line.substr(3)).relative_path();
-  return root;
-}
-
 // Runs the client in a child that first joins `cgroup` (empty: stays where we are).
 uint64_t run_client(const fs::path& cgroup, bool short_conns, uint16_t port, double seconds) {
-  int p[2];
-  if (pipe(p) != 0) return 0;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    if (!cgroup.empty()) std::ofstream(cgroup / "cgroup.procs") << "0";
-    uint64_t n = client(short_conns, port, seconds);
-    (void)!write(p[1], &n, sizeof(n));
-    _exit(0);
-  }
-  close(p[1]);
-  uint64_t n = 0;
-  (void)!read(p[0], &n, sizeof(n));
-  close(p[0]);
-  waitpid(pid, nullptr, 0);
-  return n;
-}
-
-struct Tracer {
-  pid_t pid = -1;
-  fs::path out;
-};
-
-Tracer start_tracer(const std::string& path, const fs::path& target, const fs::path& out) {
-  Tracer t{-1, out};
-  t.pid = fork();
-  if (t.pid == 0) {
-    FILE* f = std::fopen(out.c_str(), "w");
-    dup2(fileno(f), 1);
-    execl(path.c_str(), path.c_str(), "--cgroup", target.c_str(), "--disable", "fileio,cpu,process",
-          "--interval", "1h", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  // Started when the `start` line is out: everything is attached by then.
-  for (int i = 0; i < 300; ++i) {
-    std::ifstream in(out);
-    std::stringstream s;
-    s << in.rdbuf();
-    if (s.str().find("\"type\":\"start\"") != std::string::npos) return t;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  std::fprintf(stderr, "tracer did not start\n");
-  std::exit(1);
-}
-
-nlohmann::json stop_tracer(Tracer& t) {
-  kill(t.pid, SIGINT);
-  waitpid(t.pid, nullptr, 0);
-  std::ifstream in(t.out);
-  std::string line;
-  nlohmann::json report;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j["type"] == "report") report = j;
-  }
-  return report;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+  return bench::run_in_cgroup(cgroup, [&] { return client(short_conns, port, seconds); })
+      .value_or(0);
 }
 
 }  // namespace
@@ -192,24 +119,14 @@ int main(int argc, char** argv) {
   std::string tracer;
   double seconds = 3;
   int reps = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--tracer")
-      tracer = argv[i + 1];
-    else if (a == "--seconds")
-      seconds = std::stod(argv[i + 1]);
-    else if (a == "--reps")
-      reps = std::stoi(argv[i + 1]);
-  }
+  bench::parse_flags(argc, argv,
+                     {{"--tracer", &tracer}, {"--seconds", &seconds}, {"--reps", &reps}});
   if (tracer.empty() || geteuid() != 0) {
     std::fprintf(stderr, "usage (root): net-bench --tracer PATH [--seconds S] [--reps N]\n");
     return 2;
   }
-  const fs::path base = own_v2_cgroup();
-  const fs::path target = base / ("pt-bench-target-" + std::to_string(getpid()));
-  const fs::path other = base / ("pt-bench-other-" + std::to_string(getpid()));
-  fs::create_directories(target);
-  fs::create_directories(other);
+  const bench::BenchCgroups cgroups("bench");
+  const fs::path &target = cgroups.target, &other = cgroups.other;
 
   int listener = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
@@ -235,30 +152,28 @@ int main(int argc, char** argv) {
     uint64_t traced_connects = 0;
     for (int r = 0; r < reps; ++r) {
       untraced.push_back(run_client(other, short_conns, port, seconds) / seconds);
-      Tracer t = start_tracer(tracer, target, out);
+      bench::Spawned t = bench::spawn_tracer({tracer, "--cgroup", target.string(), "--disable",
+                                              "fileio,cpu,process", "--interval", "1h"},
+                                             out);
       in_other.push_back(run_client(other, short_conns, port, seconds) / seconds);
       in_target.push_back(run_client(target, short_conns, port, seconds) / seconds);
-      auto report = stop_tracer(t);
+      auto report = bench::stop_for_report(t);
       if (report.contains("tcp")) traced_connects += report["tcp"]["connects"].get<uint64_t>();
     }
     const char* name = short_conns ? "short connections" : "one long connection";
-    auto runs = [](const std::vector<double>& v) {
-      std::string s;
-      for (double x : v) s += (s.empty() ? "" : " ") + std::to_string(static_cast<long>(x));
-      return s;
-    };
-    const double base_rate = median(untraced);
+    const auto runs = bench::runs_text;
+    const double base_rate = bench::median(untraced);
     std::printf("%-18s %-22s %14.0f %10s %s\n", name, "untraced", base_rate, "",
                 runs(untraced).c_str());
-    std::printf("%-18s %-22s %14.0f %+9.1f%% %s\n", name, "traced, non-target", median(in_other),
-                (median(in_other) / base_rate - 1) * 100, runs(in_other).c_str());
-    std::printf("%-18s %-22s %14.0f %+9.1f%% %s\n", name, "traced, target", median(in_target),
-                (median(in_target) / base_rate - 1) * 100, runs(in_target).c_str());
+    std::printf("%-18s %-22s %14.0f %+9.1f%% %s\n", name, "traced, non-target",
+                bench::median(in_other), (bench::median(in_other) / base_rate - 1) * 100,
+                runs(in_other).c_str());
+    std::printf("%-18s %-22s %14.0f %+9.1f%% %s\n", name, "traced, target",
+                bench::median(in_target), (bench::median(in_target) / base_rate - 1) * 100,
+                runs(in_target).c_str());
     std::printf("%-18s (the tracer counted %llu connects of the target)\n", "",
                 static_cast<unsigned long long>(traced_connects));
   }
   fs::remove(out);
-  rmdir(target.c_str());
-  rmdir(other.c_str());
   return 0;
 }

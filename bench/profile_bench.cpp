@@ -18,35 +18,26 @@
 // repetition runs the three scenarios back to back, so drift hits all alike; the table shows
 // medians over repetitions.
 #include <bpf/bpf.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
+
 namespace fs = std::filesystem;
+namespace bench = podtrace::bench;
+using bench::clock_ns;
 
 namespace {
 
 volatile uint64_t g_sink;
-
-double clock_ns(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 __attribute__((noinline)) void spin(uint64_t iterations) {
   for (uint64_t i = 0; i < iterations; ++i) g_sink = g_sink * 6364136223846793005ull + 1;
@@ -76,112 +67,15 @@ Sample work(uint64_t iterations) {
 
 // Runs the work in a child that first joins `cgroup` and pins itself to `cpu`.
 Sample run_workload(const fs::path& cgroup, int cpu, uint64_t iterations, pid_t* child = nullptr) {
-  int p[2];
-  if (pipe(p) != 0) return {};
-  const pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    std::ofstream(cgroup / "cgroup.procs") << "0";
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    sched_setaffinity(0, sizeof(set), &set);
-    const Sample s = work(iterations);
-    (void)!write(p[1], &s, sizeof(s));
-    _exit(0);
-  }
-  close(p[1]);
-  Sample s;
-  if (read(p[0], &s, sizeof(s)) != sizeof(s)) std::fprintf(stderr, "workload failed\n");
-  close(p[0]);
-  waitpid(pid, nullptr, 0);
-  if (child) *child = pid;
-  return s;
-}
-
-fs::path own_v2_cgroup() {
-  const fs::path root =
-      fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("0::", 0) == 0) return root / fs::path(line.substr(3)).relative_path();
-  return root;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  FILE* f = popen(cmd.c_str(), "r");
-  if (!f) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  pclose(f);
-  return out;
-}
-
-// Every family but profile, from the tracer's own --check table (new families included).
-std::string families_except_profile(const std::string& tracer) {
-  const std::string check = run_capture(tracer + " --check");
-  std::istringstream in(check.substr(check.find("DIAGNOSTIC")));
-  std::string line, out;
-  std::getline(in, line);  // the heading
-  while (std::getline(in, line)) {
-    const std::string name = line.substr(0, line.find(' '));
-    if (name.empty() || name == "profile") continue;
-    out += (out.empty() ? "" : ",") + name;
-  }
-  return out;
-}
-
-struct Tracer {
-  pid_t pid = -1;
-  fs::path out;
-};
-
-Tracer start_tracer(const std::vector<std::string>& argv, const fs::path& out) {
-  Tracer t{-1, out};
-  fs::remove(out);
-  t.pid = fork();
-  if (t.pid == 0) {
-    FILE* f = std::fopen(out.c_str(), "w");
-    dup2(fileno(f), 1);
-    FILE* e = std::fopen((out.string() + ".err").c_str(), "w");
-    dup2(fileno(e), 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  for (int i = 0; i < 1500; ++i) {
-    if (slurp(out).find("\"type\":\"start\"") != std::string::npos) return t;
-    int status;
-    if (waitpid(t.pid, &status, WNOHANG) == t.pid) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  std::fprintf(stderr, "the tracer did not start:\n%s\n", slurp(out.string() + ".err").c_str());
-  std::exit(1);
-}
-
-nlohmann::json stop_tracer(Tracer& t) {
-  kill(t.pid, SIGINT);
-  waitpid(t.pid, nullptr, 0);
-  std::ifstream in(t.out);
-  std::string line;
-  nlohmann::json report;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("type", "") == "report") report = j;
-  }
-  return report;
+  const auto s = bench::run_in_cgroup(
+      cgroup,
+      [&] {
+        bench::pin_to_cpu(cpu);
+        return work(iterations);
+      },
+      child);
+  if (!s) std::fprintf(stderr, "workload failed\n");
+  return s.value_or(Sample{});
 }
 
 // Run count and total run time of the loaded program named like the profile family's, from the
@@ -210,11 +104,6 @@ ProgStats profile_prog_stats() {
   return s;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -222,30 +111,19 @@ int main(int argc, char** argv) {
   int reps = 5;
   int cpu = static_cast<int>(std::thread::hardware_concurrency()) - 1;
   double work_ms = 2000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--tracer")
-      tracer = argv[i + 1];
-    else if (a == "--reps")
-      reps = std::stoi(argv[i + 1]);
-    else if (a == "--cpu")
-      cpu = std::stoi(argv[i + 1]);
-    else if (a == "--work-ms")
-      work_ms = std::stod(argv[i + 1]);
-  }
+  bench::parse_flags(
+      argc, argv,
+      {{"--tracer", &tracer}, {"--reps", &reps}, {"--cpu", &cpu}, {"--work-ms", &work_ms}});
   if (tracer.empty() || geteuid() != 0 || reps < 1) {
     std::fprintf(stderr,
                  "usage (root): profile-bench --tracer PATH [--reps R] [--cpu C] [--work-ms MS]\n");
     return 2;
   }
   const std::string tag = std::to_string(getpid());
-  const fs::path base = own_v2_cgroup();
-  const fs::path target = base / ("pt-profbench-target-" + tag);
-  const fs::path other = base / ("pt-profbench-other-" + tag);
-  fs::create_directories(target);
-  fs::create_directories(other);
+  const bench::BenchCgroups cgroups("profbench");
+  const fs::path &target = cgroups.target, &other = cgroups.other;
   const fs::path out = fs::temp_directory_path() / ("pt-profbench-" + tag + ".out");
-  const std::string disable = families_except_profile(tracer);
+  const std::string disable = bench::families_except(tracer, {"profile"});
 
   // Calibrate: iterations for about work_ms of CPU, untraced.
   const uint64_t probe_iterations = 50'000'000;
@@ -269,15 +147,16 @@ int main(int argc, char** argv) {
     const Sample u = run_workload(other, cpu, iterations);
     wall[kUntraced].push_back(u.wall_ns);
     cpu_time[kUntraced].push_back(u.cpu_ns);
-    Tracer t = start_tracer(
-        {tracer, "--cgroup", target.string(), "--disable", disable, "--interval", "1h"}, out);
+    bench::Spawned t = bench::spawn_tracer(
+        {tracer, "--cgroup", target.string(), "--disable", disable, "--interval", "1h"}, out,
+        out.string() + ".err");
     const ProgStats s0 = profile_prog_stats();
     const Sample o = run_workload(other, cpu, iterations);
     const ProgStats s1 = profile_prog_stats();
     pid_t child = -1;
     const Sample g = run_workload(target, cpu, iterations, &child);
     const ProgStats s2 = profile_prog_stats();
-    const nlohmann::json report = stop_tracer(t);
+    const nlohmann::json report = bench::stop_for_report(t);
     wall[kOther].push_back(o.wall_ns);
     cpu_time[kOther].push_back(o.cpu_ns);
     wall[kTarget].push_back(g.wall_ns);
@@ -306,21 +185,20 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(iterations), work_ms, cpu, reps);
   std::printf("%-30s %10s %10s %10s %10s\n", "scenario", "wall ms", "cpu ms", "wall ratio",
               "cpu ratio");
-  const double bw = median(wall[kUntraced]), bc = median(cpu_time[kUntraced]);
+  const double bw = bench::median(wall[kUntraced]), bc = bench::median(cpu_time[kUntraced]);
   for (int s = 0; s < kScenarios; ++s)
-    std::printf("%-30s %10.1f %10.1f %10.4f %10.4f\n", names[s], median(wall[s]) / 1e6,
-                median(cpu_time[s]) / 1e6, median(wall[s]) / bw, median(cpu_time[s]) / bc);
+    std::printf("%-30s %10.1f %10.1f %10.4f %10.4f\n", names[s], bench::median(wall[s]) / 1e6,
+                bench::median(cpu_time[s]) / 1e6, bench::median(wall[s]) / bw,
+                bench::median(cpu_time[s]) / bc);
   if (stats_fd >= 0)
     std::printf(
         "\nBPF program run time per sample (kernel BPF stats): non-target %.0f ns (filter "
         "only), target %.0f ns (filter, two stack walks, map updates)\n",
-        median(ns_per_run_other), median(ns_per_run_target));
+        bench::median(ns_per_run_other), bench::median(ns_per_run_target));
   std::printf("\nsamples seen by the tracer:\n");
   for (const auto& c : checks) std::printf("  %s\n", c.c_str());
 
   fs::remove(out);
   fs::remove(out.string() + ".err");
-  rmdir(target.c_str());
-  rmdir(other.c_str());
   return ok ? 0 : 1;
 }

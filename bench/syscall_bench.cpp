@@ -14,42 +14,28 @@
 // a shared machine hits all alike; the table shows medians over repetitions.
 #include <bpf/libbpf.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "empty_hooks.skel.h"
 
 namespace fs = std::filesystem;
+namespace bench = podtrace::bench;
 
 namespace {
 
 constexpr size_t kIoSize = 64;
-
-// CPU time of this thread: time spent preempted by other jobs on a shared machine is not
-// counted (the kernel's syscall work is).
-double thread_cpu_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 // ns per syscall of each loop of one workload run.
 struct Sample {
@@ -57,21 +43,6 @@ struct Sample {
   double other_ns = 0;
   double all_ns() const { return (file_ns + other_ns) / 2; }  // both loops make 2N syscalls
 };
-
-constexpr long kChunks = 20;
-
-// ns per call of `loop` (2 syscalls per iteration): the best of kChunks chunks of n/kChunks
-// iterations. The best chunk is the one least disturbed by others' cache and TLB pollution.
-template <typename Loop>
-double best_chunk_ns(Loop loop, long n) {
-  double best = 1e18;
-  for (long c = 0; c < kChunks; ++c) {
-    const double t0 = thread_cpu_ns();
-    loop(n / kChunks);
-    best = std::min(best, (thread_cpu_ns() - t0) / (2.0 * (n / kChunks)));
-  }
-  return best;
-}
 
 // The child's side: open `path`, warm up, then time the two loops.
 Sample workload(const fs::path& path, long iterations) {
@@ -94,10 +65,10 @@ Sample workload(const fs::path& path, long iterations) {
   };
   Sample s;
   other_loop(iterations / 10);
-  s.other_ns = best_chunk_ns(other_loop, iterations);
+  s.other_ns = bench::best_chunk_ns(other_loop, iterations / bench::kChunks, 2);
   // The warm-up file calls are workload syscalls too: the caller counts them.
   file_loop(iterations / 10);
-  s.file_ns = best_chunk_ns(file_loop, iterations);
+  s.file_ns = bench::best_chunk_ns(file_loop, iterations / bench::kChunks, 2);
   close(fd);
   return s;
 }
@@ -105,91 +76,15 @@ Sample workload(const fs::path& path, long iterations) {
 // Runs the workload in a child that first joins `cgroup` and pins itself to `cpu`.
 Sample run_workload(const fs::path& cgroup, int cpu, const fs::path& file, long iterations,
                     pid_t* child = nullptr) {
-  int p[2];
-  if (pipe(p) != 0) return {};
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    std::ofstream(cgroup / "cgroup.procs") << "0";
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    sched_setaffinity(0, sizeof(set), &set);
-    Sample s = workload(file, iterations);
-    (void)!write(p[1], &s, sizeof(s));
-    _exit(0);
-  }
-  close(p[1]);
-  Sample s;
-  if (read(p[0], &s, sizeof(s)) != sizeof(s)) std::fprintf(stderr, "workload failed\n");
-  close(p[0]);
-  waitpid(pid, nullptr, 0);
-  if (child) *child = pid;
-  return s;
-}
-
-fs::path own_v2_cgroup() {
-  const fs::path root =
-      fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("0::", 0) == 0) return root / fs::path(line.substr(3)).relative_path();
-  return root;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A child process writing its stdout to `out`; started when `ready` appears there.
-struct Spawned {
-  pid_t pid = -1;
-  fs::path out;
-};
-
-Spawned spawn(const std::vector<std::string>& argv, const fs::path& out, const std::string& ready) {
-  Spawned s{-1, out};
-  fs::remove(out);  // else `ready` may be the previous run's
-  s.pid = fork();
-  if (s.pid == 0) {
-    FILE* f = std::fopen(out.c_str(), "w");
-    dup2(fileno(f), 1);
-    // bpftrace warns on every start that it cannot raise RLIMIT_MEMLOCK (not needed since 5.11).
-    FILE* e = std::fopen((out.string() + ".err").c_str(), "w");
-    dup2(fileno(e), 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  for (int i = 0; i < 1500; ++i) {
-    if (slurp(out).find(ready) != std::string::npos) return s;
-    int status;
-    if (waitpid(s.pid, &status, WNOHANG) == s.pid) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  std::fprintf(stderr, "%s did not start (waited for %s):\n%s\n", argv[0].c_str(), ready.c_str(),
-               slurp(out.string() + ".err").c_str());
-  std::exit(1);
-}
-
-// SIGINT, wait, and return every JSON line of its output.
-std::vector<nlohmann::json> stop(Spawned& s) {
-  kill(s.pid, SIGINT);
-  waitpid(s.pid, nullptr, 0);
-  std::ifstream in(s.out);
-  std::string line;
-  std::vector<nlohmann::json> lines;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded()) lines.push_back(std::move(j));
-  }
-  return lines;
+  const auto s = bench::run_in_cgroup(
+      cgroup,
+      [&] {
+        bench::pin_to_cpu(cpu);
+        return workload(file, iterations);
+      },
+      child);
+  if (!s) std::fprintf(stderr, "workload failed\n");
+  return s.value_or(Sample{});
 }
 
 // What the tracer's final report says about the workload: read and write calls on `file` by
@@ -287,29 +182,12 @@ std::string fileio_attach(const std::vector<nlohmann::json>& lines) {
   return "?";
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 struct Scenario {
   std::string name;
   std::vector<Sample> samples;
-  double all() const {
-    std::vector<double> v;
-    for (const auto& s : samples) v.push_back(s.all_ns());
-    return median(v);
-  }
-  double file() const {
-    std::vector<double> v;
-    for (const auto& s : samples) v.push_back(s.file_ns);
-    return median(v);
-  }
-  double other() const {
-    std::vector<double> v;
-    for (const auto& s : samples) v.push_back(s.other_ns);
-    return median(v);
-  }
+  double all() const { return bench::median_of(samples, &Sample::all_ns); }
+  double file() const { return bench::median_of(samples, &Sample::file_ns); }
+  double other() const { return bench::median_of(samples, &Sample::other_ns); }
 };
 
 }  // namespace
@@ -319,19 +197,12 @@ int main(int argc, char** argv) {
   long iterations = 500000;
   int reps = 5;
   int cpu = static_cast<int>(std::thread::hardware_concurrency()) - 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--tracer")
-      tracer = argv[i + 1];
-    else if (a == "--bpftrace")
-      bpftrace = argv[i + 1];
-    else if (a == "--iterations")
-      iterations = std::stol(argv[i + 1]);
-    else if (a == "--reps")
-      reps = std::stoi(argv[i + 1]);
-    else if (a == "--cpu")
-      cpu = std::stoi(argv[i + 1]);
-  }
+  bench::parse_flags(argc, argv,
+                     {{"--tracer", &tracer},
+                      {"--bpftrace", &bpftrace},
+                      {"--iterations", &iterations},
+                      {"--reps", &reps},
+                      {"--cpu", &cpu}});
   if (tracer.empty() || geteuid() != 0 || iterations < 10) {
     std::fprintf(
         stderr,
@@ -343,17 +214,14 @@ int main(int argc, char** argv) {
   if (!with_bpftrace) std::fprintf(stderr, "bpftrace not used (%s)\n", bpftrace.c_str());
 
   const std::string tag = std::to_string(getpid());
-  const fs::path base = own_v2_cgroup();
-  const fs::path target = base / ("pt-sysbench-target-" + tag);
-  const fs::path other = base / ("pt-sysbench-other-" + tag);
-  fs::create_directories(target);
-  fs::create_directories(other);
+  const bench::BenchCgroups cgroups("sysbench");
+  const fs::path &target = cgroups.target, &other = cgroups.other;
   const fs::path dir = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
   const fs::path file = dir / ("pt-sysbench-" + tag + ".dat");
   const fs::path out = fs::temp_directory_path() / ("pt-sysbench-" + tag + ".out");
   const fs::path script = fs::temp_directory_path() / ("pt-sysbench-" + tag + ".bt");
   // Each traced workload makes this many pread and this many pwrite calls (warm-up included).
-  const uint64_t expected = iterations / 10 + iterations / kChunks * kChunks;
+  const uint64_t expected = iterations / 10 + iterations / bench::kChunks * bench::kChunks;
 
   std::vector<Scenario> sc = {{"untraced", {}},
                               {"empty tp_btf hooks", {}},
@@ -389,13 +257,13 @@ int main(int argc, char** argv) {
       sc[kEmptyTp].samples.push_back(run_workload(other, cpu, file, iterations));
     }
     {
-      Spawned t = spawn({tracer, "--cgroup", target.string(), "--disable",
-                         "cpu,process,tcp,dns,udp", "--interval", "1h"},
-                        out, "\"type\":\"start\"");
+      bench::Spawned t = bench::spawn_tracer({tracer, "--cgroup", target.string(), "--disable",
+                                              "cpu,process,tcp,dns,udp", "--interval", "1h"},
+                                             out, out.string() + ".err");
       sc[kPtOther].samples.push_back(run_workload(other, cpu, file, iterations));
       pid_t child = -1;
       sc[kPtTarget].samples.push_back(run_workload(target, cpu, file, iterations, &child));
-      const auto lines = stop(t);
+      const auto lines = bench::stop(t);
       const TracerCounts c = tracer_counts(lines, file, child);
       const bool ok = c.file_reads == expected && c.file_writes == expected &&
                       c.op_reads == expected && c.op_writes == expected;
@@ -410,13 +278,16 @@ int main(int argc, char** argv) {
     if (!with_bpftrace) continue;
     for (const char* kind : {"raw", "syscalls"}) {
       std::ofstream(script) << bpftrace_script(kind, target);
-      Spawned b = spawn({bpftrace, "-f", "json", script.string()}, out, "attached_probes");
+      // bpftrace warns on every start that it cannot raise RLIMIT_MEMLOCK (not needed since
+      // 5.11): its stderr goes to a file, shown only if it fails to start.
+      bench::Spawned b = bench::spawn_until({bpftrace, "-f", "json", script.string()}, out,
+                                            "attached_probes", out.string() + ".err");
       const bool raw = std::string(kind) == "raw";
       sc[raw ? kBtRawOther : kBtSysOther].samples.push_back(
           run_workload(other, cpu, file, iterations));
       sc[raw ? kBtRawTarget : kBtSysTarget].samples.push_back(
           run_workload(target, cpu, file, iterations));
-      const auto lines = stop(b);
+      const auto lines = bench::stop(b);
       const uint64_t preads = bpftrace_count(lines, 17), pwrites = bpftrace_count(lines, 18);
       const bool ok = preads == expected && pwrites == expected;
       counts_ok &= ok;
@@ -430,7 +301,7 @@ int main(int argc, char** argv) {
       "syscall-bench: %ld iterations x (pwrite+pread of %zu B on %s | getppid x2), CPU %d; ns per "
       "syscall "
       "(thread CPU time, best of %ld chunks per run), median of %d runs\n",
-      iterations, kIoSize, dir.c_str(), cpu, kChunks, reps);
+      iterations, kIoSize, dir.c_str(), cpu, bench::kChunks, reps);
   std::printf("%-34s %8s %8s %8s %10s   %s\n", "scenario", "all", "file", "non-file", "overhead",
               "runs (all)");
   const double base_all = sc[kUntraced].all();
@@ -490,7 +361,5 @@ int main(int argc, char** argv) {
   fs::remove(out.string() + ".err");
   fs::remove(script);
   fs::remove(file);
-  rmdir(target.c_str());
-  rmdir(other.c_str());
   return counts_ok ? 0 : 1;
 }

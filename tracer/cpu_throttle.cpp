@@ -3,9 +3,9 @@
 #include "cpu_throttle.h"
 
 #include <chrono>
-#include <fstream>
-#include <map>
 #include <sstream>
+
+#include "cgroup_files.h"
 
 namespace podtrace::tracer {
 
@@ -13,24 +13,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::map<std::string, uint64_t> read_keyed(const fs::path& file) {
-  std::map<std::string, uint64_t> out;
-  std::ifstream in(file);
-  std::string key;
-  uint64_t value;
-  while (in >> key >> value) out[key] = value;
-  return out;
-}
-
 uint64_t monotonic_now_ns() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
-}
-
-bool read_first_line(const fs::path& file, std::string& line) {
-  std::ifstream in(file);
-  return static_cast<bool>(std::getline(in, line));
 }
 
 }  // namespace
@@ -44,20 +30,19 @@ Result<Throttling> read_throttling(const fs::path& dir, bool v2) {
   auto stat = read_keyed(dir / "cpu.stat");
   t.nr_periods = stat["nr_periods"];
   t.nr_throttled = stat["nr_throttled"];
-  std::string line;
   if (v2) {
     t.throttled_ns = stat["throttled_usec"] * 1000;
     // cpu.max: "<quota|max> <period>"
-    if (read_first_line(dir / "cpu.max", line)) {
-      std::istringstream ss(line);
+    if (auto line = read_first_line(dir / "cpu.max")) {
+      std::istringstream ss(*line);
       std::string quota;
       ss >> quota >> t.period_us;
       t.quota_us = quota == "max" ? -1 : std::stoll(quota);
     }
   } else {
     t.throttled_ns = stat["throttled_time"];
-    if (read_first_line(dir / "cpu.cfs_quota_us", line)) t.quota_us = std::stoll(line);
-    if (read_first_line(dir / "cpu.cfs_period_us", line)) t.period_us = std::stoull(line);
+    if (auto line = read_first_line(dir / "cpu.cfs_quota_us")) t.quota_us = std::stoll(*line);
+    if (auto line = read_first_line(dir / "cpu.cfs_period_us")) t.period_us = std::stoull(*line);
   }
   return t;
 }

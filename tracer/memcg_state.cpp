@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <fstream>
-#include <map>
 #include <sstream>
+
+#include "cgroup_files.h"
 
 namespace podtrace::tracer {
 
@@ -13,25 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// "key value" lines (memory.events, memory.oom_control).
-std::map<std::string, uint64_t> read_keyed(const fs::path& file) {
-  std::map<std::string, uint64_t> out;
-  std::ifstream in(file);
-  std::string key;
-  uint64_t value;
-  while (in >> key >> value) out[key] = value;
-  return out;
-}
-
-std::optional<std::string> read_word(const fs::path& file) {
-  std::ifstream in(file);
-  std::string word;
-  if (!(in >> word)) return std::nullopt;
-  return word;
-}
-
 std::optional<uint64_t> read_number(const fs::path& file) {
-  auto word = read_word(file);
+  auto word = read_first_word(file);
   if (!word) return std::nullopt;
   try {
     return std::stoull(*word);
@@ -57,7 +41,7 @@ Result<MemcgReading> read_memcg(const fs::path& dir, bool v2) {
     auto usage = read_number(dir / "memory.current");
     if (!usage) return make_error("no memory.current in " + dir.string());
     r.usage_bytes = *usage;
-    if (auto max = read_word(dir / "memory.max"); max && *max != "max") {
+    if (auto max = read_first_word(dir / "memory.max"); max && *max != "max") {
       try {
         r.limit_bytes = static_cast<int64_t>(std::stoull(*max));
       } catch (...) {

@@ -5,44 +5,13 @@
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 #include "families.h"
+#include "thresholds.h"
 
 namespace podtrace::tracer {
-
-Result<uint64_t> parse_duration_ns(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-    ++i;
-  const std::string number = text.substr(0, i), unit = text.substr(i);
-  double value = 0;
-  try {
-    size_t used = 0;
-    value = std::stod(number, &used);
-    if (used != number.size()) throw std::invalid_argument("trailing");
-  } catch (...) {
-    return make_error("invalid duration \"" + text + "\": use e.g. 30s, 500ms, 2m");
-  }
-  double scale = 0;
-  if (unit.empty() || unit == "s")
-    scale = 1e9;
-  else if (unit == "ms")
-    scale = 1e6;
-  else if (unit == "us")
-    scale = 1e3;
-  else if (unit == "ns")
-    scale = 1;
-  else if (unit == "m")
-    scale = 60e9;
-  else if (unit == "h")
-    scale = 3600e9;
-  else
-    return make_error("invalid duration \"" + text + "\": unknown unit \"" + unit + "\"");
-  const double ns = value * scale;
-  if (ns > 7 * 24 * 3600e9)
-    return make_error("invalid duration \"" + text + "\": longer than a week");
-  return static_cast<uint64_t>(ns);
-}
 
 ParseOutcome parse_options(int argc, char** argv) {
   CLI::App app{
@@ -52,7 +21,8 @@ ParseOutcome parse_options(int argc, char** argv) {
   long long pid = 0;
   std::string duration = "0", interval = "5s", slow = "10ms", output = "jsonl", cgroup_root,
               proc_root;
-  std::vector<std::string> disable;
+  std::vector<std::string> disable, thresholds;
+  std::string thresholds_file;
 
   auto* target = app.add_option_group("target", "what to trace (exactly one)");
   target->add_option("--pid", pid, "trace the cgroup of this process");
@@ -61,6 +31,10 @@ ParseOutcome parse_options(int argc, char** argv) {
   target->add_option(
       "--container-id", o.target.container_ids,
       "trace a container (containerd://, cri-o://, docker:// or bare 64-hex id); repeatable");
+  app.add_option("--threshold", thresholds,
+                 "set a finding's threshold, NAME=VALUE (docs/usage.md lists them); repeatable");
+  app.add_option("--thresholds-file", thresholds_file,
+                 "a file of NAME=VALUE lines (# comments), applied before --threshold");
   app.add_flag("--follow-restarts", o.target.follow_restarts,
                "with --container-id naming every container of a pod: when one ends and the pod "
                "starts a new container (restartPolicy Always/OnFailure), trace the new one");
@@ -123,6 +97,15 @@ ParseOutcome parse_options(int argc, char** argv) {
   if (!cgroup_root.empty()) o.roots.cgroup = cgroup_root;
   if (!proc_root.empty()) o.roots.proc = proc_root;
   o.disabled.insert(disable.begin(), disable.end());
+  if (!thresholds_file.empty()) {
+    std::ifstream in(thresholds_file);
+    if (!in) return fail("cannot read --thresholds-file " + thresholds_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (auto ok = set_thresholds_from_text(o.thresholds, text); !ok)
+      return fail(thresholds_file + ": " + ok.error());
+  }
+  for (const auto& t : thresholds)
+    if (auto ok = set_threshold(o.thresholds, t); !ok) return fail(ok.error());
   const int kinds = (pid != 0) + !o.target.cgroup.empty() + !o.target.container_ids.empty();
   if (!o.check && kinds != 1)
     return fail("give exactly one of --pid, --cgroup, --container-id (or --check)");

@@ -10,6 +10,8 @@
 #include "cgroup.h"
 #include "result.h"
 #include "target.h"
+#include "finding.h"
+#include "units.h"
 
 namespace podtrace::tracer {
 
@@ -25,7 +27,8 @@ struct SessionOptions {
       5'000'000'000;  // network: unanswered DNS queries count as timeouts after this
   OutputFormat output = OutputFormat::kJsonl;
   std::string metrics_addr;
-  std::string html_path;  // --html FILE: the final report as one self-contained page
+  std::string html_path;
+  DiagnoseThresholds thresholds;  // --threshold NAME=VALUE, --thresholds-file FILE  // --html FILE: the final report as one self-contained page
   // The traced pod as Kubernetes names it: constant labels of every metric (the plugin sets them).
   std::string k8s_namespace;
   std::string k8s_pod;
@@ -36,8 +39,8 @@ struct SessionOptions {
   bool verbose = false;
 };
 
-// "10s", "250ms", "2m", "1h", "1500us", "0". Plain numbers are seconds.
-Result<uint64_t> parse_duration_ns(const std::string& text);
+// The duration syntax of every flag (one parser, shared with the plugin).
+using podtrace::parse_duration_ns;
 
 // Parses argv. Returns nullopt with exit_code set when the program should exit (help, errors).
 struct ParseOutcome {

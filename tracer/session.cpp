@@ -294,7 +294,7 @@ class TraceSession {
     report_.final_report = true;
     report_.end_reason = end_reason;
     report_.target_exited = end_reason == "target_exited";
-    report_.findings = diagnose(report_);
+    report_.findings = diagnose(report_, options_.thresholds);
     if (report_.target_exited)
       report_.findings.insert(report_.findings.begin(), target_exit_finding(target_));
     auto restarts = restart_findings(target_);

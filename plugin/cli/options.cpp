@@ -4,10 +4,14 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "job/job_spec.h"
 #include "job/tracer_image.h"
 #include "kube/names.h"
 #include "terminal_safe.h"
+#include "thresholds.h"
 #include "util/duration.h"
 
 namespace podtrace::plugin {
@@ -32,6 +36,10 @@ void register_options(CLI::App& app, CliOptions& o) {
   app.add_option("-o,--output", o.output, "Report format")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--histograms", o.histograms,
                "Full latency histograms under each row of the text report");
+  app.add_option("--threshold", o.thresholds,
+                 "Set a finding's threshold, NAME=VALUE (see docs/usage.md); repeatable");
+  app.add_option("--thresholds-file", o.thresholds_file,
+                 "A file of NAME=VALUE lines (# comments), applied before --threshold");
   app.add_option("--html", o.html,
                  "Also write the report as one self-contained HTML page to this file");
   app.add_option("--image", o.image,
@@ -89,6 +97,23 @@ Result<SessionOptions> make_session_options(const CliOptions& cli,
   if (o.live && o.follow) return make_error("--live and --follow both use the screen: pick one");
   o.histograms = cli.histograms;
   o.html_path = cli.html;
+  // Checked here, so a typo costs no Job; the tracer gets one --threshold per setting.
+  DiagnoseThresholds checked;
+  if (!cli.thresholds_file.empty()) {
+    std::ifstream in(cli.thresholds_file);
+    if (!in) return make_error("cannot read --thresholds-file " + cli.thresholds_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (auto ok = set_thresholds_from_text(checked, text); !ok)
+      return make_error(cli.thresholds_file + ": " + ok.error());
+    for (const auto& info : threshold_catalogue())
+      if (threshold_value(checked, info.name) != threshold_value({}, info.name))
+        o.thresholds.push_back(
+            fmt::format("{}={}", info.name, threshold_value(checked, info.name)));
+  }
+  for (const auto& t : cli.thresholds) {
+    if (auto ok = set_threshold(checked, t); !ok) return make_error(ok.error());
+    o.thresholds.push_back(t);
+  }
   o.output = cli.output == "json" ? OutputFormat::json : OutputFormat::text;
 
   if (!cli.diagnose.empty()) {

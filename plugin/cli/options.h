@@ -22,6 +22,8 @@ struct CliOptions {
   bool live = false;
   bool histograms = false;
   std::string html;
+  std::vector<std::string> thresholds;
+  std::string thresholds_file;
   std::string output = "text";
   std::string image;
   bool privileged = true;

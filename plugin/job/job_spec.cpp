@@ -93,6 +93,10 @@ Result<json> render_job(const JobParams& params, std::string_view template_yaml)
     if (params.targets[i].restarts) args.push_back("--follow-restarts");
     args.push_back("--duration");
     args.push_back(format_duration(params.duration));
+    for (const auto& t : params.thresholds) {
+      args.push_back("--threshold");
+      args.push_back(t);
+    }
     if (params.interval.count() > 0) {
       args.push_back("--interval");
       args.push_back(format_duration(params.interval));

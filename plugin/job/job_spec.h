@@ -36,6 +36,7 @@ struct JobParams {
   std::chrono::milliseconds duration{30'000};
   std::chrono::seconds start_timeout{60};
   std::chrono::milliseconds interval{0};  // the tracer's summary period; 0: its default
+  std::vector<std::string> thresholds;    // NAME=VALUE, validated, passed as --threshold
   std::vector<TraceTarget> targets;
 };
 

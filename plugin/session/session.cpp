@@ -146,6 +146,7 @@ class PluginSession {
       params.duration = o_.duration;
       // The live view redraws every second from the summaries: they must come that often.
       if (o_.live) params.interval = std::chrono::seconds(1);
+      params.thresholds = o_.thresholds;
       params.start_timeout = std::chrono::duration_cast<std::chrono::seconds>(o_.start_timeout);
       for (size_t i = 0; i < job.pods.size(); i++) {
         const auto& pod = targets_[job.pods[i]];

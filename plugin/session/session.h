@@ -30,6 +30,7 @@ struct SessionOptions {
   bool live = false;        // redraw a compact screen every second (plain lines off a terminal)
   bool stdout_is_tty = false;
   std::string html_path;    // also write the report as one HTML page here
+  std::vector<std::string> thresholds;  // NAME=VALUE for the tracer's findings, validated
   OutputFormat output = OutputFormat::text;
   bool keep = false;
   std::chrono::milliseconds start_timeout{60'000};

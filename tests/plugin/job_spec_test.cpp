@@ -67,10 +67,10 @@ TEST(JobSpec, OnePodPrivileged) {
   EXPECT_EQ(c["name"], "trace-0");
   EXPECT_EQ(c["image"], "ghcr.io/podtrace/podtrace-tracer:0.1.0");
   EXPECT_EQ(c["command"], json::array({"podtrace-tracer"}));
-  EXPECT_EQ(c["args"], json::array({"--container-id", id_a, "--container-id", id_b, "--duration",
-                                    "20s", "--k8s-namespace", "shop", "--k8s-pod", "web-1",
-                                    "--output", "jsonl", "--cgroup-root",
-                                    "/host/sys/fs/cgroup", "--proc-root", "/host/proc"}));
+  EXPECT_EQ(c["args"],
+            json::array({"--container-id", id_a, "--container-id", id_b, "--duration", "20s",
+                         "--k8s-namespace", "shop", "--k8s-pod", "web-1", "--output", "jsonl",
+                         "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc"}));
   EXPECT_EQ(c["securityContext"], json({{"privileged", true}}));
   EXPECT_EQ(c["volumeMounts"], json::parse(R"([
 		{"name":"host-sys","mountPath":"/host/sys","readOnly":true},
@@ -127,4 +127,22 @@ TEST(TracerImage, ReleasePinsTheImageByDigest) {
   std::ofstream(dir / "tracer-image") << "evil --privileged\n";  // not an image reference
   EXPECT_EQ(podtrace::plugin::default_tracer_image_in(dir, fallback), fallback);
   std::filesystem::remove_all(dir);
+}
+
+TEST(JobSpec, ThresholdsAndLiveIntervalReachTheTracer) {
+  JobParams p = params_one_pod();
+  p.thresholds = {"slow_io_p99=50ms", "throttled_ratio=25%"};
+  p.interval = std::chrono::seconds(1);
+  auto job = render_job(p);
+  ASSERT_TRUE(job) << job.error();
+  const json& args = (*job)["spec"]["template"]["spec"]["containers"][0]["args"];
+  const std::vector<std::string> got = args.get<std::vector<std::string>>();
+  auto at = std::find(got.begin(), got.end(), "--threshold");
+  ASSERT_NE(at, got.end());
+  EXPECT_EQ(std::vector<std::string>(at, at + 4),
+            (std::vector<std::string>{"--threshold", "slow_io_p99=50ms", "--threshold",
+                                      "throttled_ratio=25%"}));
+  auto interval = std::find(got.begin(), got.end(), "--interval");
+  ASSERT_NE(interval, got.end());
+  EXPECT_EQ(*(interval + 1), "1s");
 }

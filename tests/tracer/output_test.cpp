@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // output_test.cpp: JSON-lines envelope and escaping, terminal sanitizing, durations, struct
 // layouts, cpu.stat parsing and the diagnosis rules.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 
 #include "cpu_throttle.h"
 #include "diagnose.h"
@@ -18,6 +20,7 @@
 #include "sections/udp.h"
 #include "terminal_safe.h"
 #include "text.h"
+#include "thresholds.h"
 
 namespace podtrace::tracer {
 namespace {
@@ -223,6 +226,57 @@ TEST(ReportJsonTest, FinalReportCarriesLossAndDiagnostics) {
   Report summary = r;
   summary.final_report = false;
   EXPECT_FALSE(report_to_json(summary).contains("findings"));
+}
+
+}  // namespace
+}  // namespace podtrace::tracer
+
+namespace podtrace::tracer {
+namespace {
+
+TEST(ThresholdsTest, SetByNameWithUnitsAndChecked) {
+  DiagnoseThresholds t;
+  ASSERT_TRUE(set_threshold(t, "slow_io_p99=250ms"));
+  EXPECT_EQ(t.slow_io_p99_ns, 250'000'000u);
+  ASSERT_TRUE(set_threshold(t, "throttled_ratio=25%"));
+  EXPECT_EQ(t.throttled_ratio, 0.25);
+  ASSERT_TRUE(set_threshold(t, "major_faults_per_s = 40"));
+  EXPECT_EQ(t.major_faults_per_s, 40);
+  EXPECT_EQ(set_threshold(t, "throttled_ratio=1.5").error(),
+            "threshold throttled_ratio: \"1.5\" is not a ratio between 0 and 1 (or 0% to 100%)");
+  EXPECT_EQ(set_threshold(t, "slow=1ms").error(),
+            "invalid threshold \"slow=1ms\": want NAME=VALUE with NAME one of slow_io_p99, "
+            "runq_p99, throttled_ratio, major_faults_per_s");
+  EXPECT_FALSE(set_threshold(t, "runq_p99=fast"));
+  EXPECT_EQ(set_thresholds_from_text(t, "# tuned for batch jobs\nrunq_p99=20ms\n\nbad\n").error(),
+            "line 4: invalid threshold \"bad\": want NAME=VALUE with NAME one of slow_io_p99, "
+            "runq_p99, throttled_ratio, major_faults_per_s");
+  EXPECT_EQ(t.runq_p99_ns, 20'000'000u);
+  EXPECT_EQ(threshold_value(t, "runq_p99"), "20000us");
+}
+
+TEST(ThresholdsTest, AThresholdChangesTheFindings) {
+  Report r;
+  OpReport op;
+  op.op = "fsync";
+  op.count = 10;
+  op.latency.count = 10;
+  op.latency.p99_ns = op.latency.max_ns = 30'000'000;
+  r.get<FileioReport>().ops.push_back(op);
+  EXPECT_EQ(diagnose(r).size(), 1u);  // 30 ms ≥ the default 10 ms
+  DiagnoseThresholds relaxed;
+  ASSERT_TRUE(set_threshold(relaxed, "slow_io_p99=50ms"));
+  EXPECT_TRUE(diagnose(r, relaxed).empty());
+}
+
+TEST(ThresholdsTest, UsageDocListsEveryThreshold) {
+  std::ifstream in(std::string(PODTRACE_SOURCE_ROOT) + "/docs/usage.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), {});
+  for (const auto& t : threshold_catalogue())
+    EXPECT_NE(doc.find(fmt::format("| `{}` | {} | {} | {} |", t.name, t.kind,
+                                   threshold_value({}, t.name), t.meaning)),
+              std::string::npos)
+        << t.name;
 }
 
 }  // namespace
