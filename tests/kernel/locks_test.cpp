@@ -324,6 +324,7 @@ int futex_waits(FutexResult* out) {
   out->waitv_woken = reinterpret_cast<uintptr_t>(&vb);
   out->futex2 = reinterpret_cast<uintptr_t>(&f2);
   std::atomic<pid_t> tid{0};
+  std::atomic<bool> finished{false};
   std::thread waiter([&] {
     pthread_setname_np(pthread_self(), "pt-waiter");
     tid = static_cast<pid_t>(syscall(SYS_gettid));
@@ -340,19 +341,36 @@ int futex_waits(FutexResult* out) {
       expect(syscall(kSysFutexWait, &f2, 0, FUTEX_BITSET_MATCH_ANY, FUTEX_32 | kFutex2Private,
                      nullptr, CLOCK_MONOTONIC),
              0);
+    finished = true;
   });
   while (!tid.load()) {
   }
   out->waiter_tid = tid;
   // Wakes each wait once the waiter really sleeps in it.
   auto wake_each = [&](long nr, const void* arg0, uint32_t* word, int op) {
-    for (int i = 0; i < kWaits; ++i)
-      if (!wait_until_asleep(tid, nr, arg0) || futex(word, op, 1) != 1) out->failures++;
+    for (int i = 0; i < kWaits; ++i) {
+      // A wait not seen asleep is a failure, but it is still woken: the waiter must not hang.
+      if (!wait_until_asleep(tid, nr, arg0)) out->failures++;
+      if (futex(word, op, 1) != 1) out->failures++;
+    }
   };
   wake_each(SYS_futex, &priv, &priv, FUTEX_WAKE_PRIVATE);
   wake_each(SYS_futex, shared, shared, FUTEX_WAKE);
   wake_each(SYS_futex_waitv, pair, &vb, FUTEX_WAKE_PRIVATE);
   wake_each(kSysFutexWait, &f2, &f2, FUTEX_WAKE_PRIVATE);
+  // The last wake lets the waiter finish; give it time to. Should the two sides ever get out
+  // of step, the test fails instead of hanging: wake every word until the waiter is through.
+  for (uint64_t until = now_ns() + 5'000'000'000ull; !finished && now_ns() < until;) usleep(1000);
+  if (!finished) out->failures++;
+  const uint64_t deadline = now_ns() + 10'000'000'000ull;
+  while (!finished && now_ns() < deadline) {
+    futex(&priv, FUTEX_WAKE_PRIVATE, 1);
+    futex(shared, FUTEX_WAKE, 1);
+    futex(&vb, FUTEX_WAKE_PRIVATE, 1);
+    futex(&f2, FUTEX_WAKE_PRIVATE, 1);
+    usleep(1000);
+  }
+  if (!finished) _exit(98);  // the waiter is stuck: end the workload process anyway
   waiter.join();
   return out->failures;
 }
@@ -410,6 +428,8 @@ TEST_P(LocksFallbackTest, FutexWaitsStayExactAndThePthreadPartSaysWhyItIsOff) {
   FixedKernelFeatures features({{type, true}, {AttachType::kRingbuf, true}});
   SessionOptions options;
   options.target.cgroup = target.v2().string();
+  // It ends when the workload exits; the bound only keeps a broken run from hanging the suite.
+  options.duration_ns = 60'000'000'000ull;
   for (const auto& family : family_names())
     if (family != "locks") options.disabled.insert(family);
   int fds[2];
