@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_FLAGS ?= --werror
 
-.PHONY: deps build test demo cluster cluster-down bench image release clean
+.PHONY: deps build test test-quarantine demo cluster cluster-down bench image release clean
 
 deps:
 	@scripts/install-deps
@@ -15,7 +15,11 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 test: build
-	meson test -C $(BUILD) --print-errorlogs --num-processes 1
+	meson test -C $(BUILD) --print-errorlogs --num-processes 1 --no-suite quarantine
+
+# Tests taken out of CI until a known problem is understood (see tests/kernel/meson.build).
+test-quarantine: build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 1 --suite quarantine
 
 demo: build
 	ninja -C $(BUILD) images
