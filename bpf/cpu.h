@@ -2,6 +2,7 @@
 /* cpu.h: CPU scheduling aggregates shared by cpu.bpf.c and tracer/probes/cpu_probe.cpp. */
 #pragma once
 
+#include "activity.h"
 #include "podtrace_common.h"
 
 #define SCHED_MAX_THREADS 16384
@@ -35,4 +36,13 @@ struct sched_thread {
 	__u64 switches;
 	__u64 involuntary;
 	char comm[PT_COMM_LEN];
+	/* The time breakdown: every ns from first_ns on is in exactly one pt_thread_state. The
+	 * current state has run since state_since; user space adds that open interval when it
+	 * reads a live thread. */
+	__u64 first_ns; /* trace start, or the thread's start when it began later */
+	__u64 state_since;
+	__u64 end_ns; /* when the thread exited; 0 while it lives */
+	__u32 cur_state;
+	__u32 pad;
+	__u64 state_ns[PT_STATE_MAX];
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* db.bpf.c: database queries as the client library saw them: uprobes on the query functions of libpq and libmariadb/libmysqlclient in the target's own files; one record per completed query, with its text. */
 #include "common.bpf.h"
+#include "activity.bpf.h"
 #include "db.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -339,6 +340,7 @@ static __always_inline int pg_sync_enter(void *ctx, __u64 conn, const char *text
 {
 	if (!current_is_target())
 		return 0;
+	activity_enter(PT_ACT_DB);
 	struct db_call *c =
 		new_call(conn, DB_SYSTEM_POSTGRES, op, fn, (__u32)bpf_get_attach_cookie(ctx));
 	if (!c)
@@ -390,6 +392,7 @@ int BPF_KPROBE(pq_prepare_uprobe, void *conn, const char *name, const char *quer
 {
 	if (!current_is_target())
 		return 0;
+	activity_enter(PT_ACT_DB);
 	struct db_call *c = new_call((__u64)conn, DB_SYSTEM_POSTGRES, DB_OP_PREPARE,
 				     DB_FN_PQPREPARE, (__u32)bpf_get_attach_cookie(ctx));
 	if (!c)
@@ -406,6 +409,7 @@ int BPF_KPROBE(pq_exec_prepared_uprobe, void *conn, const char *name)
 {
 	if (!current_is_target())
 		return 0;
+	activity_enter(PT_ACT_DB);
 	struct db_call *c = new_call((__u64)conn, DB_SYSTEM_POSTGRES, DB_OP_EXECUTE,
 				     DB_FN_PQEXECPREPARED, (__u32)bpf_get_attach_cookie(ctx));
 	if (!c)
@@ -421,6 +425,7 @@ int BPF_KRETPROBE(pq_exec_ret_uprobe, const void *res)
 {
 	if (!current_is_target())
 		return 0;
+	activity_exit(PT_ACT_DB);
 	struct db_call *c = own_return();
 	if (!c || !c->nests)
 		return 0;
@@ -436,6 +441,7 @@ static __always_inline int pg_send_enter(void *ctx, __u64 conn, const char *text
 {
 	if (!current_is_target())
 		return 0;
+	activity_enter(PT_ACT_DB);
 	if (nested_entry(conn))
 		return 0;
 	struct db_call *c =
@@ -489,6 +495,7 @@ int BPF_KRETPROBE(pq_send_ret_uprobe, int ok)
 {
 	if (!current_is_target())
 		return 0;
+	activity_exit(PT_ACT_DB);
 	struct db_call *c = own_return();
 	if (!c || c->nests || c->q.system != DB_SYSTEM_POSTGRES)
 		return 0;
@@ -512,6 +519,7 @@ int BPF_KPROBE(pq_get_result_uprobe, void *conn)
 {
 	if (!current_is_target())
 		return 0;
+	activity_enter(PT_ACT_DB);
 	if (nested_entry((__u64)conn))
 		return 0;
 	struct db_conn_key k = {.tgid = current_tgid(), .conn = (__u64)conn};
@@ -529,6 +537,7 @@ int BPF_KRETPROBE(pq_get_result_ret_uprobe, const void *res)
 {
 	if (!current_is_target())
 		return 0;
+	activity_exit(PT_ACT_DB);
 	__u32 tid = current_tid();
 	struct db_call *outer = bpf_map_lookup_elem(&calls, &tid);
 	if (outer && outer->nests && outer->depth > 0) {
@@ -573,6 +582,7 @@ static __always_inline int my_enter(void *ctx, __u64 conn, const char *text, __u
 {
 	if (!current_is_target())
 		return 0;
+	activity_enter(PT_ACT_DB);
 	struct db_call *c =
 		new_call(conn, DB_SYSTEM_MYSQL, op, fn, (__u32)bpf_get_attach_cookie(ctx));
 	if (!c)
@@ -622,6 +632,7 @@ int BPF_KPROBE(my_read_result_uprobe, void *mysql)
 {
 	if (!current_is_target())
 		return 0;
+	activity_enter(PT_ACT_DB);
 	struct db_conn_key k = {.tgid = current_tgid(), .conn = (__u64)mysql};
 	struct db_call *c = bpf_map_lookup_elem(&pending, &k);
 	if (!c)
@@ -639,6 +650,7 @@ int BPF_KRETPROBE(my_ret_uprobe, int ret)
 {
 	if (!current_is_target())
 		return 0;
+	activity_exit(PT_ACT_DB);
 	__u32 tid = current_tid();
 	struct db_call *c = own_return();
 	if (!c || c->q.system != DB_SYSTEM_MYSQL)

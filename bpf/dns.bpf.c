@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* dns.bpf.c: DNS queries and answers of the pod parsed from its packets (cgroup_skb, UDP and TCP port 53, IPv4 and IPv6), and getaddrinfo() as the application saw it (uprobe). */
 #include "common.bpf.h"
+#include "activity.bpf.h"
 #include "dns.h"
+#include "sock_owner.bpf.h"
 
 #include <bpf/bpf_endian.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u64 slow_threshold_ns = 10 * 1000 * 1000;
+/* cgroup_skb programs may call bpf_get_current_pid_tgid since Linux 6.10 (a base helper since
+ * "bpf: Allow helper bpf_get_[ns_]current_pid_tgid() for all prog types") and
+ * bpf_get_current_comm only after 6.12 ("bpf: streamline allowed helpers between tracing and
+ * base sets"). The loader clears these where the kernel refuses the call; the verifier then
+ * drops it as dead code, and the sender is the socket's creator (sock_owner.bpf.h). */
+const volatile bool have_current_pid = true;
+const volatile bool have_current_comm = true;
 
 #define EEXIST 17
 #define PT_IPPROTO_TCP 6
@@ -312,12 +321,26 @@ static __always_inline void on_query(struct __sk_buff *skb, struct packet *p, st
 		return;
 	if (!read_question(skb, p->dns_off + sizeof(*h), &q->name))
 		return;
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = have_current_pid ? bpf_get_current_pid_tgid() : 0;
 	q->ts_ns = bpf_ktime_get_ns();
 	q->cgroup_id = bpf_skb_cgroup_id(skb);
 	q->pid = id >> 32;
 	q->tid = (__u32)id;
-	bpf_get_current_comm(q->comm, sizeof(q->comm));
+	if (have_current_comm)
+		bpf_get_current_comm(q->comm, sizeof(q->comm));
+	else
+		q->comm[0] = 0;
+	if (!have_current_pid || !have_current_comm) {
+		/* Kernels before 6.10 (pid) or 6.13 (comm): the thread that created the socket; a
+		 * resolver creates its socket in the thread that asks (getaddrinfo below). */
+		struct sock_owner *o = skb_sock_owner(skb);
+		if (o && !have_current_pid)
+			id = (__u64)o->pid << 32 | o->tid;
+		if (o && !have_current_comm)
+			__builtin_memcpy(q->comm, o->comm, sizeof(q->comm));
+		q->pid = id >> 32;
+		q->tid = (__u32)id;
+	}
 
 	struct dns_query_key key = {};
 	__builtin_memcpy(key.server, p->daddr, 16);
@@ -422,6 +445,7 @@ int BPF_KPROBE(gai_enter_uprobe, const char *node)
 {
 	if (!current_is_target())
 		return 0;
+	activity_enter(PT_ACT_DNS);
 	struct gai_call call = {};
 	call.ts_ns = bpf_ktime_get_ns();
 	if (node)
@@ -437,6 +461,7 @@ int BPF_KRETPROBE(gai_exit_uprobe, int ret)
 {
 	if (!current_is_target())
 		return 0;
+	activity_exit(PT_ACT_DNS);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct gai_call *call = bpf_map_lookup_elem(&gai_inflight, &tid);
 	if (!call)

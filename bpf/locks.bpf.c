@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* locks.bpf.c: futex waits per lock word and thread (futex, futex_waitv, futex_wait syscalls), pthread mutex/rwlock waits (uprobes in the target's libc) and kernel lock contention (lock:contention_begin/end). */
 #include "common.bpf.h"
+#include "activity.bpf.h"
 #include "locks.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -515,6 +516,7 @@ static __always_inline int on_lock_enter(struct pt_regs *ctx, __u32 kind)
 	bpf_probe_read_user(&call.caller, sizeof(call.caller), (void *)sp);
 	if (bpf_map_update_elem(&pthread_inflight, &tid, &call, BPF_ANY))
 		count_lost(PT_LOST_MAP_FULL);
+	activity_set(PT_ACT_LOCK, true);
 	return 0;
 }
 
@@ -572,6 +574,7 @@ static __always_inline int on_lock_exit(struct pt_regs *ctx, int ret)
 		return 0;
 	struct pthread_call call = *in;
 	bpf_map_delete_elem(&pthread_inflight, &tid);
+	activity_set(PT_ACT_LOCK, false);
 	__u64 wait = bpf_ktime_get_ns() - call.start_ns;
 	enum wait_outcome outcome =
 		call.blocked || wait >= mutex_min_wait_ns ? WAITED : NOT_BLOCKED;
@@ -654,6 +657,7 @@ static __always_inline int on_contention_begin(__u64 lock, __u32 flags)
 	};
 	if (bpf_map_update_elem(&klock_inflight, &tid, &call, BPF_ANY))
 		count_lost(PT_LOST_MAP_FULL);
+	activity_set(PT_ACT_KLOCK, true);
 	return 0;
 }
 
@@ -667,6 +671,7 @@ static __always_inline int on_contention_end(__u64 lock)
 		return 0;
 	struct klock_call call = *in;
 	bpf_map_delete_elem(&klock_inflight, &tid);
+	activity_set(PT_ACT_KLOCK, false);
 	__u64 wait = bpf_ktime_get_ns() - call.start_ns;
 	__u32 flags = call.flags & (LOCKS_KFLAG_ROWS - 1);
 

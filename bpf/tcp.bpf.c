@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* tcp.bpf.c: connect latency, failures, RTT, retransmits, resets, bytes and lifetimes per remote endpoint, from cgroup sockops. */
 #include "common.bpf.h"
+#include "sock_owner.bpf.h"
 #include "tcp.h"
 
 #include <bpf/bpf_endian.h>
@@ -8,6 +9,13 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u64 slow_threshold_ns = 10 * 1000 * 1000;
+/* Sockops programs may call bpf_get_current_pid_tgid since Linux 6.10 (a base helper since
+ * "bpf: Allow helper bpf_get_[ns_]current_pid_tgid() for all prog types") and
+ * bpf_get_current_comm only after 6.12 ("bpf: streamline allowed helpers between tracing and
+ * base sets"). The loader clears these where the kernel refuses the call; the verifier then
+ * drops it as dead code, and the owner comes from the socket's creator (sock_owner.bpf.h). */
+const volatile bool have_current_pid = true;
+const volatile bool have_current_comm = true;
 
 #define E2BIG 7
 #define EEXIST 17
@@ -216,8 +224,19 @@ static __always_inline void track_socket(struct bpf_sock_ops *skops, __u8 direct
 		/* connect() runs in the caller's context: that is the owner. An accepted socket has
 		 * no caller yet; its owner stays 0 ("the listener's process"). */
 		st.connect_start_ns = now;
-		st.pid = bpf_get_current_pid_tgid() >> 32;
-		bpf_get_current_comm(st.comm, sizeof(st.comm));
+		if (have_current_pid)
+			st.pid = bpf_get_current_pid_tgid() >> 32;
+		if (have_current_comm)
+			bpf_get_current_comm(st.comm, sizeof(st.comm));
+		if (!have_current_pid || !have_current_comm) {
+			/* Kernels before 6.10 (pid) or 6.13 (comm): the process that created the socket,
+			 * which is the caller of connect() unless it handed the socket on. */
+			struct sock_owner *o = sock_owner_of(skops->sk);
+			if (o && !have_current_pid)
+				st.pid = o->pid;
+			if (o && !have_current_comm)
+				__builtin_memcpy(st.comm, o->comm, sizeof(st.comm));
+		}
 	} else {
 		st.established_ns = now;
 	}

@@ -180,17 +180,65 @@ static __always_inline bool skb_remote(struct sk_buff *skb, bool received, struc
 	return true;
 }
 
-static __always_inline int on_kfree_skb(struct sk_buff *skb, __u32 reason, struct sock *rx_sk)
+/* --- Drops (skb:kfree_skb) and the receive queue's refusals (udp:udp_fail_queue_rcv_skb) --- */
+
+/* udp_fail_queue_rcv_skb(rc, sk[, skb]): Linux 6.10 ("net: udp: add IP/port data to the
+ * tracepoint udp/udp_fail_queue_rcv_skb") added the packet, and with it the record's saddr
+ * field: CO-RE keeps the read of the third argument where it exists, and the verifier never
+ * sees it where it does not (a program reading it is refused there). */
+static __always_inline bool fail_queue_has_skb(void)
 {
-	/* consume_skb() never reaches this tracepoint, but SKB_CONSUMED is not a drop either. */
-	if (reason <= SKB_CONSUMED)
-		return 0;
-	/* rx_sk: the receiving socket (set for drops on the way in, before the skb is owned);
-	 * skb->sk: the sending socket on the way out. */
-	struct sock *sk = rx_sk ? rx_sk : BPF_CORE_READ(skb, sk);
-	__u64 cgid = sock_cgroup_id(sk);
-	if (!cgid || !is_target_cgroup(cgid))
-		return 0;
+	return bpf_core_field_exists(struct trace_event_raw_udp_fail_queue_rcv_skb, saddr);
+}
+
+/* Before Linux 6.10 a datagram the receive queue refused reaches kfree_skb with no socket (no
+ * rx_sk before 6.11, and skb->sk is not set on the way in), then udp_fail_queue_rcv_skb with
+ * the socket but not the packet: __udp_queue_rcv_skb() calls kfree_skb_reason(skb, reason)
+ * and right after it trace_udp_fail_queue_rcv_skb(rc, sk), on the same CPU in softirq. So
+ * kfree_skb leaves the drop here and fail_queue attributes it to its socket. Each refusal's own
+ * kfree_skb comes just before it, so a drop left here by another path is always overwritten
+ * before a refusal reads it. */
+struct pending_rx_drop {
+	struct udp_endpoint ep; /* the sender, from the packet's headers */
+	__u32 reason;
+	__u32 valid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pending_rx_drop);
+} pending_rx_drops SEC(".maps");
+
+/* The two reasons __udp_queue_rcv_skb() drops with (both 5.19 and later). */
+static __always_inline bool is_queue_refusal(__u32 reason)
+{
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_RCVBUFF) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_RCVBUFF))
+		return true;
+	return bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_PROTO_MEM) &&
+	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_PROTO_MEM);
+}
+
+static __always_inline void leave_rx_drop(struct sk_buff *skb, __u32 reason)
+{
+	if (!is_queue_refusal(reason))
+		return;
+	__u32 zero = 0;
+	struct pending_rx_drop *d = bpf_map_lookup_elem(&pending_rx_drops, &zero);
+	if (!d)
+		return;
+	d->valid = skb_remote(skb, true, &d->ep);
+	d->reason = reason;
+}
+
+/* Counts a drop of the pod's socket `sk` and streams it (rate-limited). The remote end: the
+ * socket's when connected, else `pkt_remote` when given, else the packet's headers. */
+static __always_inline int count_drop(struct sk_buff *skb, bool received, __u64 cgid,
+				      struct sock *sk, __u32 reason,
+				      const struct udp_endpoint *pkt_remote)
+{
 	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
 	struct udp_drop_key key = {
 		.reason = reason,
@@ -221,8 +269,12 @@ static __always_inline int on_kfree_skb(struct sk_buff *skb, __u32 reason, struc
 	fill_socket_header(&e->hdr, PT_UDP_EVENT_DROP, cgid);
 	sock_remote(sk, &e->ep, &e->local_port);
 	/* An unconnected socket has no remote of its own: take it from the packet. */
-	if (!e->ep.port)
-		skb_remote(skb, rx_sk != NULL, &e->ep);
+	if (!e->ep.port) {
+		if (pkt_remote)
+			e->ep = *pkt_remote;
+		else
+			skb_remote(skb, received, &e->ep);
+	}
 	e->reason = reason;
 	e->protocol = key.protocol;
 	e->err = 0;
@@ -232,18 +284,51 @@ static __always_inline int on_kfree_skb(struct sk_buff *skb, __u32 reason, struc
 	return 0;
 }
 
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(kfree_skb_btf, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
-	     struct sock *rx_sk)
+static __always_inline int on_kfree_skb(struct sk_buff *skb, __u32 reason, struct sock *rx_sk)
 {
-	return on_kfree_skb(skb, reason, rx_sk);
+	/* consume_skb() never reaches this tracepoint, but SKB_CONSUMED is not a drop either. It
+	 * arrived in Linux 6.3 ("net: add SKB_CONSUMED drop reason"); before it 0
+	 * (SKB_NOT_DROPPED_YET) is the only value that is not a drop: the enum's numbers moved. */
+	__u32 consumed = 0;
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED))
+		consumed = bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED);
+	if (reason <= consumed)
+		return 0;
+	/* rx_sk: the receiving socket (set for drops on the way in, before the skb is owned);
+	 * skb->sk: the sending socket on the way out. */
+	struct sock *sk = rx_sk ? rx_sk : BPF_CORE_READ(skb, sk);
+	if (!sk) {
+		if (!fail_queue_has_skb())
+			leave_rx_drop(skb, reason);
+		return 0;
+	}
+	__u64 cgid = sock_cgroup_id(sk);
+	if (!cgid || !is_target_cgroup(cgid))
+		return 0;
+	return count_drop(skb, rx_sk != NULL, cgid, sk, reason, NULL);
+}
+
+/* kfree_skb(skb, location, reason[, rx_sk]): Linux 6.11 ("net: add rx_sk to trace_kfree_skb")
+ * added the receiving socket; before it a program that reads a 4th argument is refused. The
+ * tracepoint's record has the field exactly when the argument exists, so CO-RE picks the read
+ * and the verifier never sees it where it is missing. The drop then falls back to skb->sk. */
+static __always_inline struct sock *kfree_skb_rx_sk(__u64 *ctx)
+{
+	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk))
+		return (struct sock *)ctx[3];
+	return NULL;
+}
+
+SEC("tp_btf/kfree_skb")
+int kfree_skb_btf(__u64 *ctx)
+{
+	return on_kfree_skb((struct sk_buff *)ctx[0], (__u32)ctx[2], kfree_skb_rx_sk(ctx));
 }
 
 SEC("raw_tp/kfree_skb")
-int BPF_PROG(kfree_skb_raw, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
-	     struct sock *rx_sk)
+int kfree_skb_raw(__u64 *ctx)
 {
-	return on_kfree_skb(skb, reason, rx_sk);
+	return on_kfree_skb((struct sk_buff *)ctx[0], (__u32)ctx[2], kfree_skb_rx_sk(ctx));
 }
 
 /* sk_error_report() on a UDP socket: for a connected socket, an ICMP error (port or host
@@ -256,24 +341,26 @@ static __always_inline int on_error_report(struct sock *sk)
 	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
 	if (proto != PT_IPPROTO_UDP && proto != PT_IPPROTO_UDPLITE)
 		return 0;
-	struct udp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	struct udp_event local;
-	struct udp_event *ev = e ? e : &local;
-	fill_socket_header(&ev->hdr, PT_UDP_EVENT_SOCKET_ERROR, cgid);
-	sock_remote(sk, &ev->ep, &ev->local_port);
-	ev->reason = 0;
-	ev->protocol = UDP_PROTO_UDP;
-	ev->err = BPF_CORE_READ(sk, sk_err);
-	ev->pad = 0;
-	ev->count = 0;
-	struct udp_endpoint_stats *s = endpoint_stats(&ev->ep);
+	/* The event is built on the stack and copied out (bpf_ringbuf_output): the stats are
+	 * counted even when the ring buffer is full, and a map key in ring buffer memory is refused
+	 * before Linux 6.2 ("bpf: Allow ringbuf memory to be used as map key"). Reserving and
+	 * choosing between the reservation and a stack copy (`e ? e : &local`) is refused by 6.1's
+	 * verifier, which does not know a reservation checked once is not NULL in its copy
+	 * ("Unreleased reference"). */
+	struct udp_event ev;
+	fill_socket_header(&ev.hdr, PT_UDP_EVENT_SOCKET_ERROR, cgid);
+	sock_remote(sk, &ev.ep, &ev.local_port);
+	ev.reason = 0;
+	ev.protocol = UDP_PROTO_UDP;
+	ev.err = BPF_CORE_READ(sk, sk_err);
+	ev.pad = 0;
+	ev.count = 0;
+	struct udp_endpoint_stats *s = endpoint_stats(&ev.ep);
 	if (s) {
 		__sync_fetch_and_add(&s->errors, 1);
-		s->last_errno = ev->err;
+		s->last_errno = ev.err;
 	}
-	if (e)
-		bpf_ringbuf_submit(e, 0);
-	else
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
 		count_lost(PT_LOST_RINGBUF);
 	return 0;
 }
@@ -291,29 +378,44 @@ int BPF_PROG(udp_error_report_raw, const struct sock *sk)
 }
 
 /* The receive queue refused a datagram (buffer full, memory pressure): counted per sender,
- * read from the packet's headers. The datagram itself also shows as a kfree_skb drop. */
-static __always_inline int on_fail_queue(struct sock *sk, struct sk_buff *skb)
+ * read from the packet's headers. The datagram itself also shows as a kfree_skb drop, which
+ * before Linux 6.10 only this tracepoint can attribute (pending_rx_drops). */
+static __always_inline int on_fail_queue(__u64 *ctx)
 {
+	struct sock *sk = (struct sock *)ctx[1];
+	struct udp_endpoint ep;
+	__u32 reason = 0;
+	if (fail_queue_has_skb()) {
+		if (!skb_remote((struct sk_buff *)ctx[2], true, &ep))
+			return 0;
+	} else {
+		__u32 zero = 0;
+		struct pending_rx_drop *d = bpf_map_lookup_elem(&pending_rx_drops, &zero);
+		if (!d || !d->valid)
+			return 0;
+		d->valid = 0;
+		ep = d->ep;
+		reason = d->reason;
+	}
 	__u64 cgid = sock_cgroup_id(sk);
 	if (!cgid || !is_target_cgroup(cgid))
-		return 0;
-	struct udp_endpoint ep;
-	if (!skb_remote(skb, true, &ep))
 		return 0;
 	struct udp_endpoint_stats *s = endpoint_stats(&ep);
 	if (s)
 		__sync_fetch_and_add(&s->receive_errors, 1);
+	if (reason)
+		count_drop(NULL, true, cgid, sk, reason, &ep);
 	return 0;
 }
 
 SEC("tp_btf/udp_fail_queue_rcv_skb")
-int BPF_PROG(udp_fail_queue_btf, int rc, struct sock *sk, struct sk_buff *skb)
+int udp_fail_queue_btf(__u64 *ctx)
 {
-	return on_fail_queue(sk, skb);
+	return on_fail_queue(ctx);
 }
 
 SEC("raw_tp/udp_fail_queue_rcv_skb")
-int BPF_PROG(udp_fail_queue_raw, int rc, struct sock *sk, struct sk_buff *skb)
+int udp_fail_queue_raw(__u64 *ctx)
 {
-	return on_fail_queue(sk, skb);
+	return on_fail_queue(ctx);
 }

@@ -17,10 +17,16 @@ namespace podtrace {
 
 using Labels = std::vector<std::pair<std::string_view, std::string>>;
 
+// The default of the tracer's --metrics-top.
+inline constexpr size_t kDefaultMetricsTop = 20;
+
 class MetricsWriter {
  public:
-  // `constant` labels come first on every sample (the traced pod's identity).
-  explicit MetricsWriter(Labels constant = {}) : constant_(std::move(constant)) {}
+  // `constant` labels come first on every sample (the traced pod's identity). `top`: how many
+  // endpoints, names, paths, statements, locks… keep their own label values (metrics_top.h).
+  explicit MetricsWriter(Labels constant = {}, size_t top = kDefaultMetricsTop)
+      : constant_(std::move(constant)), top_(top) {}
+  size_t top() const { return top_; }
   // Announces a family; its samples must follow before the next family starts.
   void family(std::string_view name, std::string_view type, std::string_view help);
   void sample(std::string_view name, const Labels& labels, uint64_t value);
@@ -35,6 +41,7 @@ class MetricsWriter {
  private:
   void line(std::string_view name, const Labels& labels, std::string_view value);
   Labels constant_;
+  size_t top_;
   std::string out_;
   std::set<std::string, std::less<>> announced_;
 };

@@ -6,8 +6,8 @@
 
 namespace podtrace {
 
-std::string render_prometheus(const Report& r, const Labels& constant) {
-  MetricsWriter out(constant);
+std::string render_prometheus(const Report& r, const Labels& constant, size_t top) {
+  MetricsWriter out(constant, top);
   out.family("podtrace_lost_events_total", "counter",
              "Events the tracer could not deliver, by where they were lost.");
   out.sample("podtrace_lost_events_total", {{"reason", "ringbuf"}}, r.lost_ringbuf);

@@ -9,7 +9,9 @@
 
 namespace podtrace {
 
-// `constant` labels (namespace, pod, container of the traced pod) go on every sample.
-std::string render_prometheus(const Report& report, const Labels& constant = {});
+// `constant` labels (namespace, pod, container of the traced pod) go on every sample; `top`
+// bounds the label values of every family labelled by endpoint, name, path, statement or lock.
+std::string render_prometheus(const Report& report, const Labels& constant = {},
+                              size_t top = kDefaultMetricsTop);
 
 }  // namespace podtrace

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "terminal_safe.h"
+#include "units.h"
 
 namespace podtrace {
 
@@ -16,7 +17,17 @@ void render_findings(TextWriter& out, const std::vector<Finding>& findings) {
     out.line("no problems found", Tone::kGreen);
     return;
   }
-  for (const auto& f : findings) out.finding(f.severity, f.family, f.title, f.detail);
+  for (const auto& f : findings) {
+    if (!f.time_ns) {
+      out.finding(f.severity, f.family, f.title, f.detail);
+      continue;
+    }
+    const std::string share =
+        fmt::format("the pod spent {} in {} ({:.1f}% of its thread-time)", format_ns(f.time_ns),
+                    f.state, f.time_share * 100);
+    out.finding(f.severity, f.family, f.title,
+                f.detail.empty() ? share : fmt::format("{}; {}", f.detail, share));
+  }
 }
 
 void render_health(TextWriter& out, const Report& r) {
@@ -47,7 +58,18 @@ void render_report_body(TextWriter& out, const Report& r) {
         fmt::format(" · ended by {}{}", r.end_reason, r.target_exited ? " (target exited)" : "");
   out.line(fmt::format("traced {:.1f} s{}", r.duration_s, ended), Tone::kDim);
   if (r.final_report) render_findings(out, r.findings);
-  for (const auto& s : r.sections) s->render(out);
+  // Families that saw nothing take one line between them, so the report fits a screen.
+  std::string quiet;
+  for (const auto& s : r.sections) {
+    if (s->quiet())
+      quiet += fmt::format("{}{}", quiet.empty() ? "" : ", ", s->title());
+    else
+      s->render(out);
+  }
+  if (!quiet.empty()) {
+    out.raw_line("");
+    out.line(quiet + ": no activity", Tone::kDim);
+  }
   render_health(out, r);
 }
 

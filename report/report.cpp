@@ -34,6 +34,12 @@ void from_json(const nlohmann::json& j, KernelFeature& f) {
 
 void to_json(nlohmann::json& j, const Finding& f) {
   j = {{"severity", f.severity}, {"family", f.family}, {"title", f.title}, {"detail", f.detail}};
+  if (f.state.empty()) return;
+  j["explains"] = {{"state", f.state}};
+  if (f.time_ns) {
+    j["explains"]["time_ns"] = f.time_ns;
+    j["explains"]["time_share"] = f.time_share;
+  }
 }
 
 void from_json(const nlohmann::json& j, Finding& f) {
@@ -41,6 +47,11 @@ void from_json(const nlohmann::json& j, Finding& f) {
   read_field(j, "family", f.family);
   read_field(j, "title", f.title);
   read_field(j, "detail", f.detail);
+  if (auto it = j.find("explains"); it != j.end() && it->is_object()) {
+    read_field(*it, "state", f.state);
+    read_field(*it, "time_ns", f.time_ns);
+    read_field(*it, "time_share", f.time_share);
+  }
 }
 
 int severity_rank(std::string_view severity) {

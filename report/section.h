@@ -29,6 +29,9 @@ class Section {
   virtual void write_metrics(MetricsWriter& out) const = 0;
   virtual void diagnose(const DiagnoseThresholds& t, std::vector<Finding>& out) const = 0;
   virtual std::unique_ptr<Section> clone() const = 0;
+  // The family saw nothing of the pod: the text report folds such sections into one line. A
+  // family opts in with `bool section_quiet(const T&)`; without it, never.
+  virtual bool quiet() const { return false; }
 };
 
 template <typename T>
@@ -44,6 +47,12 @@ class SectionOf final : public Section {
     diagnose_section(value, t, out);
   }
   std::unique_ptr<Section> clone() const override { return std::make_unique<SectionOf>(value); }
+  bool quiet() const override {
+    if constexpr (requires(const T& v) { section_quiet(v); })
+      return section_quiet(value);
+    else
+      return false;
+  }
 
   T value;
 };

@@ -17,6 +17,8 @@
 #include "sections/process.h"
 #include "sections/profile.h"
 #include "sections/tcp.h"
+#include "sections/time.h"
+#include "sections/timeline.h"
 #include "sections/udp.h"
 
 namespace podtrace {
@@ -24,12 +26,15 @@ namespace podtrace {
 namespace {
 
 constexpr std::array kSections = {
+    // The time breakdown leads: the findings are ranked by the time it explains.
+    section_kind<TimeReport>(),
     section_kind<FileioReport>(), section_kind<CpuReport>(), section_kind<ProcessReport>(),
     section_kind<TcpReport>(),    section_kind<DnsReport>(), section_kind<UdpReport>(),
     section_kind<ProfileReport>(),
     section_kind<MemoryReport>(), section_kind<NetdevReport>(),
     section_kind<LocksReport>(),
     section_kind<DbReport>(),
+    section_kind<TimelineReport>(),
 };
 
 }  // namespace

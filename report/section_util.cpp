@@ -34,7 +34,7 @@ std::vector<Cell> latency_row(std::string name, uint64_t count, const LatencySum
   return row;
 }
 
-Cell error_cell(uint64_t errors, std::string note) {
+Cell error_cell(uint64_t errors, const std::string& note) {
   std::string text = std::to_string(errors);
   if (errors && !note.empty()) text += " (" + note + ")";
   return {std::move(text), errors ? Tone::kRed : Tone::kPlain};

@@ -21,7 +21,7 @@ std::vector<Cell> latency_row(std::string name, uint64_t count, const LatencySum
                               std::vector<Cell> extra);
 
 // A count, red when non-zero, with an optional note ("3 ENOENT").
-Cell error_cell(uint64_t errors, std::string note = {});
+Cell error_cell(uint64_t errors, const std::string& note = {});
 
 // "a x3, b x1" for the n largest counts.
 std::string top_counts(const std::map<std::string, uint64_t>& counts, size_t n);

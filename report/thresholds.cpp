@@ -22,6 +22,13 @@ Field field_of(std::string_view name) {
   if (name == "runq_p99") return {&DiagnoseThresholds::runq_p99_ns, nullptr};
   if (name == "throttled_ratio") return {nullptr, &DiagnoseThresholds::throttled_ratio};
   if (name == "major_faults_per_s") return {nullptr, &DiagnoseThresholds::major_faults_per_s};
+  if (name == "runq_share") return {nullptr, &DiagnoseThresholds::runq_share};
+  if (name == "lock_wait_share") return {nullptr, &DiagnoseThresholds::lock_wait_share};
+  if (name == "lock_min_wait") return {&DiagnoseThresholds::lock_min_wait_ns, nullptr};
+  if (name == "kernel_lock_share") return {nullptr, &DiagnoseThresholds::kernel_lock_share};
+  if (name == "hot_function_share") return {nullptr, &DiagnoseThresholds::hot_function_share};
+  if (name == "profile_min_samples") return {nullptr, &DiagnoseThresholds::profile_min_samples};
+  if (name == "slow_query_p99") return {&DiagnoseThresholds::slow_query_p99_ns, nullptr};
   return {};
 }
 
@@ -54,6 +61,17 @@ const std::vector<ThresholdInfo>& threshold_catalogue() {
       {"runq_p99", "duration", "threads waiting this long for a CPU (p99) is CPU contention"},
       {"throttled_ratio", "ratio", "share of CFS periods throttled that makes a finding"},
       {"major_faults_per_s", "rate", "a process's major page faults per second that is high"},
+      {"runq_share", "ratio",
+       "CPU contention also needs the threads to have waited this share of their time for a CPU"},
+      {"lock_wait_share", "ratio",
+       "a lock whose waiters were blocked this share of the time is contended"},
+      {"lock_min_wait", "duration", "less total wait on one lock than this is never a finding"},
+      {"kernel_lock_share", "ratio",
+       "kernel lock waits of the target's threads, as a share of the trace, that make a finding"},
+      {"hot_function_share", "ratio",
+       "a function holding this share of a process's CPU samples is a hot spot"},
+      {"profile_min_samples", "count", "fewer CPU samples than this prove nothing about a process"},
+      {"slow_query_p99", "duration", "a database statement whose p99 latency reaches this is slow"},
   };
   return all;
 }
@@ -76,7 +94,9 @@ Status set_threshold(DiagnoseThresholds& t, std::string_view assignment) {
     t.*f.duration = *ns;
     return ok_status();
   }
-  const bool ratio = name == "throttled_ratio";
+  bool ratio = false;
+  for (const auto& i : threshold_catalogue())
+    if (i.name == name) ratio = i.kind == "ratio";
   auto v = parse_number(value, ratio);
   if (!v || (ratio && *v > 1))
     return make_error(

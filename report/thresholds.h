@@ -14,7 +14,7 @@ namespace podtrace {
 
 struct ThresholdInfo {
   std::string_view name;
-  std::string_view kind;  // "duration" (10ms), "ratio" (0.1 or 10%), "rate" (per second)
+  std::string_view kind;  // "duration" (10ms), "ratio" (0.1 or 10%), "rate" (per second), "count"
   std::string_view meaning;
 };
 

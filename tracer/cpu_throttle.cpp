@@ -2,8 +2,11 @@
 // cpu_throttle.cpp: parses cpu.stat and the quota files of both cgroup versions.
 #include "cpu_throttle.h"
 
+#include <charconv>
 #include <chrono>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "cgroup_files.h"
 
@@ -12,6 +15,19 @@ namespace podtrace::tracer {
 namespace fs = std::filesystem;
 
 namespace {
+
+// A number as the kernel writes it (leading blanks allowed), or nullopt: a file that holds
+// something else must not end the trace (std::stoll threw on it; found by tests/fuzz).
+template <typename T>
+std::optional<T> parse_number(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return std::nullopt;
+  text.remove_prefix(first);
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  return value;
+}
 
 uint64_t monotonic_now_ns() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -37,12 +53,17 @@ Result<Throttling> read_throttling(const fs::path& dir, bool v2) {
       std::istringstream ss(*line);
       std::string quota;
       ss >> quota >> t.period_us;
-      t.quota_us = quota == "max" ? -1 : std::stoll(quota);
+      if (quota == "max")
+        t.quota_us = -1;
+      else if (auto q = parse_number<int64_t>(quota))
+        t.quota_us = *q;
     }
   } else {
     t.throttled_ns = stat["throttled_time"];
-    if (auto line = read_first_line(dir / "cpu.cfs_quota_us")) t.quota_us = std::stoll(*line);
-    if (auto line = read_first_line(dir / "cpu.cfs_period_us")) t.period_us = std::stoull(*line);
+    if (auto line = read_first_line(dir / "cpu.cfs_quota_us"))
+      if (auto q = parse_number<int64_t>(*line)) t.quota_us = *q;
+    if (auto line = read_first_line(dir / "cpu.cfs_period_us"))
+      if (auto p = parse_number<uint64_t>(*line)) t.period_us = *p;
   }
   return t;
 }

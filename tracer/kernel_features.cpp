@@ -10,6 +10,8 @@
 
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "features.skel.h"
 #include "libbpf_util.h"
@@ -48,12 +50,33 @@ std::string_view attach_type_name(AttachType type) {
   return "unknown";
 }
 
+std::optional<AttachType> attach_type_from_name(std::string_view name) {
+  if (name == "raw_tp") return AttachType::kRawTp;
+  for (AttachType type : kAllAttachTypes)
+    if (attach_type_name(type) == name) return type;
+  return std::nullopt;
+}
+
 FeatureResult LiveKernelFeatures::probe(AttachType type) const {
-  auto it = cache_.find(type);
-  if (it != cache_.end()) return it->second;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = cache_.find(type);
+    if (it != cache_.end()) return it->second;
+  }
+  // Two threads asking for the same type both try it; the answers are the same.
   FeatureResult r = try_attach(type);
-  cache_[type] = r;
-  return r;
+  std::lock_guard lock(mutex_);
+  return cache_.try_emplace(type, std::move(r)).first->second;
+}
+
+void LiveKernelFeatures::probe_all() const {
+  // try_attach silences libbpf by swapping its global print function; done once here, the
+  // threads' swaps all save and restore the same silence.
+  auto old_print = libbpf_set_print(nullptr);
+  std::vector<std::thread> threads;
+  for (AttachType type : kAllAttachTypes) threads.emplace_back([this, type] { (void)probe(type); });
+  for (auto& t : threads) t.join();
+  libbpf_set_print(old_print);
 }
 
 namespace {
@@ -92,7 +115,7 @@ std::filesystem::path own_v2_cgroup(const std::filesystem::path& v2) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("0::", 0) != 0) continue;
-    const std::filesystem::path p = v2 / std::filesystem::path(line.substr(3)).relative_path();
+    std::filesystem::path p = v2 / std::filesystem::path(line.substr(3)).relative_path();
     if (access((p / "cgroup.procs").c_str(), F_OK) == 0) return p;
   }
   return {};
@@ -177,6 +200,11 @@ FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
     link.reset(bpf_program__attach(wanted));
   }
   if (!link) return finish({false, "attach: " + libbpf_error(-errno)});
+  // The link keeps its program loaded after the skeleton is gone.
+  std::vector<OwnedLink> done;
+  done.emplace_back(std::move(link));
+  std::lock_guard lock(mutex_);
+  closing_.retire(std::move(done));
   return finish({true, ""});
 }
 

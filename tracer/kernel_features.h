@@ -4,11 +4,14 @@
 
 #include <array>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include "cgroup.h"
+#include "probes/link_reaper.h"
 
 namespace podtrace::tracer {
 
@@ -32,6 +35,8 @@ inline constexpr std::array kAllAttachTypes = {
     AttachType::kPerfEvent};
 
 std::string_view attach_type_name(AttachType type);
+// The type named by attach_type_name() (or "raw_tp"); nullopt for other names.
+std::optional<AttachType> attach_type_from_name(std::string_view name);
 
 struct FeatureResult {
   bool works = false;
@@ -54,11 +59,35 @@ class LiveKernelFeatures : public KernelFeatures {
   explicit LiveKernelFeatures(CgroupFs cgroups = CgroupFs(HostRoots{}))
       : cgroups_(std::move(cgroups)) {}
   FeatureResult probe(AttachType type) const override;
+  // Every type at once, one thread each: their loads and attaches overlap. Safe to call from
+  // several threads, as probe() is.
+  void probe_all() const;
 
  private:
   FeatureResult try_attach(AttachType type) const;
   CgroupFs cgroups_;
+  mutable std::mutex mutex_;  // guards cache_ and closing_
   mutable std::map<AttachType, FeatureResult> cache_;
+  // A probe's link closes in the background: detaching a tracepoint or uprobe waits for RCU
+  // grace periods (~100 ms each here), which nothing at start-up needs to wait for.
+  mutable LinkReaper closing_;
+};
+
+// Another KernelFeatures with some types reported unavailable (--no-attach): every family then
+// takes the next rung of its ladder, so the kernel matrix runs each rung on kernels that have
+// the better ones.
+class MaskedKernelFeatures : public KernelFeatures {
+ public:
+  MaskedKernelFeatures(const KernelFeatures& inner, std::set<AttachType> masked)
+      : inner_(inner), masked_(std::move(masked)) {}
+  FeatureResult probe(AttachType type) const override {
+    if (masked_.count(type)) return {false, "disabled by --no-attach"};
+    return inner_.probe(type);
+  }
+
+ private:
+  const KernelFeatures& inner_;
+  std::set<AttachType> masked_;
 };
 
 // A fixed answer per type, for tests.

@@ -4,6 +4,8 @@
 
 #include <httplib.h>
 
+#include "http_guard.h"
+
 #include <charconv>
 
 namespace podtrace::tracer {
@@ -44,10 +46,10 @@ void add_security_headers(httplib::Response& res) {
 
 }  // namespace
 
-MetricsServer::MetricsServer() : server_(std::make_unique<httplib::Server>()) {}
+MetricsServer::MetricsServer() = default;
 
 MetricsServer::~MetricsServer() {
-  server_->stop();
+  if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -56,8 +58,10 @@ Status MetricsServer::start(const std::string& addr, MetricsLimits limits) {
   if (!where) return where.take_error();
   limiter_ = std::make_unique<RateLimiter>(limits.requests_per_second, limits.burst);
 
-  const size_t workers = limits.workers;
-  server_->new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  // Workers only see requests whose headers are in: slow clients cannot hold them.
+  server_ = std::make_unique<GuardedHttpServer>(HttpGuardLimits{
+      .deadline = limits.io_timeout, .max_pending = 256, .max_header_bytes = 8192,
+      .workers = limits.workers});
   const auto t = static_cast<time_t>(limits.io_timeout.count());
   server_->set_read_timeout(t, 0);
   server_->set_write_timeout(t, 0);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // metrics.h: the /metrics HTTP endpoint, serving the latest Prometheus rendering of the report.
 // It runs privileged on a node, so it is defensive: loopback unless an address is given,
-// rate-limited, small bounded requests, a few worker threads with short I/O timeouts (a slow
-// client holds one worker, never the endpoint), and security headers on every answer.
+// rate-limited, small bounded requests, a few worker threads that only see complete request
+// headers (http_guard.h: slow clients cannot hold them), and security headers on every answer.
 #pragma once
 
 #include <chrono>
@@ -14,11 +14,9 @@
 #include "rate_limiter.h"
 #include "result.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace podtrace::tracer {
+
+class GuardedHttpServer;
 
 struct MetricsLimits {
   double requests_per_second = 10;  // beyond a burst, 429 with Retry-After
@@ -45,7 +43,7 @@ class MetricsServer {
   void update(std::string exposition);
 
  private:
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<GuardedHttpServer> server_;
   std::unique_ptr<RateLimiter> limiter_;
   std::thread thread_;
   std::mutex mutex_;

@@ -45,6 +45,10 @@ ParseOutcome parse_options(int argc, char** argv) {
   app.add_option("--output,-o", output, "jsonl or text")->check(CLI::IsMember({"jsonl", "text"}));
   app.add_option("--metrics-addr", o.metrics_addr,
                  "serve Prometheus /metrics on [HOST]:PORT (HOST defaults to 127.0.0.1)");
+  app.add_option("--metrics-top", o.metrics_top,
+                 "label /metrics by at most this many endpoints, DNS names, paths, statements, "
+                 "locks and processes per family; the rest are summed as \"other\"")
+      ->check(CLI::Range(size_t{1}, size_t{10000}));
   app.add_option("--html", o.html_path,
                  "also write the final report as one self-contained HTML page to this file");
   app.add_option("--k8s-namespace", o.k8s_namespace, "label metrics with this namespace");
@@ -62,6 +66,16 @@ ParseOutcome parse_options(int argc, char** argv) {
   app.add_option("--cgroup-root", cgroup_root, "where the host's /sys/fs/cgroup is mounted");
   app.add_option("--proc-root", proc_root, "where the host's /proc is mounted");
   app.add_flag("--verbose,-v", o.verbose, "show libbpf diagnostics on stderr");
+  app.add_flag("--time-per-thread", o.time_per_thread,
+               "break the pod's time down per thread as well as per process");
+  std::vector<std::string> no_attach;
+  app.add_option("--no-attach", no_attach,
+                 "attach types to treat as unavailable, e.g. fentry,kprobe,tp_btf (each family "
+                 "takes its next one; for testing the fallbacks)")
+      ->delimiter(',')
+      ->check([](const std::string& name) {
+        return attach_type_from_name(name) ? std::string() : "unknown attach type " + name;
+      });
   std::string dns_timeout = "5s";
   app.add_option("--dns-timeout", dns_timeout,
                  "count a DNS query without an answer after this long as a timeout");
@@ -97,6 +111,7 @@ ParseOutcome parse_options(int argc, char** argv) {
   if (!cgroup_root.empty()) o.roots.cgroup = cgroup_root;
   if (!proc_root.empty()) o.roots.proc = proc_root;
   o.disabled.insert(disable.begin(), disable.end());
+  for (const auto& name : no_attach) o.no_attach.insert(*attach_type_from_name(name));
   if (!thresholds_file.empty()) {
     std::ifstream in(thresholds_file);
     if (!in) return fail("cannot read --thresholds-file " + thresholds_file);

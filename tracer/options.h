@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cgroup.h"
+#include "kernel_features.h"
 #include "result.h"
 #include "target.h"
 #include "finding.h"
@@ -27,6 +28,7 @@ struct SessionOptions {
       5'000'000'000;  // network: unanswered DNS queries count as timeouts after this
   OutputFormat output = OutputFormat::kJsonl;
   std::string metrics_addr;
+  size_t metrics_top = 20;  // --metrics-top: label values kept per family (kDefaultMetricsTop)
   std::string html_path;
   DiagnoseThresholds thresholds;  // --threshold NAME=VALUE, --thresholds-file FILE  // --html FILE: the final report as one self-contained page
   // The traced pod as Kubernetes names it: constant labels of every metric (the plugin sets them).
@@ -34,7 +36,9 @@ struct SessionOptions {
   std::string k8s_pod;
   std::string k8s_container;
   std::set<std::string> disabled;  // diagnostic names
+  std::set<AttachType> no_attach;  // --no-attach: attach types treated as unavailable
   bool histograms = false;         // --output text: full histograms
+  bool time_per_thread = false;    // --time-per-thread: the time breakdown per thread too
   bool check = false;
   bool verbose = false;
 };

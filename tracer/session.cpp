@@ -15,9 +15,11 @@
 #include <cstring>
 #include <fstream>
 
+#include "activity_map.h"
 #include "cpu_throttle.h"
 #include "diagnose.h"
 #include "families.h"
+#include "family_start.h"
 #include "jsonl_writer.h"
 #include "libbpf_util.h"
 #include "metrics.h"
@@ -27,6 +29,7 @@
 #include "report.h"
 #include "sections/cpu.h"
 #include "target.h"
+#include "timeline_recorder.h"
 
 namespace podtrace::tracer {
 
@@ -63,13 +66,16 @@ struct RingBufferDeleter {
 
 class WriterSink : public EventSink {
  public:
-  explicit WriterSink(JsonlWriter* writer) : writer_(writer) {}
+  WriterSink(JsonlWriter* writer, TimelineRecorder* timeline)
+      : writer_(writer), timeline_(timeline) {}
   void event(Event e) override {
+    timeline_->event(e);
     if (writer_) writer_->write("event", nlohmann::json(e));
   }
 
  private:
   JsonlWriter* writer_;
+  TimelineRecorder* timeline_;  // process life cycles, whatever the output
 };
 
 std::vector<uint64_t> ids_of(const Target& t) {
@@ -110,7 +116,7 @@ class TraceSession {
         cgroups_(options.roots),
         writer_(out),
         jsonl_(options.output == OutputFormat::kJsonl),
-        sink_(jsonl_ ? &writer_ : nullptr) {}
+        sink_(jsonl_ ? &writer_ : nullptr, &timeline_) {}
 
   int run() {
     if (auto ok = resolve(); !ok) return fail(ok.error());
@@ -124,7 +130,8 @@ class TraceSession {
     publish_metrics(monotonic_ns(), true);
     const std::string end_reason = poll_until_end();
     finish(end_reason);
-    // Probes (and their links) are destroyed with the session, detaching everything.
+    // Detaching everything before the session ends, all families at once.
+    stop_families_at_once(std::move(running_));
     return 0;
   }
 
@@ -148,6 +155,12 @@ class TraceSession {
     config_.proc_root = options_.roots.proc;
     config_.cgroup_root = options_.roots.cgroup;
     config_.dns_timeout_ns = options_.dns_timeout_ns;
+    config_.time_per_thread = options_.time_per_thread;
+    // Without the shared map the breakdown still works; it cannot name DNS, DB or lock waits.
+    if (auto ok = activity_.create(); ok)
+      config_.activity_map_fd = activity_.fd();
+    else
+      fmt::print(stderr, "podtrace-tracer: {}\n", ok.error());
     return ok_status();
   }
 
@@ -164,21 +177,13 @@ class TraceSession {
   // Each family starts on its own: one that cannot load is disabled alone, with its reason.
   Status start_families() {
     record_kernel();
-    for (const auto& family : families()) {
-      DiagnosticStatus status{std::string(family.name), false, "", ""};
-      auto probe = family.make();
-      if (options_.disabled.count(status.name)) {
-        status.reason = "disabled by --disable";
-      } else if (auto attach = probe->start(config_)) {
-        status.enabled = true;
-        status.attach = attach_type_name(*attach);
-        running_.push_back(std::move(probe));
-      } else {
-        status.reason = attach.error();
-        fmt::print(stderr, "podtrace-tracer: {} diagnostics disabled: {}\n", status.name,
-                   status.reason);
-      }
-      report_.diagnostics.push_back(status);
+    for (auto& family : start_families_at_once(config_, options_.disabled)) {
+      if (family.probe)
+        running_.push_back(std::move(family.probe));
+      else if (family.status.reason != "disabled by --disable")
+        fmt::print(stderr, "podtrace-tracer: {} diagnostics disabled: {}\n", family.status.name,
+                   family.status.reason);
+      report_.diagnostics.push_back(family.status);
     }
     if (running_.empty()) return make_error("no diagnostic could start on this kernel");
     return ok_status();
@@ -216,6 +221,8 @@ class TraceSession {
   std::string poll_until_end() {
     const uint64_t started = started_ = monotonic_ns();
     uint64_t next_summary = started + options_.interval_ns;
+    timeline_.start(started);
+    next_sample_ = started + 1'000'000'000ull;
     while (true) {
       // Families without events (cpu) leave no ring buffer: then the tick is a plain sleep.
       if (rb_)
@@ -230,16 +237,27 @@ class TraceSession {
         return "target_exited";
       retarget();
       for (auto& probe : running_) probe->flush(sink_);
+      const bool sampled = sample_timeline(now);
       if (now >= next_summary) {
         next_summary = now + options_.interval_ns;
-        collect();
+        if (!sampled) collect();
         report_.duration_s = static_cast<double>(now - started) / 1e9;
         if (jsonl_) writer_.write("summary", report_to_json(report_));
         publish_metrics(now, false);
       } else {
-        publish_metrics(now, true);
+        publish_metrics(now, !sampled);
       }
     }
+  }
+
+  // The timeline's points are whole seconds from the start, read on the first tick after each.
+  bool sample_timeline(uint64_t now) {
+    if (now < next_sample_) return false;
+    while (next_sample_ <= now) next_sample_ += 1'000'000'000ull;
+    const uint64_t read_at = monotonic_ns();
+    collect();
+    timeline_.sample(report_, read_at);
+    return true;
   }
 
   // /metrics is fresh to the second, whatever the summary interval; `collect_first` when the
@@ -248,7 +266,7 @@ class TraceSession {
     if (options_.metrics_addr.empty() || now < next_metrics_) return;
     next_metrics_ = now + 1'000'000'000ull;
     if (collect_first) collect();
-    metrics_.update(render_prometheus(report_, metric_labels()));
+    metrics_.update(render_prometheus(report_, metric_labels(), options_.metrics_top));
   }
 
   // Who the metrics are about, as the plugin named the pod.
@@ -290,7 +308,11 @@ class TraceSession {
     // Whatever the kernel committed before we stopped is still in the ring buffer.
     if (rb_) ring_buffer__consume(rb_.get());
     collect();
-    report_.duration_s = static_cast<double>(monotonic_ns() - started_) / 1e9;
+    const uint64_t ended = monotonic_ns();
+    // The last point is the part-second since the last full one; only the report has a timeline.
+    timeline_.sample(report_, ended);
+    report_.set(timeline_.build());
+    report_.duration_s = static_cast<double>(ended - started_) / 1e9;
     report_.final_report = true;
     report_.end_reason = end_reason;
     report_.target_exited = end_reason == "target_exited";
@@ -299,6 +321,7 @@ class TraceSession {
       report_.findings.insert(report_.findings.begin(), target_exit_finding(target_));
     auto restarts = restart_findings(target_);
     report_.findings.insert(report_.findings.begin(), restarts.begin(), restarts.end());
+    rank_findings(report_.findings);
     if (jsonl_) {
       writer_.write("report", report_to_json(report_));
     } else {
@@ -308,7 +331,7 @@ class TraceSession {
       fmt::print(out_, "{}", text.str());
     }
     if (!options_.metrics_addr.empty())
-      metrics_.update(render_prometheus(report_, metric_labels()));
+      metrics_.update(render_prometheus(report_, metric_labels(), options_.metrics_top));
     if (!options_.html_path.empty()) write_html();
   }
 
@@ -325,9 +348,11 @@ class TraceSession {
   CgroupFs cgroups_;
   JsonlWriter writer_;
   const bool jsonl_;
+  TimelineRecorder timeline_;
   WriterSink sink_;
   Target target_;
   bool had_processes_ = false;
+  ActivityMap activity_;  // before the probes: their objects hold it
   ProbeConfig config_;
   Report report_;
   std::vector<std::unique_ptr<Probe>> running_;
@@ -336,6 +361,7 @@ class TraceSession {
   MetricsServer metrics_;
   uint64_t started_ = 0;
   uint64_t next_metrics_ = 0;
+  uint64_t next_sample_ = 0;
 };
 
 }  // namespace

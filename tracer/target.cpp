@@ -47,7 +47,7 @@ bool has_processes(const fs::path& dir) {
 bool is_sandbox(const fs::path& dir, const fs::path& proc) {
   for (int pid : CgroupFs::pids_in(dir)) {
     std::string argv0 = read_cmdline(proc, pid);
-    argv0 = argv0.substr(0, argv0.find('\0'));
+    if (const auto nul = argv0.find('\0'); nul != std::string::npos) argv0.resize(nul);
     if (fs::path(argv0).filename() == "pause") return true;
   }
   return false;

@@ -61,7 +61,14 @@ Result<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& t
   if (*rest != '\0')
     return make_error(fmt::format("invalid timestamp \"{}\"", sanitize_for_terminal(text)));
   time_t t = timegm(&tm) - offset;
-  return std::chrono::system_clock::from_time_t(t);
+  // system_clock counts nanoseconds, which end in 2262; a plugin may write a far-away expiry
+  // ("9999-12-31T23:59:59Z": never). Clamp instead of overflowing (found by tests/fuzz).
+  using std::chrono::system_clock;
+  const auto limit_s =
+      std::chrono::duration_cast<std::chrono::seconds>(system_clock::duration::max()).count();
+  if (t >= limit_s) return system_clock::time_point::max();
+  if (t <= -limit_s) return system_clock::time_point::min();
+  return system_clock::from_time_t(t);
 }
 
 Result<ExecCredential> parse_exec_credential(const std::string& output,

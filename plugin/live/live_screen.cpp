@@ -7,22 +7,16 @@
 #include <map>
 
 #include "diagnose.h"
-#include "sections/cpu.h"
 #include "sections/db.h"
 #include "sections/fileio.h"
 #include "sections/tcp.h"
+#include "sections/time.h"
 #include "terminal_safe.h"
 #include "units.h"
 
 namespace podtrace::plugin {
 
 namespace {
-
-struct ProcessTime {
-  std::string comm;
-  uint64_t on_cpu = 0, run_queue = 0, io = 0, sleep = 0, preempted = 0;
-  uint64_t total() const { return on_cpu + run_queue + io + sleep + preempted; }
-};
 
 std::string cut(std::string text, size_t width) {
   text = sanitize_for_terminal(text);
@@ -32,28 +26,6 @@ std::string cut(std::string text, size_t width) {
 
 double share(uint64_t part, uint64_t whole) {
   return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0;
-}
-
-// A bar `cells` wide: C on CPU, R runnable (waiting for a CPU), I blocked in I/O, S sleeping,
-// P preempted, each as many cells as its share.
-std::string time_bar(const ProcessTime& p, size_t cells, const Style& style) {
-  const uint64_t total = std::max<uint64_t>(1, p.total());
-  std::string bar;
-  size_t used = 0;
-  const std::pair<uint64_t, char> parts[] = {
-      {p.on_cpu, 'C'}, {p.run_queue, 'R'}, {p.io, 'I'}, {p.preempted, 'P'}, {p.sleep, 'S'}};
-  for (const auto& [ns, letter] : parts) {
-    size_t n = static_cast<size_t>(static_cast<double>(ns) * cells / total + 0.5);
-    n = std::min(n, cells - used);
-    const std::string run(n, letter);
-    bar += letter == 'C'   ? style.green(run)
-           : letter == 'I' ? style.red(run)
-           : letter == 'R' ? style.yellow(run)
-           : letter == 'S' ? style.dim(run)
-                           : run;
-    used += n;
-  }
-  return bar + std::string(cells - used, ' ');
 }
 
 void render_pod(std::string& out, const PodTrace& pod, const Style& style, size_t width) {
@@ -67,29 +39,17 @@ void render_pod(std::string& out, const PodTrace& pod, const Style& style, size_
     for (const auto& e : pod.errors) out += "  " + style.red(cut(e, width - 2)) + "\n";
     return;
   }
-  // Where the time goes, per process: the cpu family's per-thread states summed.
-  if (const auto* cpu = r->find<CpuReport>(); cpu && !cpu->threads.empty()) {
-    std::map<uint32_t, ProcessTime> procs;
-    for (const auto& t : cpu->threads) {
-      ProcessTime& p = procs[t.pid];
-      if (p.comm.empty() || t.tid == t.pid) p.comm = t.comm;
-      p.on_cpu += t.on_cpu_ns;
-      p.run_queue += t.run_queue_ns;
-      p.io += t.io_ns;
-      p.sleep += t.sleep_ns;
-      p.preempted += t.preempted_ns;
-    }
-    std::vector<std::pair<uint32_t, ProcessTime>> sorted(procs.begin(), procs.end());
-    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-      return a.second.total() - a.second.sleep > b.second.total() - b.second.sleep;
-    });
-    out += style.dim("  TIME  C on CPU · R waiting for a CPU · I I/O · P preempted · S sleeping") +
-           "\n";
-    for (size_t i = 0; i < std::min<size_t>(5, sorted.size()); i++) {
-      const auto& [pid, p] = sorted[i];
-      out += fmt::format("  {:<12} {:>7} {} C {:.0f}% R {:.0f}% I {:.0f}%\n", cut(p.comm, 12), pid,
-                         time_bar(p, 30, style), share(p.on_cpu, p.total()),
-                         share(p.run_queue, p.total()), share(p.io, p.total()));
+  // Where the time goes, per process: the kernel's time breakdown (the report's own bar).
+  if (const auto* time = r->find<TimeReport>(); time && !time->processes.empty()) {
+    out += style.dim(cut("  TIME  " + time_bar_legend(), width)) + "\n";
+    for (size_t i = 0; i < std::min<size_t>(5, time->processes.size()); i++) {
+      const TimeShare& p = time->processes[i];
+      size_t largest = 0;
+      for (size_t s = 1; s < kTimeStates; ++s)
+        if (p.ns[s] > p.ns[largest]) largest = s;
+      out += fmt::format("  {:<12} {:>7} {} {} {:.0f}%\n", cut(p.comm, 12), p.pid,
+                         time_bar(p, 30), time_state_label(largest),
+                         share(p.ns[largest], p.wall_ns));
     }
   }
   // The findings so far, computed here from the summary as the tracer would at the end.

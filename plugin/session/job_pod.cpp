@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Job pod polling: a list every 500 ms is simple and survives watch timeouts and API restarts.
+// Waiting for the Job's pod: list, judge, then block on a watch from the list's resourceVersion
+// until the pods change; a broken or refused watch only means listing again.
 #include "session/job_pod.h"
 
 #include <fmt/format.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -23,6 +26,8 @@ JobPodState evaluate_job_pods(const json& pod_list, const std::string& job_name)
   const json* meta = member(pod, "metadata");
   const json* status = member(pod, "status");
   state.pod = meta ? get_text(*meta, "name") : "";
+  // A pod without a name cannot be followed; wait for a real one (found by tests/fuzz).
+  if (state.pod.empty()) return state;
   static const json empty = json::object();
   if (!status) status = &empty;
   std::string phase = get_text(*status, "phase", "Pending");
@@ -86,15 +91,82 @@ std::optional<std::string> job_create_failure(const json& event_list) {
   return std::nullopt;
 }
 
+namespace {
+
+enum class WatchEnd { changed, quiet, unavailable };
+
+// Blocks until the first event of a watch on `list_path` from resourceVersion `rv`, `limit`, or
+// a stop request. `unavailable` when the watch could not be opened or failed at once (no watch
+// right, an old API server): the caller then waits without one.
+WatchEnd await_change(kube::RestClient& client, const std::string& list_path, const std::string& rv,
+                      const kube::RequestTarget& target, std::chrono::milliseconds limit,
+                      const std::function<bool()>& should_stop) {
+  const long seconds = std::max<long>(
+      1, static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(limit).count()));
+  const std::string path = list_path + (list_path.find('?') == std::string::npos ? "?" : "&") +
+                           "watch=1&resourceVersion=" + rv +
+                           "&timeoutSeconds=" + std::to_string(seconds);
+  auto transport = client.new_transport();
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false, event = false;
+  kube::StreamOutcome outcome;
+  std::thread watcher([&] {
+    // Any complete event line (ADDED, MODIFIED, DELETED, ERROR) ends the wait: the caller lists
+    // again and judges the pods as they are now.
+    auto result = client.stream(*transport, path, target, [&](std::string_view chunk) {
+      if (chunk.find('\n') == std::string_view::npos) return true;
+      std::lock_guard lock(mutex);
+      event = true;
+      return false;
+    });
+    std::lock_guard lock(mutex);
+    outcome = std::move(result);
+    done = true;
+    cv.notify_all();
+  });
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  {
+    std::unique_lock lock(mutex);
+    // A stop request is a flag set by a signal handler: looked at every 50 ms.
+    while (!done && !should_stop() && std::chrono::steady_clock::now() < deadline)
+      cv.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  transport->cancel();
+  watcher.join();
+  if (event) return WatchEnd::changed;
+  if (outcome.kind == kube::StreamOutcome::Kind::failed) return WatchEnd::unavailable;
+  return WatchEnd::quiet;
+}
+
+// Until the next change of the Job's pods, at most `limit`. Without a working watch: 500 ms.
+void wait_for_change(kube::RestClient& client, const std::string& list_path, const std::string& rv,
+                     const kube::RequestTarget& target, std::chrono::milliseconds limit,
+                     const std::function<bool()>& should_stop, bool& watch_works) {
+  const auto started = std::chrono::steady_clock::now();
+  if (watch_works && !rv.empty() && limit > std::chrono::milliseconds(0)) {
+    const WatchEnd end = await_change(client, list_path, rv, target, limit, should_stop);
+    if (end == WatchEnd::changed) return;
+    if (end == WatchEnd::unavailable) watch_works = false;
+  }
+  // A watch refused or dropped at once must not turn into a busy loop of lists.
+  while (!should_stop() &&
+         std::chrono::steady_clock::now() - started < std::chrono::milliseconds(500))
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
+}  // namespace
+
 Result<std::string> wait_for_job_pod(kube::RestClient& client, const std::string& ns,
                                      const std::string& job_name, std::chrono::milliseconds timeout,
                                      Progress& progress, const std::function<bool()>& should_stop) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string last_message;
+  const std::string list_path = kube::pods_path(ns, "job-name=" + job_name);
+  bool watch_works = true;
   while (true) {
     if (should_stop()) return make_error("interrupted");
-    auto list =
-        client.get(kube::pods_path(ns, "job-name=" + job_name), {"list", "pods", "", ns, ""});
+    auto list = client.get(list_path, {"list", "pods", "", ns, ""});
     if (!list) return list.take_error();
     JobPodState state = evaluate_job_pods(*list, job_name);
     if (state.kind == JobPodState::Kind::ready) return state.pod;
@@ -102,8 +174,7 @@ Result<std::string> wait_for_job_pod(kube::RestClient& client, const std::string
     if (state.pod.empty()) {
       // No pod yet: the Job controller may be refused (PodSecurity, quota), which only its
       // events say. Reading them is optional: without the right, keep waiting.
-      auto events = client.get(kube::job_events_path(ns, job_name),
-                               {"list", "events", "", ns, ""});
+      auto events = client.get(kube::job_events_path(ns, job_name), {"list", "events", "", ns, ""});
       if (events)
         if (auto failure = job_create_failure(*events)) return make_error(*failure);
       // Or it gave up, which its conditions say.
@@ -128,8 +199,15 @@ Result<std::string> wait_for_job_pod(kube::RestClient& client, const std::string
           "or raise --start-timeout",
           std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), last_message, ns,
           job_name));
-    for (int i = 0; i < 5 && !should_stop(); i++)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Without a pod, a refusal shows only in the Job's events and conditions, which the pod
+    // watch does not see: they are read again after at most 2 s.
+    auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (state.pod.empty())
+      limit = std::min<std::chrono::milliseconds>(limit, std::chrono::seconds(2));
+    const json* meta = member(*list, "metadata");
+    wait_for_change(client, list_path, meta ? get_text(*meta, "resourceVersion") : "",
+                    {"watch", "pods", "", ns, ""}, limit, should_stop, watch_works);
   }
 }
 

@@ -208,7 +208,8 @@ void diagnose_section(const CpuReport& c, const DiagnoseThresholds& t, std::vect
                        "runnable work was held back ({} of CPU time over {}: the kernel sums it "
                        "over CPUs): raise the CPU limit",
                        th.nr_throttled, th.nr_periods, th.quota_us, th.period_us,
-                       cpus_held_back(th), format_ns(th.throttled_ns), format_ns(th.window_ns))});
+                       cpus_held_back(th), format_ns(th.throttled_ns), format_ns(th.window_ns)),
+           "throttled"});
   }
   // A throttled thread waits runnable, so throttling shows up as run-queue time (once per
   // thread): when throttling was reported, it is the explanation, not contention.
@@ -216,16 +217,24 @@ void diagnose_section(const CpuReport& c, const DiagnoseThresholds& t, std::vect
   for (const auto& th : c.throttling)
     if (th.nr_periods && th.nr_throttled >= t.throttled_ratio * static_cast<double>(th.nr_periods))
       explained_by_throttling = true;
-  if (c.run_queue.count && c.run_queue.p99_ns >= t.runq_p99_ns && !explained_by_throttling)
+  // A high p99 over a handful of waits is not contention worth a finding: the threads must also
+  // have spent a real share of their time waiting for a CPU.
+  const uint64_t lived_ns = c.on_cpu_ns + c.run_queue_ns + c.io_ns + c.sleep_ns;
+  const bool runq_matters =
+      static_cast<double>(c.run_queue_ns) >= t.runq_share * static_cast<double>(lived_ns);
+  if (c.run_queue.count && c.run_queue.p99_ns >= t.runq_p99_ns && runq_matters &&
+      !explained_by_throttling)
     out.push_back(
         {"warning", "cpu",
          fmt::format("CPU contention: run-queue p99 {}", format_ns(c.run_queue.p99_ns)),
          fmt::format("threads waited {} in total for a CPU; {} of it after involuntary preemption",
-                     format_ns(c.run_queue_ns), format_ns(c.preempted_ns))});
+                     format_ns(c.run_queue_ns), format_ns(c.preempted_ns)),
+         "runqueue"});
   if (c.io_ns > c.on_cpu_ns && c.io_ns > 100'000'000)
     out.push_back({"info", "cpu",
                    fmt::format("blocked in uninterruptible I/O for {}", format_ns(c.io_ns)),
-                   fmt::format("more than the {} spent on CPU", format_ns(c.on_cpu_ns))});
+                   fmt::format("more than the {} spent on CPU", format_ns(c.on_cpu_ns)),
+                   "file_io"});
 }
 
 }  // namespace podtrace

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "json_read.h"
+#include "metrics_top.h"
 #include "section_util.h"
 #include "units.h"
 
@@ -12,9 +13,6 @@ namespace podtrace {
 
 namespace {
 
-// A statement's p99 from which it is reported as slow: a query that holds a request for a tenth
-// of a second is what a user notices.
-constexpr uint64_t kSlowStatementP99Ns = 100'000'000;
 // Statements in finding titles are cut: the table has them whole.
 constexpr size_t kTitleStatementBytes = 80;
 
@@ -172,7 +170,6 @@ void render_section(TextWriter& out, const DbReport& d) {
 }
 
 void write_section_metrics(MetricsWriter& out, const DbReport& d) {
-  // Per system only: statements would make unbounded, untrusted label values.
   out.family("podtrace_db_query_latency_seconds", "histogram",
              "Latency of the pod's database queries as its client library saw them, by system.");
   for (const auto& s : d.systems)
@@ -180,9 +177,31 @@ void write_section_metrics(MetricsWriter& out, const DbReport& d) {
   out.family("podtrace_db_query_errors_total", "counter", "Failed database queries, by system.");
   for (const auto& s : d.systems)
     out.sample("podtrace_db_query_errors_total", {{"system", s.system}}, s.errors);
+  // Per statement, bounded: the (normalised) statements that took the most time keep their
+  // text, the rest are statement="other".
+  std::vector<uint64_t> weights;
+  for (const auto& s : d.statements) weights.push_back(s.total_ns);
+  const std::vector<bool> keep = top_entities(weights, out.top());
+  SummedSeries latency, errors;
+  for (size_t i = 0; i < d.statements.size(); ++i) {
+    const auto& s = d.statements[i];
+    const Labels l = {{"system", s.system},
+                      {"op", s.op},
+                      {"statement", keep[i] ? s.statement : std::string(kOtherLabelValue)}};
+    latency.add_histogram(l, s.latency, s.total_ns);
+    errors.add(l, s.errors);
+  }
+  out.family(
+      "podtrace_db_statement_latency_seconds", "histogram",
+      "Latency of the pod's database statements, by system, operation and normalised "
+      "statement (the statements that took the most time; the rest as statement=\"other\").");
+  latency.write(out, "podtrace_db_statement_latency_seconds");
+  out.family("podtrace_db_statement_errors_total", "counter",
+             "Failed database statements, by system, operation and normalised statement.");
+  errors.write(out, "podtrace_db_statement_errors_total");
 }
 
-void diagnose_section(const DbReport& d, const DiagnoseThresholds&, std::vector<Finding>& out) {
+void diagnose_section(const DbReport& d, const DiagnoseThresholds& t, std::vector<Finding>& out) {
   for (const auto& s : d.statements) {
     if (s.errors == 0) continue;
     out.push_back({"warning", "db",
@@ -191,7 +210,7 @@ void diagnose_section(const DbReport& d, const DiagnoseThresholds&, std::vector<
                    error_text(s.error_codes, 3)});
   }
   for (const auto& s : d.statements) {
-    if (s.latency.count == 0 || s.latency.p99_ns < kSlowStatementP99Ns) continue;
+    if (s.latency.count == 0 || s.latency.p99_ns < t.slow_query_p99_ns) continue;
     out.push_back(
         {"warning", "db",
          fmt::format("slow {} {}: p99 {}: {}", s.system, s.op, format_ns(s.latency.p99_ns),
@@ -206,6 +225,12 @@ void diagnose_section(const DbReport& d, const DiagnoseThresholds&, std::vector<
                                  s.queries, s.system),
                      "more queries per second than the tracer streams: the statement table is "
                      "a sample, the totals are exact"});
+}
+
+bool section_quiet(const DbReport& d) {
+  for (const auto& s : d.systems)
+    if (s.queries) return false;
+  return d.statements.empty();
 }
 
 }  // namespace podtrace

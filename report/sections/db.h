@@ -87,5 +87,7 @@ void from_json(const nlohmann::json& j, DbReport& d);
 void render_section(TextWriter& out, const DbReport& d);
 void write_section_metrics(MetricsWriter& out, const DbReport& d);
 void diagnose_section(const DbReport& d, const DiagnoseThresholds& t, std::vector<Finding>& out);
+// Nothing of the pod seen: the text report folds the section into one line.
+bool section_quiet(const DbReport& d);
 
 }  // namespace podtrace

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "json_read.h"
+#include "metrics_top.h"
 #include "section_util.h"
 #include "units.h"
 
@@ -116,22 +117,32 @@ void render_section(TextWriter& out, const DnsReport& d) {
 }
 
 void write_section_metrics(MetricsWriter& out, const DnsReport& d) {
+  // The most queried names keep their name; the rest are name="other".
+  std::vector<uint64_t> weights;
+  for (const auto& n : d.names) weights.push_back(n.queries);
+  const std::vector<bool> keep = top_entities(weights, out.top());
+  SummedSeries latency, responses, timeouts;
+  for (size_t i = 0; i < d.names.size(); ++i) {
+    const auto& n = d.names[i];
+    const Labels l = {{"name", keep[i] ? n.name : std::string(kOtherLabelValue)},
+                      {"qtype", n.qtype}};
+    if (n.latency.count) latency.add_histogram(l, n.latency, n.latency.mean_ns * n.latency.count);
+    for (const auto& [rc, c] : n.rcodes) {
+      Labels with = l;
+      with.emplace_back("rcode", rc);
+      responses.add(with, c);
+    }
+    timeouts.add(l, n.timeouts);
+  }
   out.family("podtrace_dns_latency_seconds", "histogram",
              "DNS answer latency on the wire, by name and query type.");
-  for (const auto& n : d.names)
-    if (n.latency.count)
-      out.histogram("podtrace_dns_latency_seconds", {{"name", n.name}, {"qtype", n.qtype}},
-                    n.latency);
+  latency.write(out, "podtrace_dns_latency_seconds");
   out.family("podtrace_dns_responses_total", "counter",
              "DNS answers, by name, query type and response code.");
-  for (const auto& n : d.names)
-    for (const auto& [rc, c] : n.rcodes)
-      out.sample("podtrace_dns_responses_total",
-                 {{"name", n.name}, {"qtype", n.qtype}, {"rcode", rc}}, c);
+  responses.write(out, "podtrace_dns_responses_total");
   out.family("podtrace_dns_timeouts_total", "counter",
              "DNS queries that got no answer in time, by name and query type.");
-  for (const auto& n : d.names)
-    out.sample("podtrace_dns_timeouts_total", {{"name", n.name}, {"qtype", n.qtype}}, n.timeouts);
+  timeouts.write(out, "podtrace_dns_timeouts_total");
 }
 
 void diagnose_section(const DnsReport& d, const DiagnoseThresholds&, std::vector<Finding>& out) {
@@ -178,6 +189,10 @@ void diagnose_section(const DnsReport& d, const DiagnoseThresholds&, std::vector
                      fmt::format("each lookup of {} sent {:.1f} DNS queries", l.host,
                                  static_cast<double>(l.queries) / static_cast<double>(l.calls)),
                      "the search list and ndots expand short names; a trailing dot avoids it"});
+}
+
+bool section_quiet(const DnsReport& d) {
+  return d.names.empty() && d.lookups.empty() && d.queries == 0;
 }
 
 }  // namespace podtrace

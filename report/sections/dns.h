@@ -65,5 +65,7 @@ void from_json(const nlohmann::json& j, DnsReport& d);
 void render_section(TextWriter& out, const DnsReport& d);
 void write_section_metrics(MetricsWriter& out, const DnsReport& d);
 void diagnose_section(const DnsReport& d, const DiagnoseThresholds& t, std::vector<Finding>& out);
+// Nothing of the pod seen: the text report folds the section into one line.
+bool section_quiet(const DnsReport& d);
 
 }  // namespace podtrace

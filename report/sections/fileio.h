@@ -52,5 +52,7 @@ void render_section(TextWriter& out, const FileioReport& f);
 void write_section_metrics(MetricsWriter& out, const FileioReport& f);
 void diagnose_section(const FileioReport& f, const DiagnoseThresholds& t,
                       std::vector<Finding>& out);
+// Nothing of the pod seen: the text report folds the section into one line.
+bool section_quiet(const FileioReport& f);
 
 }  // namespace podtrace

@@ -9,6 +9,7 @@
 
 #include "bars.h"
 #include "json_read.h"
+#include "metrics_top.h"
 #include "section_util.h"
 #include "units.h"
 
@@ -16,14 +17,10 @@ namespace podtrace {
 
 namespace {
 
-// A lock whose waiters spent this share of the trace waiting explains a slow pod; below it, it
-// is one cost among others.
-constexpr uint64_t kContendedPercent = 10;
-// Less total wait than this is not worth a finding, whatever the share of a short trace.
-constexpr uint64_t kMinFindingWaitNs = 1'000'000;
-// Kernel lock contention matters when the target's threads together waited this share of the
-// trace (0.1 thread blocked on average).
-constexpr uint64_t kKernelContendedPercent = 10;
+// The findings' limits are thresholds (lock_wait_share, lock_min_wait, kernel_lock_share): a
+// lock whose waiters spent that share of the trace waiting explains a slow pod, below it it is
+// one cost among others; kernel lock contention counts the target's threads together (0.1: one
+// tenth of a thread blocked on average).
 constexpr size_t kWaitersShown = 5;
 
 std::string waiter_line(const LockWaiterReport& w) {
@@ -206,13 +203,16 @@ void render_section(TextWriter& out, const LocksReport& r) {
     out.line("most contended locks, most wait first", Tone::kDim);
     Table locks = latency_table("lock", "waits", {"pid", "threads", "total", "of time"});
     for (const auto& l : r.locks) {
-      locks.add_row(
-          latency_row(fmt::format("{} {}", l.kind, l.addr), l.waits, l.latency,
-                      {{std::to_string(l.pid)},
-                       {std::to_string(l.threads)},
-                       {format_ns(l.total_ns)},
-                       {fmt::format("{}%", l.wait_percent),
-                        l.wait_percent >= kContendedPercent ? Tone::kYellow : Tone::kPlain}}));
+      locks.add_row(latency_row(
+          fmt::format("{} {}", l.kind, l.addr), l.waits, l.latency,
+          {{std::to_string(l.pid)},
+           {std::to_string(l.threads)},
+           {format_ns(l.total_ns)},
+           {fmt::format("{}%", l.wait_percent),
+            // The text has no thresholds: the default one colours it.
+            static_cast<double>(l.wait_percent) >= 100 * DiagnoseThresholds{}.lock_wait_share
+                ? Tone::kYellow
+                : Tone::kPlain}}));
       std::vector<std::string> detail = {lock_detail(l)};
       for (size_t i = 0; i < std::min(l.waiters.size(), kWaitersShown); ++i)
         detail.push_back(waiter_line(l.waiters[i]));
@@ -269,14 +269,31 @@ void write_section_metrics(MetricsWriter& out, const LocksReport& r) {
              "Time the pod's threads waited on contended kernel locks, by lock type.");
   for (const auto& k : r.kernel_types)
     out.histogram("podtrace_kernel_lock_wait_seconds", {{"type", k.type}}, k.latency, k.total_ns);
+  // Per lock, bounded: the locks waited on longest keep their process and address, the rest are
+  // pid="other", addr="other".
+  std::vector<uint64_t> weights;
+  for (const auto& l : r.locks) weights.push_back(l.total_ns);
+  const std::vector<bool> keep = top_entities(weights, out.top());
+  SummedSeries per_lock;
+  for (size_t i = 0; i < r.locks.size(); ++i) {
+    const auto& l = r.locks[i];
+    const Labels labels = {{"kind", l.kind}, {"pid", std::to_string(l.pid)}, {"addr", l.addr}};
+    per_lock.add_histogram(keep[i] ? labels : fold_labels(labels, {"kind"}), l.latency, l.total_ns);
+  }
+  out.family("podtrace_lock_contended_wait_seconds", "histogram",
+             "Waits on the pod's most contended user-space locks, by kind, process and address "
+             "(the locks waited on longest; the rest as pid=\"other\", addr=\"other\").");
+  per_lock.write(out, "podtrace_lock_contended_wait_seconds");
 }
 
-void diagnose_section(const LocksReport& r, const DiagnoseThresholds&, std::vector<Finding>& out) {
+void diagnose_section(const LocksReport& r, const DiagnoseThresholds& t,
+                      std::vector<Finding>& out) {
   // pthread locks first: a glibc mutex's futex word is the mutex's own address, so its futex
   // waits are the same contention and get no finding of their own.
   std::vector<std::pair<uint32_t, std::string>> explained;
-  auto contended = [](const UserLockReport& l) {
-    return l.wait_percent >= kContendedPercent && l.total_ns >= kMinFindingWaitNs;
+  auto contended = [&t](const UserLockReport& l) {
+    return static_cast<double>(l.wait_percent) >= 100 * t.lock_wait_share &&
+           l.total_ns >= t.lock_min_wait_ns;
   };
   for (const auto& l : r.locks) {
     if (l.kind == "futex" || !contended(l)) continue;
@@ -305,8 +322,8 @@ void diagnose_section(const LocksReport& r, const DiagnoseThresholds&, std::vect
                      pi ? "" : "; a contended lock, or a condition variable / idle workers")});
   }
   for (const auto& k : r.kernel_types) {
-    if (r.window_ns == 0 || k.total_ns < kMinFindingWaitNs ||
-        k.total_ns * 100 < kKernelContendedPercent * r.window_ns)
+    if (r.window_ns == 0 || k.total_ns < t.lock_min_wait_ns ||
+        static_cast<double>(k.total_ns) < t.kernel_lock_share * static_cast<double>(r.window_ns))
       continue;
     const KernelLockReport* worst = nullptr;
     for (const auto& l : r.kernel_locks)
@@ -321,6 +338,12 @@ void diagnose_section(const LocksReport& r, const DiagnoseThresholds&, std::vect
                    fmt::format("p99 {}, max {}{}", format_ns(k.latency.p99_ns),
                                format_ns(k.latency.max_ns), where)});
   }
+}
+
+bool section_quiet(const LocksReport& r) {
+  for (const auto& k : r.kinds)
+    if (k.calls || k.waits) return false;
+  return r.locks.empty() && r.kernel_types.empty() && r.kernel_locks.empty();
 }
 
 }  // namespace podtrace

@@ -110,5 +110,7 @@ void from_json(const nlohmann::json& j, LocksReport& r);
 void render_section(TextWriter& out, const LocksReport& r);
 void write_section_metrics(MetricsWriter& out, const LocksReport& r);
 void diagnose_section(const LocksReport& r, const DiagnoseThresholds& t, std::vector<Finding>& out);
+// Nothing of the pod seen: the text report folds the section into one line.
+bool section_quiet(const LocksReport& r);
 
 }  // namespace podtrace

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "json_read.h"
+#include "metrics_top.h"
 #include "section_util.h"
 #include "units.h"
 
@@ -327,9 +328,16 @@ void write_section_metrics(MetricsWriter& out, const MemoryReport& m) {
                static_cast<double>(c.pressure->full_ns) / 1e9);
   }
   out.family("podtrace_memory_rss_bytes", "gauge", "Resident set size of the pod's processes.");
-  for (const auto& r : m.rss)
-    if (r.running)
-      out.sample("podtrace_memory_rss_bytes", {{"pid", std::to_string(r.pid)}}, r.end_bytes);
+  // Bounded: the largest processes keep their pid, the rest are summed as pid="other".
+  std::vector<uint64_t> weights;
+  for (const auto& r : m.rss) weights.push_back(r.running ? r.end_bytes : 0);
+  const std::vector<bool> keep = top_entities(weights, out.top());
+  SummedSeries rss;
+  for (size_t i = 0; i < m.rss.size(); ++i)
+    if (m.rss[i].running)
+      rss.add({{"pid", keep[i] ? std::to_string(m.rss[i].pid) : std::string(kOtherLabelValue)}},
+              m.rss[i].end_bytes);
+  rss.write(out, "podtrace_memory_rss_bytes");
   out.family("podtrace_memory_oom_kills_total", "counter",
              "The pod's processes OOM-killed during the trace.");
   out.sample("podtrace_memory_oom_kills_total", {}, m.oom_kills);

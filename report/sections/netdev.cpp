@@ -129,4 +129,6 @@ void diagnose_section(const NetdevReport& n, const DiagnoseThresholds&, std::vec
   }
 }
 
+bool section_quiet(const NetdevReport& n) { return n.target.empty() && n.node_wide.empty(); }
+
 }  // namespace podtrace

@@ -39,5 +39,7 @@ void render_section(TextWriter& out, const NetdevReport& n);
 void write_section_metrics(MetricsWriter& out, const NetdevReport& n);
 void diagnose_section(const NetdevReport& n, const DiagnoseThresholds& t,
                       std::vector<Finding>& out);
+// Nothing of the pod seen: the text report folds the section into one line.
+bool section_quiet(const NetdevReport& n);
 
 }  // namespace podtrace

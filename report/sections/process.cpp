@@ -135,4 +135,8 @@ void diagnose_section(const ProcessReport& p, const DiagnoseThresholds&,
   }
 }
 
+bool section_quiet(const ProcessReport& p) {
+  return p.execs == 0 && p.forks == 0 && p.exits == 0 && p.oom_kills == 0 && p.exited.empty();
+}
+
 }  // namespace podtrace

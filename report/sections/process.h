@@ -41,5 +41,7 @@ void render_section(TextWriter& out, const ProcessReport& p);
 void write_section_metrics(MetricsWriter& out, const ProcessReport& p);
 void diagnose_section(const ProcessReport& p, const DiagnoseThresholds& t,
                       std::vector<Finding>& out);
+// Nothing of the pod seen: the text report folds the section into one line.
+bool section_quiet(const ProcessReport& p);
 
 }  // namespace podtrace

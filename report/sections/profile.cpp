@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "json_read.h"
+#include "metrics_top.h"
 #include "units.h"
 
 namespace podtrace {
@@ -198,19 +199,35 @@ void render_section(TextWriter& out, const ProfileReport& p) {
 void write_section_metrics(MetricsWriter& out, const ProfileReport& p) {
   out.family("podtrace_profile_samples_total", "counter",
              "CPU profile samples of the pod's processes, by process.");
-  for (const auto& proc : p.processes)
-    out.sample("podtrace_profile_samples_total",
-               {{"pid", std::to_string(proc.pid)}, {"comm", proc.comm}}, proc.samples);
+  // Bounded: the processes and functions with the most samples keep their labels, the rest are
+  // summed as "other".
+  std::vector<uint64_t> weights;
+  for (const auto& proc : p.processes) weights.push_back(proc.samples);
+  const std::vector<bool> keep = top_entities(weights, out.top());
+  SummedSeries processes;
+  for (size_t i = 0; i < p.processes.size(); ++i) {
+    const auto& proc = p.processes[i];
+    const Labels l = {{"pid", std::to_string(proc.pid)}, {"comm", proc.comm}};
+    processes.add(keep[i] ? l : fold_labels(l, {}), proc.samples);
+  }
+  processes.write(out, "podtrace_profile_samples_total");
   out.family("podtrace_profile_function_self_samples_total", "counter",
              "Samples with the function at the top of the stack, by process and function.");
+  std::vector<uint64_t> fn_weights;
   for (const auto& proc : p.processes)
-    for (const auto& f : proc.functions)
-      out.sample("podtrace_profile_function_self_samples_total",
-                 {{"pid", std::to_string(proc.pid)},
-                  {"comm", proc.comm},
-                  {"function", f.name},
-                  {"module", f.module}},
-                 f.self_samples);
+    for (const auto& f : proc.functions) fn_weights.push_back(f.self_samples);
+  const std::vector<bool> keep_fn = top_entities(fn_weights, out.top());
+  SummedSeries functions;
+  size_t i = 0;
+  for (const auto& proc : p.processes)
+    for (const auto& f : proc.functions) {
+      const Labels l = {{"pid", std::to_string(proc.pid)},
+                        {"comm", proc.comm},
+                        {"function", f.name},
+                        {"module", f.module}};
+      functions.add(keep_fn[i++] ? l : fold_labels(l, {}), f.self_samples);
+    }
+  functions.write(out, "podtrace_profile_function_self_samples_total");
   out.family("podtrace_profile_stacks_lost_total", "counter",
              "Samples whose stack the kernel could not collect, by stack and reason.");
   for (const auto& [stack, loss] :
@@ -221,11 +238,11 @@ void write_section_metrics(MetricsWriter& out, const ProfileReport& p) {
       out.sample("podtrace_profile_stacks_lost_total", {{"stack", stack}, {"reason", reason}}, n);
 }
 
-void diagnose_section(const ProfileReport& p, const DiagnoseThresholds&,
+void diagnose_section(const ProfileReport& p, const DiagnoseThresholds& t,
                       std::vector<Finding>& out) {
   for (const auto& proc : p.processes) {
-    if (proc.samples < kMinProfileSamples) continue;
-    if (const ProfileFunction* f = hottest_named(proc); f && f->self_share >= kHotFunctionShare)
+    if (static_cast<double>(proc.samples) < t.profile_min_samples) continue;
+    if (const ProfileFunction* f = hottest_named(proc); f && f->self_share >= t.hot_function_share)
       out.push_back(
           {"warning", "profile",
            fmt::format("{} holds {} of the CPU of {} (pid {})", f->name, percent(f->self_share),
@@ -240,5 +257,7 @@ void diagnose_section(const ProfileReport& p, const DiagnoseThresholds&,
                      short_stack_text(proc)});
   }
 }
+
+bool section_quiet(const ProfileReport& p) { return p.samples == 0 && p.processes.empty(); }
 
 }  // namespace podtrace

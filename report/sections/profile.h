@@ -83,5 +83,7 @@ void render_section(TextWriter& out, const ProfileReport& p);
 void write_section_metrics(MetricsWriter& out, const ProfileReport& p);
 void diagnose_section(const ProfileReport& p, const DiagnoseThresholds& t,
                       std::vector<Finding>& out);
+// Nothing of the pod seen: the text report folds the section into one line.
+bool section_quiet(const ProfileReport& p);
 
 }  // namespace podtrace

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "json_read.h"
+#include "metrics_top.h"
 #include "section_util.h"
 #include "units.h"
 
@@ -128,48 +129,63 @@ void render_section(TextWriter& out, const TcpReport& t) {
 }
 
 void write_section_metrics(MetricsWriter& out, const TcpReport& t) {
-  auto labels = [](const TcpEndpointReport& e) -> Labels {
-    return {{"direction", e.direction}, {"remote", e.address}, {"port", std::to_string(e.port)}};
+  // The busiest endpoints keep their address and port; the rest are remote="other".
+  std::vector<uint64_t> weights;
+  for (const auto& e : t.endpoints)
+    weights.push_back(e.connects + e.refused + e.timed_out + e.unreachable + e.other_failures +
+                      e.retransmits + e.resets_sent + e.resets_received + e.rtt.count);
+  const std::vector<bool> keep = top_entities(weights, out.top());
+  auto labels = [&](size_t i) -> Labels {
+    const auto& e = t.endpoints[i];
+    Labels l = {
+        {"direction", e.direction}, {"remote", e.address}, {"port", std::to_string(e.port)}};
+    return keep[i] ? l : fold_labels(l, {"direction"});
   };
-  out.family("podtrace_tcp_connect_latency_seconds", "histogram",
-             "TCP connect latency, by remote endpoint.");
-  for (const auto& e : t.endpoints)
+  SummedSeries connect, srtt, failures, retransmits, resets, bytes;
+  for (size_t i = 0; i < t.endpoints.size(); ++i) {
+    const auto& e = t.endpoints[i];
+    const Labels l = labels(i);
     if (e.connect_latency.count)
-      out.histogram("podtrace_tcp_connect_latency_seconds", labels(e), e.connect_latency);
-  out.family("podtrace_tcp_srtt_seconds", "histogram",
-             "Smoothed round-trip time of the pod's TCP connections, by remote endpoint.");
-  for (const auto& e : t.endpoints)
-    if (e.rtt.count) out.histogram("podtrace_tcp_srtt_seconds", labels(e), e.rtt);
-  out.family("podtrace_tcp_connect_failures_total", "counter",
-             "Failed TCP connects, by remote endpoint and reason.");
-  for (const auto& e : t.endpoints)
+      connect.add_histogram(l, e.connect_latency,
+                            e.connect_latency.mean_ns * e.connect_latency.count);
+    if (e.rtt.count) srtt.add_histogram(l, e.rtt, e.rtt.mean_ns * e.rtt.count);
     for (auto [reason, n] : {std::pair{"refused", e.refused},
                              {"timeout", e.timed_out},
                              {"unreachable", e.unreachable},
                              {"other", e.other_failures}}) {
-      Labels l = labels(e);
-      l.emplace_back("reason", reason);
-      out.sample("podtrace_tcp_connect_failures_total", l, n);
+      Labels with = l;
+      with.emplace_back("reason", reason);
+      failures.add(with, n);
     }
+    retransmits.add(l, e.retransmits);
+    for (auto [side, n] : {std::pair{"sent", e.resets_sent}, {"received", e.resets_received}}) {
+      Labels with = l;
+      with.emplace_back("side", side);
+      resets.add(with, n);
+    }
+    for (auto [dir, n] : {std::pair{"sent", e.bytes_sent}, {"received", e.bytes_received}}) {
+      Labels with = l;
+      with.emplace_back("dir", dir);
+      bytes.add(with, n);
+    }
+  }
+  out.family("podtrace_tcp_connect_latency_seconds", "histogram",
+             "TCP connect latency, by remote endpoint.");
+  connect.write(out, "podtrace_tcp_connect_latency_seconds");
+  out.family("podtrace_tcp_srtt_seconds", "histogram",
+             "Smoothed round-trip time of the pod's TCP connections, by remote endpoint.");
+  srtt.write(out, "podtrace_tcp_srtt_seconds");
+  out.family("podtrace_tcp_connect_failures_total", "counter",
+             "Failed TCP connects, by remote endpoint and reason.");
+  failures.write(out, "podtrace_tcp_connect_failures_total");
   out.family("podtrace_tcp_retransmits_total", "counter",
              "TCP segments retransmitted, by remote endpoint.");
-  for (const auto& e : t.endpoints)
-    out.sample("podtrace_tcp_retransmits_total", labels(e), e.retransmits);
+  retransmits.write(out, "podtrace_tcp_retransmits_total");
   out.family("podtrace_tcp_resets_total", "counter", "TCP resets, by remote endpoint and side.");
-  for (const auto& e : t.endpoints)
-    for (auto [side, n] : {std::pair{"sent", e.resets_sent}, {"received", e.resets_received}}) {
-      Labels l = labels(e);
-      l.emplace_back("side", side);
-      out.sample("podtrace_tcp_resets_total", l, n);
-    }
+  resets.write(out, "podtrace_tcp_resets_total");
   out.family("podtrace_tcp_bytes_total", "counter",
              "Bytes of closed TCP connections, by remote endpoint and direction.");
-  for (const auto& e : t.endpoints)
-    for (auto [dir, n] : {std::pair{"sent", e.bytes_sent}, {"received", e.bytes_received}}) {
-      Labels l = labels(e);
-      l.emplace_back("dir", dir);
-      out.sample("podtrace_tcp_bytes_total", l, n);
-    }
+  bytes.write(out, "podtrace_tcp_bytes_total");
 }
 
 void diagnose_section(const TcpReport& t, const DiagnoseThresholds&, std::vector<Finding>& out) {
@@ -203,6 +219,11 @@ void diagnose_section(const TcpReport& t, const DiagnoseThresholds&, std::vector
                      fmt::format("{} connections {} reset by the peer", e.resets_received, where),
                      "the remote side aborted: crashed, restarted, or closed with unread data"});
   }
+}
+
+bool section_quiet(const TcpReport& t) {
+  return t.endpoints.empty() && t.connects == 0 && t.failures == 0 && t.retransmits == 0 &&
+         t.resets == 0;
 }
 
 }  // namespace podtrace

@@ -57,5 +57,7 @@ void from_json(const nlohmann::json& j, TcpReport& t);
 void render_section(TextWriter& out, const TcpReport& t);
 void write_section_metrics(MetricsWriter& out, const TcpReport& t);
 void diagnose_section(const TcpReport& t, const DiagnoseThresholds& th, std::vector<Finding>& out);
+// Nothing of the pod seen: the text report folds the section into one line.
+bool section_quiet(const TcpReport& t);
 
 }  // namespace podtrace

@@ -147,4 +147,6 @@ void diagnose_section(const UdpReport& u, const DiagnoseThresholds&, std::vector
   }
 }
 
+bool section_quiet(const UdpReport& u) { return u.endpoints.empty() && u.drops.empty(); }
+
 }  // namespace podtrace

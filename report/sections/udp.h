@@ -48,5 +48,7 @@ void from_json(const nlohmann::json& j, UdpReport& u);
 void render_section(TextWriter& out, const UdpReport& u);
 void write_section_metrics(MetricsWriter& out, const UdpReport& u);
 void diagnose_section(const UdpReport& u, const DiagnoseThresholds& t, std::vector<Finding>& out);
+// Nothing of the pod seen: the text report folds the section into one line.
+bool section_quiet(const UdpReport& u);
 
 }  // namespace podtrace

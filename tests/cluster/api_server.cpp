@@ -4,7 +4,11 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "access_review.h"
+#include "controller_clock.h"
 #include "discovery.h"
 #include "log_stream.h"
 #include "openapi.h"
@@ -39,6 +43,13 @@ std::string quoted(const std::string& text) {
   return out + "\"";
 }
 
+// The drop-responses fault: a chunked body whose provider fails at once, so the client gets
+// the headers and then a closed connection, the way a connection that drops mid-answer looks.
+void drop_body(httplib::Response& res) {
+  res.set_chunked_content_provider("application/json",
+                                   [](size_t, httplib::DataSink&) { return false; });
+}
+
 bool anonymous_path(const std::string& path) {
   return path == "/healthz" || path == "/livez" || path == "/readyz" || path == "/version";
 }
@@ -59,6 +70,10 @@ ApiServer::ApiServer(Store& store, const PkiFiles& pki, Tokens tokens, std::stri
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     try {
       route(req, res);
+      // Streams have their own fault (drop-log-streams).
+      if (req.path.rfind("/harness/", 0) != 0 && !res.content_provider_ &&
+          control_.take_dropped_response(req.get_header_value("User-Agent")))
+        drop_body(res);
     } catch (const std::exception& e) {
       // A harness bug must show up as a readable 500, not an empty reply.
       send(res,
@@ -174,6 +189,19 @@ void ApiServer::serve_harness(const User& user, const httplib::Request& req,
     int active = control_.active.load();
     ++control_.generation;
     return send(res, {200, {{"dropped", active}}, ""});
+  }
+  if (req.method == "POST" && req.path == "/harness/v1/faults/drop-responses") {
+    int count = std::max(1, std::atoi(req.get_param_value("count").c_str()));
+    control_.drop_responses(count, req.get_param_value("agent"));
+    return send(res, {200, {{"dropping", count}}, ""});
+  }
+  if (req.method == "POST" && req.path == "/harness/v1/clock/advance") {
+    long long seconds = std::atoll(req.get_param_value("seconds").c_str());
+    if (seconds <= 0)
+      return send(res, status_failure(400, "BadRequest", "seconds must be a positive integer",
+                                      json::object()));
+    advance_controller_clock(std::chrono::seconds(seconds));
+    return send(res, {200, {{"advanced", seconds}}, ""});
   }
   send(res, status_failure(404, "NotFound", "the server could not find the requested resource",
                            json::object()));

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "controller_clock.h"
 #include "events.h"
 #include "object_defaults.h"
 #include "pod_security.h"
@@ -98,7 +99,7 @@ bool create_job_pod(Store& store, const json& job, Clock::time_point now) {
 void sync_job(Store& store, const json& job, const std::vector<json>& pods) {
   const json& meta = job["metadata"];
   std::string ns = meta.value("namespace", ""), name = meta["name"], uid = meta["uid"];
-  auto now_tp = Clock::now();
+  auto now_tp = controller_now();
   std::string now = rfc3339(now_tp);
   json status = job.value("status", json::object());
   std::string fail_reason, fail_message;

@@ -8,6 +8,7 @@
 
 #include <regex>
 
+#include "controller_clock.h"
 #include "discovery.h"
 #include "object_defaults.h"
 #include "resource_api.h"
@@ -198,4 +199,39 @@ TEST_F(JobControllerTest, NamespaceLabelsMustParse) {
            {{"metadata", {{"labels", {{"pod-security.kubernetes.io/enforce", "restricted"}}}}}})
           .code,
       200);
+}
+
+// What ends a Job whose plugin was SIGKILLed: the running pod is stopped at exactly
+// activeDeadlineSeconds and the Job deleted exactly ttlSecondsAfterFinished later, by the
+// controller's clock. Last in this file: the clock only moves forward.
+TEST_F(JobControllerTest, ARunningJobEndsAtItsDeadlineAndGoesAfterItsTtl) {
+  store_.update("namespaces", "", "psa", [](json& ns) {
+    ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = "privileged";
+    return true;
+  });
+  json job = privileged_job("orphan");
+  job["spec"]["activeDeadlineSeconds"] = 100;
+  job["spec"]["ttlSecondsAfterFinished"] = 300;
+  ASSERT_EQ(call("POST", "/apis/batch/v1/namespaces/psa/jobs", job).code, 201);
+  sync_jobs(store_);
+  ASSERT_EQ(pods().size(), 1u);
+  const std::string pod = pods()[0]["metadata"]["name"];
+  advance_controller_clock(std::chrono::seconds(95));
+  sync_jobs(store_);
+  EXPECT_FALSE((*store_.get("jobs", "psa", "orphan"))["status"].contains("conditions"));
+  EXPECT_FALSE((*store_.get("pods", "psa", pod))["metadata"].contains("deletionTimestamp"));
+  advance_controller_clock(std::chrono::seconds(6));
+  sync_jobs(store_);
+  auto failed = store_.get("jobs", "psa", "orphan");
+  ASSERT_TRUE(failed);
+  ASSERT_EQ((*failed)["status"]["conditions"].size(), 2u);
+  EXPECT_EQ((*failed)["status"]["conditions"][1]["reason"], "DeadlineExceeded");
+  // The pod is being deleted: the kubelet sends its processes SIGTERM.
+  EXPECT_TRUE((*store_.get("pods", "psa", pod))["metadata"].contains("deletionTimestamp"));
+  advance_controller_clock(std::chrono::seconds(295));
+  sync_jobs(store_);
+  EXPECT_TRUE(store_.get("jobs", "psa", "orphan"));
+  advance_controller_clock(std::chrono::seconds(10));
+  sync_jobs(store_);
+  EXPECT_FALSE(store_.get("jobs", "psa", "orphan"));
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
+#include <string>
 
 namespace podtrace::cluster {
 
@@ -12,6 +14,26 @@ struct StreamControl {
   // started with closes its connection without the terminating chunk.
   std::atomic<unsigned> generation{0};
   std::atomic<int> active{0};
+
+  // The drop-responses fault: the next `count` API requests whose User-Agent starts with
+  // `agent` are carried out, but their connection closes after the headers, before the body.
+  void drop_responses(int count, std::string agent) {
+    std::lock_guard lock(drop_mutex_);
+    drop_count_ = count;
+    drop_agent_ = std::move(agent);
+  }
+  // Whether this request's answer is to be dropped (one of the count is used up).
+  bool take_dropped_response(const std::string& user_agent) {
+    std::lock_guard lock(drop_mutex_);
+    if (drop_count_ <= 0 || user_agent.rfind(drop_agent_, 0) != 0) return false;
+    --drop_count_;
+    return true;
+  }
+
+ private:
+  std::mutex drop_mutex_;
+  int drop_count_ = 0;
+  std::string drop_agent_;
 };
 
 // Counts a stream as active for its lifetime.

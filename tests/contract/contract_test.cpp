@@ -27,6 +27,7 @@
 #include "probes/profile_aggregate.h"
 #include "probes/memory_aggregate.h"
 #include "probes/netdev_aggregate.h"
+#include "probes/time_breakdown.h"
 #include "probes/udp_aggregate.h"
 #include "render/terminal_report.h"
 #include "render_text.h"
@@ -36,7 +37,10 @@
 #include "sections/memory.h"
 #include "sections/netdev.h"
 #include "sections/process.h"
+#include "sections/time.h"
+#include "sections/timeline.h"
 #include "stream/jsonl_parser.h"
+#include "timeline_recorder.h"
 #include "trace/session_report.h"
 #include "units.h"
 
@@ -270,6 +274,20 @@ MemoryReport memory_section() {
   return aggregate_memory(in);
 }
 
+// Through the tracer's own arithmetic: a live thread whose open interval is closed at "now", an
+// exited one, and a second process; every state holds some time.
+TimeReport time_section() {
+  using podtrace::tracer::ThreadTimes;
+  ThreadTimes db{4242, 4242, "postgres", 1'000, 8'001'001'000, 0, 7, {}};
+  db.ns = {2'100'000'000, 120'000'000, 310'000'000, 450'000'000, 870'000'000,
+           0,             90'000'000,  4'060'000'000, 1'000'000};
+  ThreadTimes resolver{4242, 4251, "resolver", 2'000'000'000, 0, 6'500'000'000, 0, {}};
+  resolver.ns = {500'000'000, 20'000'000, 0, 0, 0, 3'700'000'000, 280'000'000, 0, 0};
+  ThreadTimes worker{5151, 5151, "worker", 1'000, 3'000'001'000, 0, 0, {}};
+  worker.ns = {3'000'000'000, 0, 0, 0, 0, 0, 0, 0, 0};
+  return podtrace::tracer::time_breakdown({db, resolver, worker}, 10'000'000'000, true);
+}
+
 NetdevReport netdev_section() {
   using namespace podtrace::tracer;
   auto row = [](const char* dev, uint32_t ifindex, int rc, uint32_t scope, uint64_t cgroup_id,
@@ -429,6 +447,80 @@ LocksReport locks_section() {
   return agg.build();
 }
 
+// Through the tracer's own recorder: six seconds of cumulative reports and a process's life
+// cycle. fsync runs at 40/s with 840 in one second and one slow second; on-CPU time jumps to
+// 950 ms in one second; one endpoint is connected to once a second and refused 30 times in
+// one second, another connects steadily; a shell forks, execs and is killed, its child too; the
+// limits drop a grandchild and the quieter endpoint.
+TimelineReport timeline_section() {
+  using namespace podtrace::tracer;
+  TimelineRecorder rec({.max_points = 600, .max_endpoints = 256, .shown_endpoints = 1,
+                        .max_processes = 2, .max_execs = 8});
+  const uint64_t t0 = 7'000'000'000'000, s = 1'000'000'000;
+  rec.start(t0);
+  auto process = [&](std::string kind, uint32_t pid, const char* comm, uint64_t at) {
+    Event e;
+    e.family = "process";
+    e.kind = std::move(kind);
+    e.pid = e.tid = pid;
+    e.comm = comm;
+    e.ktime_ns = t0 + at;
+    return e;
+  };
+  Event exec = process("exec", 4300, "sh", 310'000'000);
+  exec["ppid"] = uint32_t{4242};
+  exec["argv"] = std::vector<std::string>{"sh", "-c", "./migrate --all"};
+  rec.event(exec);
+  Event fork = process("fork", 4300, "sh", 1'200'000'000);
+  fork["child_pid"] = uint32_t{4301};
+  rec.event(fork);
+  Event child_exec = process("exec", 4301, "migrate", 1'210'000'000);
+  child_exec["ppid"] = uint32_t{4300};
+  child_exec["argv"] = std::vector<std::string>{"./migrate", "--all"};
+  rec.event(child_exec);
+  Event grandchild = process("fork", 4301, "migrate", 2'500'000'000);
+  grandchild["child_pid"] = uint32_t{4302};
+  rec.event(grandchild);
+  for (auto [pid, at] : {std::pair{4301u, 4'400'000'000ull}, {4300u, 5'100'000'000ull}}) {
+    Event exit = process("exit", pid, pid == 4300 ? "sh" : "migrate", at);
+    exit["ppid"] = pid == 4300 ? uint32_t{4242} : uint32_t{4300};
+    exit["exit_code"] = 137;
+    exit["signal"] = 9;
+    exit["oom_killed"] = pid == 4301;
+    rec.event(exit);
+  }
+  const uint64_t fsyncs[] = {40, 41, 840, 40, 39, 40}, cpu_ms[] = {10, 950, 11, 10, 12, 10},
+                 refused[] = {0, 0, 0, 30, 0, 0}, steady[] = {3, 2, 3, 3, 2, 3};
+  Report r;
+  FileioReport f;
+  f.ops.push_back({"fsync", 0, 0, 0, {}});
+  std::vector<uint64_t> slots(kHistSlots);
+  CpuReport c;
+  TcpReport tcp;
+  tcp.endpoints.resize(2);
+  tcp.endpoints[0].direction = tcp.endpoints[1].direction = "outbound";
+  tcp.endpoints[0].address = "10.96.4.17";
+  tcp.endpoints[0].port = 5432;
+  tcp.endpoints[1].address = "10.96.4.18";
+  tcp.endpoints[1].port = 6379;
+  for (size_t i = 0; i < 6; ++i) {
+    // The slow second: 40 fsyncs of which one took 48 ms.
+    slots[hist_slot(1'100'000)] += i == 4 ? fsyncs[i] - 1 : fsyncs[i];
+    if (i == 4) slots[hist_slot(48'000'000)] += 1;
+    f.ops[0].count += fsyncs[i];
+    f.ops[0].latency = summarize(slots, 0, i >= 4 ? 48'000'000 : 1'190'000);
+    c.on_cpu_ns += cpu_ms[i] * 1'000'000;
+    tcp.endpoints[0].refused += refused[i];
+    tcp.endpoints[0].connects += 1;
+    tcp.endpoints[1].connects += steady[i];
+    r.set(f);
+    r.set(c);
+    r.set(tcp);
+    rec.sample(r, t0 + (i + 1) * s + 2'000'000);
+  }
+  return rec.build();
+}
+
 podtrace::Report tracer_report() {
   podtrace::Report r;
   r.duration_s = 15.004;
@@ -451,6 +543,8 @@ podtrace::Report tracer_report() {
   r.set(netdev_section());
   r.set(locks_section());
   r.set(db_section());
+  r.set(time_section());
+  r.set(timeline_section());
   r.findings = diagnose(r);
   return r;
 }
@@ -544,6 +638,14 @@ const std::set<std::string> kNotInText = {
     "cgroup_id",  // events only
     "ktime_ns",   // events only
     "tracer_version",
+    // timeline: per-point series are drawn as sparklines (their totals, peaks and medians are
+    // numbers in the text); the clock reading is for matching events to points.
+    "values",
+    "p99_values",
+    "connect_values",
+    "failure_values",
+    "point_ends_ns",
+    "monotonic_start_ns",
 };
 
 TEST(Contract, EverySectionSurvivesTheTripFieldForField) {
@@ -573,6 +675,8 @@ TEST(Contract, EverySectionSurvivesTheTripFieldForField) {
   EXPECT_EQ(*got.find<NetdevReport>(), *sent.find<NetdevReport>());
   EXPECT_EQ(*got.find<LocksReport>(), *sent.find<LocksReport>());
   EXPECT_EQ(*got.find<DbReport>(), *sent.find<DbReport>());
+  EXPECT_EQ(*got.find<TimeReport>(), *sent.find<TimeReport>());
+  EXPECT_EQ(*got.find<TimelineReport>(), *sent.find<TimelineReport>());
   EXPECT_EQ(got.findings, sent.findings);
   EXPECT_EQ(got.diagnostics, sent.diagnostics);
   EXPECT_EQ(report_to_json(got), report_to_json(sent));
@@ -603,7 +707,12 @@ TEST(Contract, TheFixtureSetsEveryField) {
                                                                  "findings[].detail",
                                                                  "dns.lookups[].latency.p50_ns",
                                                                  "dns.lookups[].latency.p90_ns",
-                                                                 "dns.lookups[].latency.p99_ns"};
+                                                                 "dns.lookups[].latency.p99_ns",
+                                                                 // a quiet point counts 0
+                                                                 "timeline.series[].values[]",
+                                                                 "timeline.series[].p99_values[]",
+                                                                 "timeline.connections[].connect_values[]",
+                                                                 "timeline.connections[].failure_values[]"};
     if (kDefaultsThatAreValues.count(path)) continue;
     EXPECT_FALSE(unset) << path << " is left at its default in the fixture";
   }

@@ -139,7 +139,7 @@ wait_until 15 screen_has "podtrace-de…" || e2e_fail "no process row on the liv
 screen=$(tmux_live capture-pane -p)
 assert_contains "live header" "podtrace live · " "$screen"
 assert_contains "live pod" "pod e2e/fsync" "$screen"
-assert_contains "live time legend" "C on CPU · R waiting for a CPU · I I/O" "$screen"
+assert_contains "live time legend" "C on CPU · R waiting for a CPU · T throttled · F file I/O" "$screen"
 assert_contains "live busiest rows" "BUSIEST" "$screen"
 wait_until 60 screen_has "LIVE-EXIT=" || e2e_fail "the live run did not end: $(tmux_live capture-pane -p)"
 screen=$(tmux_live capture-pane -p -S -200)

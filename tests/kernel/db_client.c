@@ -6,6 +6,7 @@
 // reads against the running libraries instead.
 //
 // Usage: db-client run PG_PORT MY_PORT   (prints "ready", waits for a line on stdin, queries)
+//        db-client sleep PG_PORT MY_PORT (the same, then only DB_SLEEPS x SELECT pg_sleep(0.2))
 //        db-client layout PG_PORT MY_PORT
 #include <libpq-fe.h>
 #include <mysql.h>
@@ -194,11 +195,23 @@ static int layout(PGconn *c, MYSQL *m)
 	return 0;
 }
 
+/* The accuracy test's slow query: a known number of statements of a known duration. */
+#define DB_SLEEPS 5
+static int sleep_pg(PGconn *c)
+{
+	for (int i = 0; i < DB_SLEEPS; ++i) {
+		PGresult *r = PQexec(c, "SELECT pg_sleep(0.2)");
+		CHECK(PQresultStatus(r) == PGRES_TUPLES_OK, 70);
+		PQclear(r);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4)
 		return 2;
-	if (strcmp(argv[1], "run") == 0) {
+	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "sleep") == 0) {
 		/* The libraries are mapped now (at exec): the test waits until they are probed. */
 		printf("ready\n");
 		fflush(stdout);
@@ -210,7 +223,9 @@ int main(int argc, char **argv)
 	MYSQL *m = my_connect(argv[3]);
 	if (!c || !m)
 		return 4;
-	int rc = strcmp(argv[1], "layout") == 0 ? layout(c, m) : run_pg(c);
+	int rc = strcmp(argv[1], "layout") == 0  ? layout(c, m)
+		 : strcmp(argv[1], "sleep") == 0 ? sleep_pg(c)
+						 : run_pg(c);
 	if (rc == 0 && strcmp(argv[1], "run") == 0)
 		rc = run_mysql(m);
 	PQfinish(c);

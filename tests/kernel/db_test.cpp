@@ -24,9 +24,11 @@
 #include <sstream>
 #include <thread>
 
+#include "accuracy_util.h"
 #include "elf_functions.h"
 #include "families.h"
 #include "kernel_test_util.h"
+#include "net_fixtures.h"
 
 namespace podtrace::tracer::testing {
 namespace {
@@ -456,6 +458,79 @@ TEST_F(DbTest, CClientAsyncAndPreparedCallsOnlyForTarget) {
   EXPECT_EQ(slow_functions, std::set<std::string>({"PQsendQuery", "mysql_send_query"}));
   for (const auto& e : tracer.events("db", "error")) EXPECT_EQ(e["pid"], traced.work->pid());
   EXPECT_EQ(tracer.events("db", "error").size(), 3u);
+}
+
+// Accuracy (the rest is in accuracy_test.cpp): five 200 ms statements, traced with every family
+// on, are the report's first finding, with the latency they were measured at within 10%.
+TEST_F(DbTest, AccuracySlowQueryIsTheFirstFinding) {
+  TestCgroup target("pt-acc-db");
+  Client traced(target, {env("PODTRACE_DB_CLIENT"), "sleep", pg_port(), my_port()});
+  TracerProcess tracer({"--cgroup", target.v2().string(), "--duration", "60s"});
+  tracer.wait_for_start();
+  traced.work->go();
+  wait_attached(tracer, {"libpq", "libmariadb"}, traced.work->pid());
+  traced.proceed();
+  ASSERT_EQ(traced.work->wait(), 0);
+  tracer.stop();
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
+  const auto report = tracer.report();
+  auto s = statement(report, "postgresql", "query", "SELECT pg_sleep(?)");
+  ASSERT_TRUE(s) << report["db"].dump();
+  EXPECT_EQ((*s)["count"], 5);
+  check_accuracy(report, {"slow_query", "statement latency (mean)", 200,
+                          (*s)["latency"]["mean_ns"].get<double>() / 1e6, "ms", "db",
+                          "slow postgresql query: p99 "});
+}
+
+// The time breakdown: one thread spends about 1 s in each of five states in turn (on CPU,
+// sleeping, a contended mutex, a pg_sleep(1) query, a socket read behind a 1 s delay line). Each
+// state comes out within 10% of 1 s, the states add up to the thread's wall time within 2%, and
+// that wall time is the one the thread measured itself.
+TEST_F(DbTest, TimeBreakdownOfOneSecondInEachState) {
+  TestCgroup target("pt-time-target");
+  NetnsPair net;
+  constexpr uint16_t kPort = 7411;
+  EchoServer echo(net, kPort);
+  DelayLine delay(net, {"-p", "tcp", "--sport", std::to_string(kPort)}, 1000);
+  const fs::path result = make_temp_dir("podtrace-time") / "result";
+  Client traced(target, {env("PODTRACE_TIME_WORKLOAD"), pg_port(), net.client_ns(),
+                         net.server_ip(), std::to_string(kPort), result.string()});
+  TracerProcess tracer({"--cgroup", target.v2().string(), "--time-per-thread", "--disable",
+                        "fileio,process,tcp,dns,udp,locks,profile,memory,netdev",
+                        "--duration", "60s"});
+  tracer.wait_for_start();
+  traced.work->go();
+  wait_attached(tracer, {"libpq"}, traced.work->pid());
+  traced.proceed();
+  ASSERT_EQ(traced.work->wait(), 0);
+  tracer.stop();
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
+
+  std::ifstream in(result);
+  int tid = 0;
+  uint64_t measured_wall = 0;
+  ASSERT_TRUE(in >> tid >> measured_wall) << "no result from the workload";
+  const auto report = tracer.report();
+  auto thread = find_entry(report["time"]["threads"], {{"tid", tid}});
+  ASSERT_TRUE(thread) << report["time"].dump();
+  const auto& ns = (*thread)["state_ns"];
+  uint64_t sum = 0;
+  for (const auto& [state, value] : ns.items()) sum += value.get<uint64_t>();
+  const double wall = (*thread)["wall_ns"].get<double>();
+  std::printf("[time] thread %d: wall %.0f ns (measured %llu ns), states %s\n", tid, wall,
+              static_cast<unsigned long long>(measured_wall), ns.dump().c_str());
+  EXPECT_NEAR(static_cast<double>(sum), wall, 0.02 * wall) << ns.dump();
+  EXPECT_NEAR(wall, static_cast<double>(measured_wall), 0.02 * measured_wall);
+  for (const char* state : {"on_cpu", "sleep", "lock", "db", "network"})
+    EXPECT_NEAR(ns.value(state, 0.0), 1e9, 1e8) << state << ": " << ns.dump();
+  EXPECT_EQ(ns.value("throttled", 0), 0) << ns.dump();
+  EXPECT_EQ(ns.value("dns", 0), 0) << ns.dump();
+  EXPECT_LT(ns.value("file_io", uint64_t{0}), 50'000'000u) << ns.dump();
+  // The process row sums its threads: the main thread and the mutex holder too.
+  auto process = find_entry(report["time"]["processes"], {{"pid", traced.work->pid()}});
+  ASSERT_TRUE(process) << report["time"].dump();
+  EXPECT_EQ((*process)["threads"], 3) << process->dump();
+  EXPECT_GE((*process)["state_ns"].value("lock", uint64_t{0}), ns.value("lock", uint64_t{0}));
 }
 
 }  // namespace

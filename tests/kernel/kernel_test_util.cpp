@@ -5,12 +5,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -196,6 +199,25 @@ pid_t spawn(const std::vector<std::string>& argv, int& out_fd, int& err_fd) {
   return pid;
 }
 
+// With $PODTRACE_TEST_ATTACH_LOG set, appends the attach type each family used in this test to
+// that file (one JSON line per tracer run): docs/compatibility.md is made from it.
+void log_attach_types(const std::vector<nlohmann::json>& lines) {
+  const char* path = std::getenv("PODTRACE_TEST_ATTACH_LOG");
+  if (!path) return;
+  for (const auto& l : lines) {
+    if (l["type"] != "report") continue;
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    struct utsname u {};
+    uname(&u);
+    nlohmann::json entry = {
+        {"test", test ? std::string(test->test_suite_name()) + "." + test->name() : ""},
+        {"kernel", u.release},
+        {"tracer_args", std::getenv("PODTRACE_TEST_TRACER_ARGS") ?: ""},
+        {"diagnostics", l.value("diagnostics", nlohmann::json::array())}};
+    std::ofstream(path, std::ios::app) << entry.dump() << "\n";
+  }
+}
+
 std::string read_all(int fd) {
   std::string s;
   char buf[4096];
@@ -223,6 +245,11 @@ ProcessResult run_command(const std::vector<std::string>& argv) {
 
 TracerProcess::TracerProcess(std::vector<std::string> args) {
   args.insert(args.begin(), tracer_path());
+  // The kernel matrix (tests/vm) runs every test again with rungs masked (--no-attach ...).
+  if (const char* extra = std::getenv("PODTRACE_TEST_TRACER_ARGS")) {
+    std::istringstream words(extra);
+    for (std::string w; words >> w;) args.push_back(w);
+  }
   pid_ = spawn(args, out_fd_, err_fd_);
   fcntl(err_fd_, F_SETFL, O_NONBLOCK);
 }
@@ -285,6 +312,7 @@ int TracerProcess::wait_exit() {
   int status = 0;
   waitpid(pid_, &status, 0);
   exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  log_attach_types(lines_);
   return exit_code_;
 }
 

@@ -2,7 +2,7 @@
 // metrics_test.cpp: the tracer's /metrics endpoint, as Prometheus and an attacker see it: exact
 // counts from the first scrape on, labelled with the pod, promtool-clean, scraped and queried
 // by a real Prometheus server; loopback by default, rate-limited, bounded requests, security
-// headers, and a slow client that cannot stop other scrapes.
+// headers, and slow clients (slowloris) that cannot stop other scrapes.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -10,10 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "kernel_test_util.h"
 
@@ -187,33 +189,57 @@ TEST(MetricsTest, EndpointDefences) {
 
   // A slow client cannot stop other scrapes.
 
-  // Slowloris: a connection that trickles its request header, one byte at a time.
-  int slow = socket(AF_INET, SOCK_STREAM, 0);
+  // Slowloris: 16 connections (four times the worker threads) that trickle their request
+  // headers a byte at a time, each reopened as soon as the server closes it.
+  constexpr int kSlow = 16;
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(static_cast<uint16_t>(f.port));
   inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  ASSERT_EQ(connect(slow, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  auto open_slow = [&] {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+  };
   std::atomic<bool> done{false};
+  std::atomic<int> closed_by_server{0};
+  std::vector<int> slow(kSlow);
+  std::vector<bool> cut(kSlow, false);
+  for (auto& fd : slow) fd = open_slow();
   std::thread trickle([&] {
     const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ";
     for (size_t i = 0; !done; i++) {
-      if (send(slow, &request[i % request.size()], 1, MSG_NOSIGNAL) != 1) break;
-      std::this_thread::sleep_for(500ms);
+      for (int c = 0; c < kSlow; c++) {
+        char byte;
+        // The server closed it (EOF, reset or a refused write): count it and open another.
+        const ssize_t r = recv(slow[c], &byte, 1, 0);
+        bool gone = r == 0 || (r < 0 && errno != EAGAIN);
+        if (!gone) gone = send(slow[c], &request[i % request.size()], 1, MSG_NOSIGNAL) < 0;
+        if (gone) {
+          close(slow[c]);
+          slow[c] = open_slow();
+          if (!cut[c]) closed_by_server++;
+          cut[c] = true;
+        }
+      }
+      std::this_thread::sleep_for(300ms);
     }
   });
-  // Meanwhile, scrapes one after the other are all served, each quickly.
-  std::this_thread::sleep_for(200ms);
-  for (int i = 0; i < 8; i++) {
+  // Meanwhile, scrapes one after the other are all served, each quickly, until the server has
+  // cut every trickling connection at its header deadline.
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 8 || (closed_by_server < kSlow && i < 60); i++) {
     const auto start = std::chrono::steady_clock::now();
     auto r = curl({"-f", "-o", "/dev/null", f.url()});
     EXPECT_EQ(r.exit_code, 0) << "scrape " << i << " failed: " << r.err;
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "scrape " << i << " waited";
     std::this_thread::sleep_for(150ms);
   }
+  EXPECT_EQ(closed_by_server, kSlow) << "trickling connections the server never closed";
   done = true;
   trickle.join();
-  close(slow);
+  for (int fd : slow) close(fd);
 
   // Rate limited beyond a burst.
 

@@ -5,7 +5,10 @@
 #include <errno.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 
 #include "kernel_test_util.h"
 #include "net_fixtures.h"
@@ -34,6 +37,19 @@ std::optional<nlohmann::json> endpoint(const nlohmann::json& report, const std::
 void expect_near_50ms(uint64_t ns, const char* what) {
   EXPECT_GE(ns, 42'500'000u) << what;
   EXPECT_LE(ns, 57'500'000u) << what;
+}
+
+// tests/vm/run sets PODTRACE_TEST_EMULATED when the kernel runs under qemu's TCG: every packet
+// then costs milliseconds of emulated work on top of the injected delay (the 6.1 VM measured a
+// 61 ms mean), so there only the fastest sample is held to the upper bound, and the typical
+// ones to the lower bound, which no slowness can break. Elsewhere all of them are held to both.
+bool emulated() { return std::getenv("PODTRACE_TEST_EMULATED") != nullptr; }
+
+void expect_typical_near_50ms(uint64_t ns, const char* what) {
+  if (emulated())
+    EXPECT_GE(ns, 42'500'000u) << what;
+  else
+    expect_near_50ms(ns, what);
 }
 
 class TcpTest : public ::testing::Test {
@@ -75,21 +91,25 @@ TEST_F(TcpTest, ConnectLatencyAndRttFollowInjectedDelayOnlyForTarget) {
       (*ep)["rtt"]["mean_ns"].get<double>() / 1e6, (*ep)["rtt"]["p50_ns"].get<double>() / 1e6,
       (*ep)["rtt"]["count"].get<int>());
   std::printf("srtt histogram: %s\n", (*ep)["rtt"]["histogram"].dump().c_str());
-  expect_near_50ms((*ep)["connect_latency"]["mean_ns"], "connect mean");
-  expect_near_50ms((*ep)["connect_latency"]["p50_ns"], "connect p50");
+  expect_typical_near_50ms((*ep)["connect_latency"]["mean_ns"], "connect mean");
+  expect_typical_near_50ms((*ep)["connect_latency"]["p50_ns"], "connect p50");
   EXPECT_GE((*ep)["rtt"]["count"].get<uint64_t>(), 10u);
-  expect_near_50ms((*ep)["rtt"]["mean_ns"], "srtt mean");
-  expect_near_50ms((*ep)["rtt"]["p50_ns"], "srtt p50");
+  expect_typical_near_50ms((*ep)["rtt"]["mean_ns"], "srtt mean");
+  expect_typical_near_50ms((*ep)["rtt"]["p50_ns"], "srtt p50");
+  expect_near_50ms((*ep)["rtt_min_us"].get<uint64_t>() * 1000, "srtt min");
   EXPECT_EQ((*ep)["failures"]["refused"], 0);
   EXPECT_FALSE(endpoint(report, ip, kOtherClosedPort))
       << "non-target connects leaked into the report";
   // Every slow connect was streamed, with the workload's pid.
   const auto slow = tracer.events("tcp", "slow_connect");
   EXPECT_EQ(slow.size(), 10u);
+  uint64_t fastest = UINT64_MAX;
   for (const auto& e : slow) {
     EXPECT_EQ(e["pid"], traced.pid());
     EXPECT_EQ(e["remote"], ip + ":" + std::to_string(kEchoPort));
+    fastest = std::min(fastest, e["latency_ns"].get<uint64_t>());
   }
+  expect_near_50ms(fastest, "fastest connect");
 }
 
 TEST_F(TcpTest, LossCausesRetransmits) {

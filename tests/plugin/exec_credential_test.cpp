@@ -123,6 +123,17 @@ TEST(ExecCredential, Rfc3339WithOffsetAndFraction) {
   EXPECT_FALSE(parse_rfc3339("2030-01-01 00:00:00"));
 }
 
+// Found by tests/fuzz (exec_credential): a year past 2262 overflowed system_clock's nanoseconds
+// (undefined behaviour). "Never expires" is now the latest time the clock can hold.
+TEST(ExecCredential, Rfc3339FarAwayExpiryIsClamped) {
+  auto t = parse_rfc3339("9999-12-31T23:59:59Z");
+  ASSERT_TRUE(t) << t.error();
+  EXPECT_EQ(*t, std::chrono::system_clock::time_point::max());
+  auto past = parse_rfc3339("0001-01-01T00:00:00Z");
+  ASSERT_TRUE(past) << past.error();
+  EXPECT_EQ(*past, std::chrono::system_clock::time_point::min());
+}
+
 TEST(ExecCredential, WrongApiVersionInAnswer) {
   TempDir dir;
   auto cmd = write_plugin(dir, R"({"token":"t"})", "client.authentication.k8s.io/v1beta1");

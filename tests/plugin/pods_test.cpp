@@ -88,6 +88,16 @@ TEST(Pods, UnsupportedRuntimeId) {
       "container runtime (supported: containerd, cri-o, docker)");
 }
 
+// Found by tests/fuzz (kube_objects): a Running pod without metadata.name was "ready" with an
+// empty name, and the plugin would have asked for the logs of pods//log.
+TEST(JobPod, APodWithoutANameIsNotReady) {
+  auto s = evaluate_job_pods(
+      json::parse(R"({"items":[{"metadata":{" name":"p"},"status":{"phase":"Running"}}]})"),
+      "podtrace-x");
+  EXPECT_EQ(s.kind, JobPodState::Kind::waiting);
+  EXPECT_EQ(s.pod, "");
+}
+
 TEST(JobPod, States) {
   auto s = evaluate_job_pods(json::parse(R"({"items":[]})"), "podtrace-x");
   EXPECT_EQ(s.kind, JobPodState::Kind::waiting);

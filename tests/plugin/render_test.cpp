@@ -13,6 +13,7 @@
 #include "render/terminal_report.h"
 #include "render_html.h"
 #include "sections/cpu.h"
+#include "sections/time.h"
 #include "sections/fileio.h"
 #include "trace/session_report.h"
 #include "units.h"
@@ -327,9 +328,16 @@ TEST(LiveScreen, TimePerProcessFindingsAndBusiestRows) {
   pod.namespace_ = "shop";
   pod.node = "node-a";
   Report r;
-  auto& cpu = r.get<CpuReport>();
-  cpu.threads.push_back({42, 42, "postgres", 300, 100, 250, 350, 0, 9, 1});
-  cpu.threads.push_back({42, 43, "walwriter", 0, 0, 0, 0, 0, 0, 0});
+  TimeShare pg;
+  pg.pid = 42;
+  pg.comm = "postgres";
+  pg.threads = 2;
+  pg.wall_ns = 1000;
+  pg.ns[static_cast<size_t>(TimeState::kOnCpu)] = 300;
+  pg.ns[static_cast<size_t>(TimeState::kRunqueue)] = 100;
+  pg.ns[static_cast<size_t>(TimeState::kFileIo)] = 250;
+  pg.ns[static_cast<size_t>(TimeState::kSleep)] = 350;
+  r.get<TimeReport>().processes.push_back(pg);
   auto& f = r.get<FileioReport>();
   f.files.push_back({"/data/wal", 42, "fsync", 200, 0, 0, 420'000'000, 48'211'000, {}});
   OpReport op;
@@ -344,7 +352,8 @@ TEST(LiveScreen, TimePerProcessFindingsAndBusiestRows) {
   const std::string screen = render_live_screen(s, {12, 30}, Style(false), 100);
   EXPECT_NE(screen.find("podtrace live · 12 s of 30 s"), std::string::npos) << screen;
   EXPECT_NE(screen.find("pod shop/db-0 on node-a"), std::string::npos) << screen;
-  EXPECT_NE(screen.find("  postgres          42 CCCCCCCCCRRRIIIIIIIISSSSSSSSSS C 30% R 10% I 25%"),
+  // The report's own bar, and the largest state.
+  EXPECT_NE(screen.find("  postgres          42 CCCCCCCCCRRRFFFFFFFF.......... sleeping/idle 35%"),
             std::string::npos)
       << screen;
   EXPECT_NE(screen.find("warning   slow fsync: p99 48.2ms"), std::string::npos) << screen;

@@ -126,6 +126,13 @@ TEST(DbNormalise, GarbageNeverCrashesAndStaysBounded) {
   }
 }
 
+// Found by tests/fuzz (sql): an unterminated quoted identifier kept the statement's trailing
+// newline as a space, so a truncated statement and the same one cut a byte later differed.
+TEST(DbNormalise, UnterminatedQuotedIdentifierEndsWithoutSpace) {
+  EXPECT_EQ(pg("UPDATE t SET \"a b\n"), "UPDATE t SET \"a b");
+  EXPECT_EQ(my("SELECT `x \t"), "SELECT `x");
+}
+
 TEST(DbPrintable, SqueezedCleanAndCut) {
   EXPECT_EQ(printable_statement("SELECT\n  1,\t'x'", false, 100), "SELECT 1, 'x'");
   // Control characters separate words like whitespace: an escape sequence cannot reach a terminal.

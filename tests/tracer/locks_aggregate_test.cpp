@@ -299,15 +299,18 @@ TEST(LocksLibraries, FunctionOffsetsAreWhereTheKernelMapsTheFunctions) {
   std::stringstream text;
   text << in.rdbuf();
   const auto maps = parse_executable_mappings(text.str());
-  for (auto [name, fn] :
-       {std::pair{"pthread_rwlock_rdlock", reinterpret_cast<void*>(&pthread_rwlock_rdlock)},
-        {"pthread_mutex_lock", reinterpret_cast<void*>(&pthread_mutex_lock)}}) {
-    const auto addr = reinterpret_cast<uint64_t>(fn);
+  // The functions as libc defines them: in a sanitizer build &pthread_mutex_lock is the
+  // sanitizer's interceptor, not libc's function.
+  void* libc = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(libc, nullptr) << info.dli_fname;
+  for (const char* name : {"pthread_rwlock_rdlock", "pthread_mutex_lock"}) {
+    const auto addr = reinterpret_cast<uint64_t>(dlsym(libc, name));
     const ExecMapping* m = find_mapping(maps, addr);
     ASSERT_NE(m, nullptr) << name;
     ASSERT_TRUE(offsets->count(name)) << name;
     EXPECT_EQ(offsets->at(name), addr - m->start + m->offset) << name;
   }
+  dlclose(libc);
   EXPECT_FALSE(function_offsets("/nonexistent/libc.so.6", {"pthread_mutex_lock"}));
 }
 

@@ -116,6 +116,24 @@ TEST_F(ThrottleTest, ReadsCgroupV2) {
   EXPECT_EQ(read_throttling(dir_, true)->quota_us, -1);
 }
 
+// Found by tests/fuzz (cgroup_files): std::stoll threw on a quota that is not a number and
+// ended the tracer. Such a value is now left at its default.
+TEST_F(ThrottleTest, QuotaThatIsNotANumberIsIgnored) {
+  write("cpu.stat", "nr_periods 10\nnr_throttled 9\nthrottled_usec 5\n");
+  write("cpu.max", "x 100000\n");
+  auto t = read_throttling(dir_, true);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->quota_us, -1);
+  EXPECT_EQ(t->period_us, 100000u);
+  write("cpu.cfs_quota_us", "\n");
+  write("cpu.cfs_period_us", "-\n");
+  t = read_throttling(dir_, false);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->nr_throttled, 9u);
+  EXPECT_EQ(t->quota_us, -1);
+  EXPECT_EQ(t->period_us, 0u);
+}
+
 TEST_F(ThrottleTest, ReadsCgroupV1) {
   write("cpu.stat", "nr_periods 10\nnr_throttled 9\nthrottled_time 812000000\n");
   write("cpu.cfs_quota_us", "25000\n");
@@ -246,11 +264,15 @@ TEST(ThresholdsTest, SetByNameWithUnitsAndChecked) {
             "threshold throttled_ratio: \"1.5\" is not a ratio between 0 and 1 (or 0% to 100%)");
   EXPECT_EQ(set_threshold(t, "slow=1ms").error(),
             "invalid threshold \"slow=1ms\": want NAME=VALUE with NAME one of slow_io_p99, "
-            "runq_p99, throttled_ratio, major_faults_per_s");
+            "runq_p99, throttled_ratio, major_faults_per_s, runq_share, lock_wait_share, "
+            "lock_min_wait, kernel_lock_share, hot_function_share, profile_min_samples, "
+            "slow_query_p99");
   EXPECT_FALSE(set_threshold(t, "runq_p99=fast"));
   EXPECT_EQ(set_thresholds_from_text(t, "# tuned for batch jobs\nrunq_p99=20ms\n\nbad\n").error(),
             "line 4: invalid threshold \"bad\": want NAME=VALUE with NAME one of slow_io_p99, "
-            "runq_p99, throttled_ratio, major_faults_per_s");
+            "runq_p99, throttled_ratio, major_faults_per_s, runq_share, lock_wait_share, "
+            "lock_min_wait, kernel_lock_share, hot_function_share, profile_min_samples, "
+            "slow_query_p99");
   EXPECT_EQ(t.runq_p99_ns, 20'000'000u);
   EXPECT_EQ(threshold_value(t, "runq_p99"), "20000us");
 }

@@ -6,20 +6,28 @@
 #include <algorithm>
 
 #include "cpu.h"
+#include "clock.h"
 #include "cpu.skel.h"
 #include "histogram.h"
+#include "probes/time_breakdown.h"
 #include "sections/cpu.h"
+#include "sections/time.h"
 #include "text.h"
 
 namespace podtrace::tracer {
 
+static_assert(kTimeStates == PT_STATE_MAX, "report/sections/time.h follows bpf/activity.h");
+
 Result<AttachType> CpuProbe::start(const ProbeConfig& config) {
   const SkeletonOps<cpu_bpf> ops{cpu_bpf__open, cpu_bpf__load, cpu_bpf__destroy};
   auto loaded = load_first_working<cpu_bpf>(
-      ops, config, {AttachType::kTpBtf, AttachType::kRawTp}, [](cpu_bpf*) {},
+      ops, config, {AttachType::kTpBtf, AttachType::kRawTp},
+      // Threads already there start their breakdown when the trace does.
+      [](cpu_bpf* s) { s->rodata->trace_start_ns = monotonic_ns(); },
       [&](cpu_bpf* s) { write_targets(s->bss, config.cgroup_ids); });
   if (!loaded) return make_error(loaded.error());
   loaded_ = std::move(*loaded);
+  per_thread_ = config.time_per_thread;
   return loaded_.attach;
 }
 
@@ -53,6 +61,18 @@ void CpuProbe::fill(Report& report) {
   std::sort(cpu.threads.begin(), cpu.threads.end(), [](const ThreadCpu& a, const ThreadCpu& b) {
     return a.on_cpu_ns + a.run_queue_ns > b.on_cpu_ns + b.run_queue_ns;
   });
+  fill_time(report, threads_fd);
+}
+
+void CpuProbe::fill_time(Report& report, int threads_fd) const {
+  std::vector<ThreadTimes> threads;
+  for_each_map_entry<uint32_t, sched_thread>(threads_fd, [&](uint32_t tid, const sched_thread& t) {
+    ThreadTimes row{t.pid, tid, c_string(t.comm, sizeof(t.comm)), t.first_ns, t.state_since,
+                    t.end_ns, t.cur_state, {}};
+    std::copy(std::begin(t.state_ns), std::end(t.state_ns), row.ns.begin());
+    threads.push_back(std::move(row));
+  });
+  report.set(time_breakdown(threads, monotonic_ns(), per_thread_));
 }
 
 LostCounts CpuProbe::lost() const {

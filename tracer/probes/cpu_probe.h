@@ -19,7 +19,10 @@ class CpuProbe : public Probe {
   LostCounts lost() const override;
 
  private:
+  // The time breakdown, from the same per-thread map.
+  void fill_time(Report& report, int threads_fd) const;
   LoadedSkeleton<cpu_bpf> loaded_;
+  bool per_thread_ = false;
 };
 
 }  // namespace podtrace::tracer

@@ -126,7 +126,7 @@ bool valid_sqlstate(const char* s) {
   return true;
 }
 
-std::string code_and_name(std::string code, std::string_view name) {
+std::string code_and_name(const std::string& code, std::string_view name) {
   return name.empty() ? code : code + " " + std::string(name);
 }
 

@@ -71,6 +71,7 @@ Result<AttachType> DbProbe::start(const ProbeConfig& config) {
     return make_error("uprobe: " + f.reason);
   // No ladder: every program is a uprobe, attached per library file as libraries are found.
   LoadPlan<db_bpf> plan{{db_bpf__open, db_bpf__load, db_bpf__destroy}, {}, AttachType::kUprobe};
+  plan.activity_map_fd = config.activity_map_fd;
   plan.configure = [](db_bpf* s) {
     bpf_program* prog;
     bpf_object__for_each_program(prog, s->obj) bpf_program__set_autoload(prog, true);

@@ -13,6 +13,7 @@
 #include "dns_message.h"
 #include "histogram.h"
 #include "net_endpoint.h"
+#include "probes/helper_support.h"
 #include "probes/skeleton_loader.h"
 #include "target_libraries.h"
 #include "text.h"
@@ -40,15 +41,25 @@ Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
   // No ladder: the cgroup_skb programs are the family, the getaddrinfo uprobes attach per libc.
   LoadPlan<dns_bpf> plan{
       {dns_bpf__open, dns_bpf__load, dns_bpf__destroy}, {}, AttachType::kCgroupSkb};
+  plan.activity_map_fd = config.activity_map_fd;
+  const CurrentHelpers current = current_helpers(BPF_PROG_TYPE_CGROUP_SKB);
   plan.configure = [&](dns_bpf* s) {
     bpf_program__set_autoload(s->progs.dns_egress_skb, true);
     bpf_program__set_autoload(s->progs.dns_ingress_skb, true);
     bpf_program__set_autoload(s->progs.gai_enter_uprobe, uprobes_);
     bpf_program__set_autoload(s->progs.gai_exit_uprobe, uprobes_);
     s->rodata->slow_threshold_ns = config.slow_threshold_ns;
+    s->rodata->have_current_pid = current.pid;
+    s->rodata->have_current_comm = current.comm;
+    bpf_program__set_autoload(s->progs.sock_owner_create, current.need_sock_owner());
   };
   plan.after_load = [&](dns_bpf* s) { write_targets(s->bss, config.cgroup_ids); };
   plan.attach_extra = [&](dns_bpf* s) -> Status {
+    if (current.need_sock_owner()) {
+      // Before the packet programs, so that every socket they see was created with a record.
+      if (auto ok = owners_.update(s->progs.sock_owner_create, config.cgroup_paths); !ok)
+        return ok;
+    }
     if (auto ok = egress_.update(s->progs.dns_egress_skb, config.cgroup_paths); !ok) return ok;
     return ingress_.update(s->progs.dns_ingress_skb, config.cgroup_paths);
   };
@@ -69,6 +80,9 @@ void DnsProbe::set_targets(const std::vector<uint64_t>& ids) {
 void DnsProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {
   if (!skel_) return;
   cgroup_paths_ = paths;
+  // Loaded only where needed (start()).
+  if (bpf_program__fd(skel_->progs.sock_owner_create) >= 0)
+    (void)owners_.update(skel_->progs.sock_owner_create, paths);
   (void)egress_.update(skel_->progs.dns_egress_skb, paths);
   (void)ingress_.update(skel_->progs.dns_ingress_skb, paths);
   attach_libcs();
@@ -85,10 +99,12 @@ void DnsProbe::attach_libcs() {
       if (!probed_libcs_.insert(id).second) continue;
       LIBBPF_OPTS(bpf_uprobe_opts, enter, .func_name = "getaddrinfo");
       LIBBPF_OPTS(bpf_uprobe_opts, exit, .retprobe = true, .func_name = "getaddrinfo");
-      LinkPtr a(bpf_program__attach_uprobe_opts(skel_->progs.gai_enter_uprobe, -1, path.c_str(), 0,
-                                                &enter));
-      LinkPtr b(a ? bpf_program__attach_uprobe_opts(skel_->progs.gai_exit_uprobe, -1, path.c_str(),
-                                                    0, &exit)
+      // The return probe first: a call caught between the two attaches then has a return and
+      // no entry (ignored), never an entry without a return (its thread would stay "in DNS").
+      LinkPtr b(bpf_program__attach_uprobe_opts(skel_->progs.gai_exit_uprobe, -1, path.c_str(), 0,
+                                                &exit));
+      LinkPtr a(b ? bpf_program__attach_uprobe_opts(skel_->progs.gai_enter_uprobe, -1,
+                                                    path.c_str(), 0, &enter)
                   : nullptr);
       if (!a || !b) {
         lookup_status_ = fmt::format("getaddrinfo uprobe on {}: {}", lib, libbpf_error(-errno));

@@ -35,6 +35,7 @@ class DnsProbe : public Probe {
 
   SkeletonPtr<dns_bpf> skel_{nullptr, nullptr};
   CgroupLinks egress_, ingress_;
+  CgroupLinks owners_;  // sock_owner.bpf.h, on kernels whose cgroup_skb cannot ask for `current`
   std::vector<LinkPtr> uprobe_links_;
   std::set<FileId> probed_libcs_;
   std::vector<std::filesystem::path> cgroup_paths_;

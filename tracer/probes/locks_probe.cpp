@@ -148,8 +148,11 @@ Result<AttachType> LocksProbe::start(const ProbeConfig& config) {
     multi_ = Multi::kNo;
   choose_klock_hook(*config.features);
   LoadPlan<locks_bpf> plan{{locks_bpf__open, locks_bpf__load, locks_bpf__destroy},
+                           // The futex tracepoints first, as fileio: only futex calls pay
+                           // (docs/performance.md, start-up and tear-down).
                            {AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp},
                            std::nullopt};
+  plan.activity_map_fd = config.activity_map_fd;
   plan.configure = [&](locks_bpf* s) {
     configure(s);
     s->rodata->slow_threshold_ns = config.slow_threshold_ns;

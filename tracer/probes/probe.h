@@ -30,6 +30,10 @@ struct ProbeConfig {
   std::filesystem::path cgroup_root = "/sys/fs/cgroup";
   // A DNS query without an answer after this long counts as a timeout (0: the family's default).
   uint64_t dns_timeout_ns = 0;
+  // The trace's shared per-thread activity map (activity_map.h); -1: each object has its own.
+  int activity_map_fd = -1;
+  // The time breakdown per thread as well as per process.
+  bool time_per_thread = false;
 };
 
 // Receives one decoded event per streamed kernel record.

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "activity_map.h"
 #include "kernel_features.h"
 #include "libbpf_util.h"
 #include "podtrace_common.h"
@@ -59,6 +60,8 @@ struct LoadPlan {
   std::function<void(Skel*)> after_load = [](Skel*) {};
   // After the ladder's programs attached: cgroup links, uprobes. A failure ends the family.
   std::function<Status(Skel*)> attach_extra = [](Skel*) { return ok_status(); };
+  // ProbeConfig::activity_map_fd: objects that declare the activity map share the trace's.
+  int activity_map_fd = -1;
 };
 
 template <typename Skel>
@@ -76,6 +79,8 @@ Result<LoadedSkeleton<Skel>> load_skeleton(const LoadPlan<Skel>& plan,
     loaded.skel = SkeletonPtr<Skel>(plan.ops.open(), plan.ops.destroy);
     if (!loaded.skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
     select_programs(loaded.skel->obj, type);
+    if (auto shared = share_activity_map(loaded.skel->obj, plan.activity_map_fd); !shared)
+      return shared.take_error();
     plan.configure(loaded.skel.get());
     if (int err = plan.ops.load(loaded.skel.get()); err) {
       note(rung, "load: " + libbpf_error(err));
@@ -115,6 +120,7 @@ Result<LoadedSkeleton<Skel>> load_first_working(const SkeletonOps<Skel>& ops,
                                                 const std::function<void(Skel*)>& configure,
                                                 const std::function<void(Skel*)>& after_load) {
   LoadPlan<Skel> plan{ops, std::move(preferred), std::nullopt, configure, after_load};
+  plan.activity_map_fd = config.activity_map_fd;
   return load_skeleton(plan, *config.features);
 }
 

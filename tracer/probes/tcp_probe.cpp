@@ -9,6 +9,7 @@
 
 #include "histogram.h"
 #include "net_endpoint.h"
+#include "probes/helper_support.h"
 #include "probes/skeleton_loader.h"
 #include "tcp.h"
 #include "tcp.skel.h"
@@ -60,11 +61,20 @@ Result<AttachType> TcpProbe::start(const ProbeConfig& config) {
   LoadPlan<tcp_bpf> plan{{tcp_bpf__open, tcp_bpf__load, tcp_bpf__destroy},
                          {AttachType::kTpBtf, AttachType::kRawTp},
                          AttachType::kCgroupSockops};
+  const CurrentHelpers current = current_helpers(BPF_PROG_TYPE_SOCK_OPS);
   plan.configure = [&](tcp_bpf* s) {
     bpf_program__set_autoload(s->progs.tcp_sockops, true);
     s->rodata->slow_threshold_ns = config.slow_threshold_ns;
+    s->rodata->have_current_pid = current.pid;
+    s->rodata->have_current_comm = current.comm;
+    bpf_program__set_autoload(s->progs.sock_owner_create, current.need_sock_owner());
   };
-  plan.attach_extra = [&](tcp_bpf* s) {
+  plan.attach_extra = [&](tcp_bpf* s) -> Status {
+    if (current.need_sock_owner()) {
+      // Before sockops, so that every socket sockops sees was created with a record.
+      if (auto ok = owners_.update(s->progs.sock_owner_create, config.cgroup_paths); !ok)
+        return ok;
+    }
     return sockops_.update(s->progs.tcp_sockops, config.cgroup_paths);
   };
   auto loaded = load_skeleton(plan, *config.features);
@@ -80,7 +90,11 @@ void TcpProbe::set_targets(const std::vector<uint64_t>&) {
 }
 
 void TcpProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {
-  if (skel_) (void)sockops_.update(skel_->progs.tcp_sockops, paths);
+  if (!skel_) return;
+  // Loaded only where needed (start()).
+  if (bpf_program__fd(skel_->progs.sock_owner_create) >= 0)
+    (void)owners_.update(skel_->progs.sock_owner_create, paths);
+  (void)sockops_.update(skel_->progs.tcp_sockops, paths);
 }
 
 int TcpProbe::ringbuf_fd() const { return skel_ ? bpf_map__fd(skel_->maps.events) : -1; }

@@ -26,6 +26,7 @@ class TcpProbe : public Probe {
   SkeletonPtr<tcp_bpf> skel_{nullptr, nullptr};
   std::vector<LinkPtr> tracepoint_links_;
   CgroupLinks sockops_;
+  CgroupLinks owners_;  // sock_owner.bpf.h, on kernels whose sockops cannot ask for `current`
 };
 
 std::string_view tcp_failure_name(uint32_t failure);

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+// startup_bench.cpp: how long podtrace-tracer takes to start and to stop with every family on,
+// and where that time goes.
+//
+// Usage: startup-bench --tracer PATH [--reps R] [--phases 0|1]. Root: it loads BPF programs and
+// creates a cgroup beneath its own v2 cgroup.
+//
+// End to end (the figures of docs/performance.md), R runs of the tracer binary against a cgroup
+// holding one sleeping process, every family on:
+//   start: fork+exec -> the start line read from its stdout pipe (the tracer writes it once every
+//          program is attached: the first event can be counted);
+//   stop:  SIGINT -> the final report line read and the process reaped (its links closed); the
+//          system's BPF link count is then checked against the count before the run.
+// Phases (in this process, through the tracer's own code; --phases 0 skips them): one parse of
+// the kernel's BTF, each attach-type probe on a cold cache, and each family's start and
+// destruction alone.
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "families.h"
+#include "kernel_features.h"
+#include "probes/probe.h"
+
+namespace fs = std::filesystem;
+namespace bench = podtrace::bench;
+namespace tracer = podtrace::tracer;
+
+namespace {
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int quiet(enum libbpf_print_level, const char*, va_list) { return 0; }
+
+// BPF links that exist on the whole system now.
+int system_links() {
+  int n = 0;
+  for (uint32_t id = 0; bpf_link_get_next_id(id, &id) == 0;) ++n;
+  return n;
+}
+
+struct Run {
+  double start_ms = 0;
+  double stop_ms = 0;
+  int links_left = 0;  // links of the run still present after it was reaped
+  bool ok = false;
+};
+
+// One tracer run: exec -> start line, SIGINT -> report line and exit.
+Run run_tracer(const std::string& tracer_path, const fs::path& cgroup) {
+  Run r;
+  const int links_before = system_links();
+  int out[2];
+  if (pipe(out) != 0) return r;
+  const double t0 = now_ms();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    close(out[1]);
+    execl(tracer_path.c_str(), tracer_path.c_str(), "--cgroup", cgroup.c_str(), nullptr);
+    _exit(127);
+  }
+  close(out[1]);
+  FILE* in = fdopen(out[0], "r");
+  char* line = nullptr;
+  size_t cap = 0;
+  bool started = false, reported = false;
+  while (getline(&line, &cap, in) > 0) {
+    if (std::string_view(line).find("\"type\":\"start\"") == std::string_view::npos) continue;
+    r.start_ms = now_ms() - t0;
+    started = true;
+    break;
+  }
+  if (started) {
+    // Long enough for one poll tick: the stop path is measured from a running session.
+    usleep(300'000);
+    const double t1 = now_ms();
+    kill(pid, SIGINT);
+    while (getline(&line, &cap, in) > 0)
+      if (std::string_view(line).find("\"type\":\"report\"") != std::string_view::npos)
+        reported = true;
+    waitpid(pid, nullptr, 0);
+    r.stop_ms = now_ms() - t1;
+  } else {
+    waitpid(pid, nullptr, 0);
+  }
+  free(line);
+  fclose(in);
+  r.links_left = system_links() - links_before;
+  r.ok = started && reported;
+  return r;
+}
+
+void print_end_to_end(const std::string& tracer_path, const fs::path& cgroup, int reps) {
+  std::vector<double> starts, stops;
+  int worst_left = 0;
+  for (int i = 0; i < reps; ++i) {
+    const Run r = run_tracer(tracer_path, cgroup);
+    if (!r.ok) {
+      std::fprintf(stderr, "run %d: the tracer did not start or did not report\n", i);
+      std::exit(1);
+    }
+    starts.push_back(r.start_ms);
+    stops.push_back(r.stop_ms);
+    worst_left = std::max(worst_left, r.links_left);
+  }
+  std::printf("| phase | median ms | runs |\n|---|---:|---|\n");
+  std::printf("| exec -> start line (all attached) | %.0f | %s |\n", bench::median(starts),
+              bench::runs_text(starts).c_str());
+  std::printf("| SIGINT -> report written, exited | %.0f | %s |\n", bench::median(stops),
+              bench::runs_text(stops).c_str());
+  std::printf("BPF links left after exit (worst run): %d\n", worst_left);
+}
+
+// Milliseconds of `fn`.
+template <typename Fn>
+double timed(Fn&& fn) {
+  const double t0 = now_ms();
+  fn();
+  return now_ms() - t0;
+}
+
+void print_phases(const fs::path& cgroup, uint64_t cgroup_id) {
+  libbpf_set_print(quiet);
+  std::printf("\n| phase (in process) | ms |\n|---|---:|\n");
+  std::vector<double> btf;
+  for (int i = 0; i < 5; ++i) btf.push_back(timed([] { btf__free(btf__load_vmlinux_btf()); }));
+  std::printf("| parse /sys/kernel/btf/vmlinux (median of 5) | %.1f |\n", bench::median(btf));
+
+  double probes = 0;
+  for (tracer::AttachType type : tracer::kAllAttachTypes) {
+    tracer::LiveKernelFeatures cold;
+    const double ms = timed([&] { (void)cold.probe(type); });
+    probes += ms;
+    std::printf("| probe %s | %.1f |\n", std::string(tracer::attach_type_name(type)).c_str(), ms);
+  }
+  std::printf("| all probes, one by one | %.1f |\n", probes);
+
+  tracer::LiveKernelFeatures features;
+  for (tracer::AttachType type : tracer::kAllAttachTypes) (void)features.probe(type);
+  tracer::ProbeConfig config;
+  config.features = &features;
+  config.cgroup_ids = {cgroup_id};
+  config.cgroup_paths = {cgroup};
+  double start_total = 0, stop_total = 0;
+  for (const auto& family : tracer::families()) {
+    auto probe = family.make();
+    bool ok = false;
+    const double start = timed([&] { ok = static_cast<bool>(probe->start(config)); });
+    const double stop = timed([&] { probe.reset(); });
+    start_total += start;
+    stop_total += stop;
+    std::printf("| %s: start %s / destroy | %.1f / %.1f |\n", std::string(family.name).c_str(),
+                ok ? "" : "(failed)", start, stop);
+  }
+  std::printf("| all families, one by one: start / destroy | %.1f / %.1f |\n", start_total,
+              stop_total);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string tracer_path;
+  int reps = 5;
+  int phases = 1;
+  bench::parse_flags(argc, argv,
+                     {{"--tracer", &tracer_path}, {"--reps", &reps}, {"--phases", &phases}});
+  if (tracer_path.empty()) {
+    std::fprintf(stderr, "usage: startup-bench --tracer PATH [--reps R] [--phases 0|1]\n");
+    return 2;
+  }
+  bench::BenchCgroups cgroups("startup");
+  // A process in the target: the tracer sees a live target and runs until the signal.
+  const pid_t sleeper = fork();
+  if (sleeper == 0) {
+    bench::join_cgroup(cgroups.target);
+    pause();
+    _exit(0);
+  }
+  usleep(50'000);
+  print_end_to_end(tracer_path, cgroups.target, reps);
+  if (phases) {
+    struct stat st {};
+    stat(cgroups.target.c_str(), &st);
+    print_phases(cgroups.target, st.st_ino);
+  }
+  kill(sleeper, SIGKILL);
+  waitpid(sleeper, nullptr, 0);
+  return 0;
+}

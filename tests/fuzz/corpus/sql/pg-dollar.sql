@@ -1,0 +1,1 @@
+INSERT INTO t(a,b,c) VALUES ($1, $tag$raw 'text'$tag$, 1.5e-3), (0x1F, B'0101', X'ff') /* bulk */ RETURNING id

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+// family_start.cpp: one thread per family's start.
+#include "family_start.h"
+
+#include <libelf.h>
+#include <malloc.h>
+
+#include <thread>
+
+#include "families.h"
+#include "kernel_features.h"
+
+namespace podtrace::tracer {
+
+std::vector<StartedFamily> start_families_at_once(const ProbeConfig& config,
+                                                  const std::set<std::string>& disabled) {
+  // libelf's one-time initialisation is not thread-safe; families read ELF files as they start.
+  (void)elf_version(EV_CURRENT);
+  std::vector<StartedFamily> started;
+  for (const auto& family : families()) {
+    StartedFamily s;
+    s.status = {std::string(family.name), false, "", ""};
+    if (disabled.count(s.status.name))
+      s.status.reason = "disabled by --disable";
+    else
+      s.probe = family.make();
+    started.push_back(std::move(s));
+  }
+  std::vector<std::thread> threads;
+  for (auto& s : started) {
+    if (!s.probe) continue;
+    threads.emplace_back([&s, &config] {
+      if (auto attach = s.probe->start(config)) {
+        s.status.enabled = true;
+        s.status.attach = attach_type_name(*attach);
+      } else {
+        s.status.reason = attach.error();
+        s.probe.reset();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  // Each load parsed the kernel's BTF (~5 MB, freed after the load) in its thread's malloc
+  // arena; the free pages stay resident unless given back: 190 MB of RSS before this.
+  malloc_trim(0);
+  return started;
+}
+
+void stop_families_at_once(std::vector<std::unique_ptr<Probe>> probes) {
+  std::vector<std::thread> threads;
+  for (auto& p : probes) threads.emplace_back([&p] { p.reset(); });
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace podtrace::tracer
