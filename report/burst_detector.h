@@ -21,9 +21,9 @@ struct BurstRule {
 
 // The thresholds the timeline uses, per kind of series (docs/jsonl-schema.md, `timeline`).
 // Per point of one second; a point of N seconds scales `min_value` of rates and times by N.
-inline constexpr uint64_t kBurstMinOps = 20;                 // operations per second
-inline constexpr uint64_t kBurstMinTimeNs = 100'000'000;     // 0.1 s per second (CPU, throttled)
-inline constexpr uint64_t kBurstMinP99Ns = 1'000'000;        // a p99 of 1 ms
+inline constexpr uint64_t kBurstMinOps = 20;              // operations per second
+inline constexpr uint64_t kBurstMinTimeNs = 100'000'000;  // 0.1 s per second (CPU, throttled)
+inline constexpr uint64_t kBurstMinP99Ns = 1'000'000;     // a p99 of 1 ms
 inline constexpr double kBurstFactor = 4.0;
 
 struct BurstSpan {

@@ -46,8 +46,8 @@ ConnectionClass classify_connections(std::span<const uint64_t> connects,
   if (n >= 3 && c.peak >= kBurstyMinAttempts * point_s &&
       static_cast<double>(c.peak) >= kBurstyFactor * static_cast<double>(median)) {
     c.pattern = "bursty";
-    c.reason = fmt::format("peak {} per {} at {} vs median {}", c.peak, per, at(c.peak_point),
-                           median);
+    c.reason =
+        fmt::format("peak {} per {} at {} vs median {}", c.peak, per, at(c.peak_point), median);
     return c;
   }
   if (static_cast<double>(c.active_points) >= kSteadyMinActive * static_cast<double>(n)) {

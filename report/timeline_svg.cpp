@@ -39,8 +39,7 @@ std::string lane(const TimelineReport& t, const TimelineSeries& s, bool p99, dou
   std::string g = fmt::format(
       "<g class=\"series\" data-family=\"{}\" data-name=\"{}\" data-metric=\"{}\" "
       "data-total=\"{}\" data-peak=\"{}\">",
-      html_escape(s.family), html_escape(s.name), p99 ? "p99" : "values", p99 ? 0 : s.total,
-      peak);
+      html_escape(s.family), html_escape(s.name), p99 ? "p99" : "values", p99 ? 0 : s.total, peak);
   g += fmt::format("<text class=\"label\" x=\"0\" y=\"{:.0f}\">{}</text>", y + kBarArea - 8,
                    html_escape(label));
   for (size_t i = 0; i < values.size(); ++i) {
@@ -55,10 +54,9 @@ std::string lane(const TimelineReport& t, const TimelineSeries& s, bool p99, dou
         std::max(1.0, step - 1), h, html_escape(label), value_text(unit, values[i]),
         unit == "ns" || p99 ? "" : " ops", from, to);
   }
-  const std::string summary = p99 ? fmt::format("peak {} · median {}", format_ns(s.peak_p99_ns),
-                                                format_ns(s.median_p99_ns))
-                                  : fmt::format("total {} · peak {}", value_text(unit, s.total),
-                                                value_text(unit, s.peak));
+  const std::string summary =
+      p99 ? fmt::format("peak {} · median {}", format_ns(s.peak_p99_ns), format_ns(s.median_p99_ns))
+          : fmt::format("total {} · peak {}", value_text(unit, s.total), value_text(unit, s.peak));
   g += fmt::format("<text class=\"sum\" x=\"{:.0f}\" y=\"{:.0f}\">{}</text></g>",
                    kWidth - kRight + 8, y + kBarArea - 8, summary);
   return g;
@@ -109,8 +107,9 @@ std::string timeline_svg(const TimelineReport& t) {
   for (size_t i = 0; i < lanes.size(); ++i)
     svg += lane(t, *lanes[i].first, lanes[i].second, i * kLane, step);
   // The time axis: a tick every few points, labelled in seconds from the start.
-  svg += fmt::format("<line class=\"axis\" x1=\"{:.0f}\" y1=\"{:.0f}\" x2=\"{:.0f}\" y2=\"{:.0f}\"/>",
-                     kLabel, axis_y, kWidth - kRight, axis_y);
+  svg +=
+      fmt::format("<line class=\"axis\" x1=\"{:.0f}\" y1=\"{:.0f}\" x2=\"{:.0f}\" y2=\"{:.0f}\"/>",
+                  kLabel, axis_y, kWidth - kRight, axis_y);
   const size_t every = std::max<size_t>(1, points / 12);
   for (size_t i = 0; i <= points; i += every)
     svg += fmt::format("<text class=\"tick\" x=\"{:.1f}\" y=\"{:.0f}\">{} s</text>",

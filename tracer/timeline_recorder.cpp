@@ -113,7 +113,8 @@ void TimelineRecorder::fold() {
     v = std::move(out);
   };
   std::vector<uint64_t> ends;
-  for (size_t i = 0; i < ends_.size(); i += 2) ends.push_back(ends_[std::min(i + 1, ends_.size() - 1)]);
+  for (size_t i = 0; i < ends_.size(); i += 2)
+    ends.push_back(ends_[std::min(i + 1, ends_.size() - 1)]);
   ends_ = std::move(ends);
   for (auto& t : tracks_) {
     halve(t.values, false);
@@ -126,8 +127,7 @@ void TimelineRecorder::fold() {
   samples_per_point_ *= 2;
 }
 
-TimelineProcess& TimelineRecorder::process(uint32_t pid, uint64_t at_ns,
-                                           const std::string& comm) {
+TimelineProcess& TimelineRecorder::process(uint32_t pid, uint64_t at_ns, const std::string& comm) {
   static TimelineProcess overflow;
   if (auto it = process_index_.find(pid); it != process_index_.end()) return processes_[it->second];
   if (processes_.size() >= limits_.max_processes) {
@@ -154,7 +154,8 @@ void TimelineRecorder::event(const Event& e) {
     if (!child) return;
     const uint32_t pid = static_cast<uint32_t>(*child);
     // A reused pid is a new process.
-    if (auto it = process_index_.find(pid); it != process_index_.end() && processes_[it->second].exited)
+    if (auto it = process_index_.find(pid);
+        it != process_index_.end() && processes_[it->second].exited)
       process_index_.erase(it);
     TimelineProcess& p = process(pid, at, e.comm);
     p.ppid = e.pid;
@@ -222,8 +223,8 @@ TimelineReport TimelineRecorder::build() const {
   for (const auto& e : endpoints_) {
     const ConnectionClass c = classify_connections(e.connects, e.failures, point_s);
     if (c.pattern.empty()) continue;  // connected before the trace: no attempt to classify
-    TimelineConnection x{e.last.direction, e.last.address, e.last.port, c.pattern, c.reason, 0,
-                         0, c.active_points, c.peak, e.connects, e.failures};
+    TimelineConnection x{e.last.direction, e.last.address, e.last.port, c.pattern, c.reason, 0, 0,
+                         c.active_points,  c.peak,         e.connects,  e.failures};
     for (uint64_t v : e.connects) x.connects += v;
     for (uint64_t v : e.failures) x.failures += v;
     t.connections.push_back(std::move(x));

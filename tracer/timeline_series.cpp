@@ -111,7 +111,8 @@ std::vector<CumulativeCounter> timeline_counters(const Report& r) {
       c.ops("netdev", "transmit errors", packets);
     } else if (key == LocksReport::kKey) {
       const auto& l = *r.find<LocksReport>();
-      for (const auto& k : l.kinds) c.ops_with_latency("locks", k.kind + " waits", k.waits, k.latency);
+      for (const auto& k : l.kinds)
+        c.ops_with_latency("locks", k.kind + " waits", k.waits, k.latency);
       uint64_t contentions = 0;
       for (const auto& k : l.kernel_types) contentions += k.contentions;
       c.ops("locks", "kernel contentions", contentions);

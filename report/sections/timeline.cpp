@@ -72,7 +72,7 @@ void from_json(const nlohmann::json& j, TimelineSeries& s) {
 }
 
 void to_json(nlohmann::json& j, const TimelineBurst& b) {
-  j = {{"family", b.family}, {"series", b.series}, {"metric", b.metric},
+  j = {{"family", b.family},   {"series", b.series}, {"metric", b.metric},
        {"start_s", b.start_s}, {"end_s", b.end_s},   {"title", b.title}};
   put(j, b.metric != "rate", "peak", b.peak);
   put(j, b.metric != "rate", "median", b.median);
@@ -119,7 +119,9 @@ void from_json(const nlohmann::json& j, TimelineConnection& c) {
   read_u64s(j, "failure_values", c.failure_values);
 }
 
-void to_json(nlohmann::json& j, const TimelineExec& e) { j = {{"at_ns", e.at_ns}, {"argv", e.argv}}; }
+void to_json(nlohmann::json& j, const TimelineExec& e) {
+  j = {{"at_ns", e.at_ns}, {"argv", e.argv}};
+}
 
 void from_json(const nlohmann::json& j, TimelineExec& e) {
   read_field(j, "at_ns", e.at_ns);
@@ -130,18 +132,12 @@ void from_json(const nlohmann::json& j, TimelineExec& e) {
 }
 
 void to_json(nlohmann::json& j, const TimelineProcess& p) {
-  j = {{"pid", p.pid},
-       {"ppid", p.ppid},
-       {"comm", p.comm},
-       {"started_before", p.started_before},
-       {"start_ns", p.start_ns},
-       {"exited", p.exited},
-       {"end_ns", p.end_ns},
-       {"exit_code", p.exit_code},
-       {"signal", p.signal},
-       {"oom_killed", p.oom_killed},
-       {"children", p.children},
-       {"execs", p.execs}};
+  j = {{"pid", p.pid},           {"ppid", p.ppid},
+       {"comm", p.comm},         {"started_before", p.started_before},
+       {"start_ns", p.start_ns}, {"exited", p.exited},
+       {"end_ns", p.end_ns},     {"exit_code", p.exit_code},
+       {"signal", p.signal},     {"oom_killed", p.oom_killed},
+       {"children", p.children}, {"execs", p.execs}};
 }
 
 void from_json(const nlohmann::json& j, TimelineProcess& p) {
@@ -336,7 +332,7 @@ void render_section(TextWriter& out, const TimelineReport& t) {
   std::stable_sort(bursts.begin(), bursts.end(),
                    [](const auto* a, const auto* b) { return a->start_s < b->start_s; });
   for (const auto* b : bursts) {
-    const std::string total = b->metric == "time" ? format_ns(b->total)
+    const std::string total = b->metric == "time"  ? format_ns(b->total)
                               : b->metric == "p99" ? fmt::format("over {} ops", b->total)
                                                    : fmt::format("{} ops", b->total);
     out.line(fmt::format("{} ({})", b->title, total), Tone::kYellow);
@@ -359,8 +355,8 @@ std::vector<TimelineBurst> find_bursts(const TimelineReport& t) {
   const std::string per_point = ps == 1 ? "/s" : fmt::format(" per {} s", ps);
   auto add = [&](const TimelineSeries& s, const std::string& metric, const BurstSpan& span,
                  uint64_t median, uint64_t total) {
-    TimelineBurst b{s.family, s.name, metric, span.first * ps, (span.last + 1) * ps,
-                    span.peak, median, total, ""};
+    TimelineBurst b{s.family, s.name, metric, span.first * ps, (span.last + 1) * ps, span.peak,
+                    median,   total,  ""};
     const std::string when = fmt::format("{}–{} s", b.start_s, b.end_s);
     if (metric == "rate")
       b.title = fmt::format("{} {} burst at {}: {} ops{} vs {} median", s.family, s.name, when,

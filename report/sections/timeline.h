@@ -22,7 +22,7 @@ struct TimelineSeries {
   std::vector<uint64_t> values;
   uint64_t total = 0;
   uint64_t peak = 0;
-  uint64_t median = 0;              // of all points
+  uint64_t median = 0;               // of all points
   std::vector<uint64_t> p99_values;  // ns per point, 0 where it had no operations; or empty
   uint64_t peak_p99_ns = 0;
   uint64_t median_p99_ns = 0;  // of the points with operations
@@ -33,13 +33,13 @@ struct TimelineSeries {
 struct TimelineBurst {
   std::string family;
   std::string series;
-  std::string metric;  // "rate" (ops per point), "time" (ns per point), "p99" (ns)
+  std::string metric;    // "rate" (ops per point), "time" (ns per point), "p99" (ns)
   uint64_t start_s = 0;  // the first hot point's start, seconds from the trace's start
   uint64_t end_s = 0;    // the last hot point's end
-  uint64_t peak = 0;        // in the metric's unit
-  uint64_t median = 0;      // the series' median, the level it stood out from
-  uint64_t total = 0;       // operations (rate, p99) or ns (time) in the burst's points
-  std::string title;        // "fileio fsync burst at 12–14 s: 840 ops/s vs 40 median"
+  uint64_t peak = 0;     // in the metric's unit
+  uint64_t median = 0;   // the series' median, the level it stood out from
+  uint64_t total = 0;    // operations (rate, p99) or ns (time) in the burst's points
+  std::string title;     // "fileio fsync burst at 12–14 s: 840 ops/s vs 40 median"
   bool operator==(const TimelineBurst&) const = default;
 };
 
@@ -53,7 +53,7 @@ struct TimelineConnection {
   uint64_t connects = 0;  // during the trace
   uint64_t failures = 0;
   uint64_t active_points = 0;
-  uint64_t peak = 0;  // most attempts in one point
+  uint64_t peak = 0;                     // most attempts in one point
   std::vector<uint64_t> connect_values;  // per point
   std::vector<uint64_t> failure_values;
   bool operator==(const TimelineConnection&) const = default;
@@ -68,7 +68,7 @@ struct TimelineExec {
 struct TimelineProcess {
   uint32_t pid = 0;
   uint32_t ppid = 0;
-  std::string comm;  // the latest
+  std::string comm;             // the latest
   bool started_before = false;  // no fork seen: it ran when the trace began
   uint64_t start_ns = 0;        // its fork, or its first event, from the trace's start
   bool exited = false;
@@ -84,8 +84,8 @@ struct TimelineProcess {
 struct TimelineReport {
   static constexpr std::string_view kKey = "timeline";
   static constexpr std::string_view kTitle = "Timeline";
-  uint64_t monotonic_start_ns = 0;  // CLOCK_MONOTONIC at the start: events' ktime_ns - this
-  uint64_t interval_ns = 0;         // width of a point
+  uint64_t monotonic_start_ns = 0;      // CLOCK_MONOTONIC at the start: events' ktime_ns - this
+  uint64_t interval_ns = 0;             // width of a point
   std::vector<uint64_t> point_ends_ns;  // when each point was read, from the start
   std::vector<TimelineSeries> series;   // non-zero ones, in family order
   std::vector<TimelineBurst> bursts;    // in time order

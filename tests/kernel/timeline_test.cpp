@@ -151,8 +151,8 @@ TEST(TimelineTest, FindsTheFsyncBurstTheReconnectStormAndTheChildrenInTheirSecon
   const auto expected_fsync = points_over(ends, m.fsync_from - start, m.fsync_to - start, kSlack);
   ASSERT_FALSE(fsync_points.empty());
   for (size_t p : fsync_points)
-    EXPECT_TRUE(expected_fsync.count(p)) << "fsyncs in point " << p << ", ran at "
-                                         << (m.fsync_from - start) << " ns";
+    EXPECT_TRUE(expected_fsync.count(p))
+        << "fsyncs in point " << p << ", ran at " << (m.fsync_from - start) << " ns";
   // ... and named as one burst over exactly those seconds.
   const nlohmann::json* burst = nullptr;
   for (const auto& b : t["bursts"])
@@ -203,8 +203,7 @@ TEST(TimelineTest, FindsTheFsyncBurstTheReconnectStormAndTheChildrenInTheirSecon
       EXPECT_EQ(p["exit_code"], 3);
     } else {
       ASSERT_EQ(p["execs"].size(), 1u);
-      EXPECT_EQ(p["execs"][0]["argv"],
-                nlohmann::json::array({"/bin/true", "timeline-child"}));
+      EXPECT_EQ(p["execs"][0]["argv"], nlohmann::json::array({"/bin/true", "timeline-child"}));
       EXPECT_EQ(p["comm"], "true");
       EXPECT_EQ(p["exit_code"], 0);
     }

@@ -2,6 +2,8 @@
 // timeline_test.cpp: the burst detector and the connection-pattern classifier on synthetic
 // series, and the recorder on synthetic cumulative reports and process events: exact values in,
 // exact points, bursts, patterns and process histories out.
+#include "sections/timeline.h"
+
 #include <gtest/gtest.h>
 
 #include "burst_detector.h"
@@ -10,7 +12,6 @@
 #include "render_text.h"
 #include "sections/fileio.h"
 #include "sections/tcp.h"
-#include "sections/timeline.h"
 #include "timeline_recorder.h"
 #include "timeline_svg.h"
 
@@ -158,8 +159,8 @@ TEST(TimelineRecorder, PointsAreTheDifferencesOfCumulativeReports) {
   const TimelineReport t = rec.build();
   EXPECT_EQ(t.monotonic_start_ns, 100 * kSecond);
   EXPECT_EQ(t.interval_ns, kSecond);
-  EXPECT_EQ(t.point_ends_ns, (std::vector<uint64_t>{kSecond + 5'000'000, 2 * kSecond,
-                                                     3 * kSecond, 3 * kSecond + 400'000'000}));
+  EXPECT_EQ(t.point_ends_ns, (std::vector<uint64_t>{kSecond + 5'000'000, 2 * kSecond, 3 * kSecond,
+                                                    3 * kSecond + 400'000'000}));
   ASSERT_EQ(t.series.size(), 1u);  // no errors: the errors series never moved and is left out
   const auto& s = t.series[0];
   EXPECT_EQ(s.family, "fileio");
