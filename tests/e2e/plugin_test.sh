@@ -144,7 +144,7 @@ assert_contains "live busiest rows" "BUSIEST" "$screen"
 wait_until 60 screen_has "LIVE-EXIT=" || e2e_fail "the live run did not end: $(tmux_live capture-pane -p)"
 screen=$(tmux_live capture-pane -p -S -200)
 assert_contains "live exit code" "LIVE-EXIT=0" "$screen"
-assert_contains "the report follows the live screen" "FILE I/O" "$screen"
+assert_contains "the report follows the live screen" "WHERE THE TIME WENT" "$screen"
 tmux_live kill-server
 timeout 60 kubectl podtrace fsync -n e2e --live --diagnose 4s >"$E2E_WORK/live.out" 2>/dev/null
 lines=$(grep -c '^[0-9]*s e2e/fsync: ' "$E2E_WORK/live.out" || true)
