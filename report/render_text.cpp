@@ -38,6 +38,19 @@ void render_health(TextWriter& out, const Report& r) {
                          r.lost_ringbuf, r.lost_map_full, r.lost_userspace),
              Tone::kYellow);
   }
+  // How far the numbers above can be trusted, from what was lost on the way.
+  if (r.final_report) {
+    if (r.lost_map_full)
+      out.line("confidence: lowered: per-key tables (files, endpoints, threads) are incomplete; "
+               "per-operation totals are exact",
+               Tone::kYellow);
+    else if (r.lost_ringbuf || r.lost_userspace)
+      out.line("confidence: counts, times and histograms are exact; some individual event lines "
+               "are missing",
+               Tone::kDim);
+    else
+      out.line("confidence: complete: no event was lost", Tone::kDim);
+  }
   std::string on, off;
   for (const auto& d : r.diagnostics) {
     if (d.enabled)
