@@ -69,6 +69,11 @@ FeatureResult LiveKernelFeatures::probe(AttachType type) const {
   return cache_.try_emplace(type, std::move(r)).first->second;
 }
 
+void LiveKernelFeatures::settle() const {
+  std::lock_guard lock(mutex_);
+  closing_.wait();
+}
+
 void LiveKernelFeatures::probe_all() const {
   // try_attach silences libbpf by swapping its global print function; done once here, the
   // threads' swaps all save and restore the same silence.

@@ -62,6 +62,9 @@ class LiveKernelFeatures : public KernelFeatures {
   // Every type at once, one thread each: their loads and attaches overlap. Safe to call from
   // several threads, as probe() is.
   void probe_all() const;
+  // Waits until the probes' links, closed in the background, are gone: for whoever counts the
+  // process's fds or the system's BPF links.
+  void settle() const;
 
  private:
   FeatureResult try_attach(AttachType type) const;

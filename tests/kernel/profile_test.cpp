@@ -212,6 +212,7 @@ TEST(ProfileProbeTest, ClosesEveryPerfEventAndLinkOnStop) {
   LiveKernelFeatures features;
   ASSERT_TRUE(features.probe(AttachType::kPerfEvent).works)
       << features.probe(AttachType::kPerfEvent).reason;
+  features.settle();  // the probe's own link closes in the background
   const size_t before = open_fds();
   {
     ProfileProbe probe;

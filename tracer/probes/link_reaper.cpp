@@ -45,8 +45,11 @@ void destroy_links_in_parallel(std::vector<OwnedLink> links) {
   for (auto& t : threads) t.join();
 }
 
-LinkReaper::~LinkReaper() {
+LinkReaper::~LinkReaper() { wait(); }
+
+void LinkReaper::wait() {
   for (auto& f : pending_) f.wait();
+  pending_.clear();
 }
 
 void LinkReaper::retire(std::vector<OwnedLink> links) {

@@ -44,6 +44,8 @@ class LinkReaper {
   ~LinkReaper();
   // Closes the links in the background: the poll tick does not wait for it.
   void retire(std::vector<OwnedLink> links);
+  // Waits for every link retired so far to be closed.
+  void wait();
 
  private:
   std::vector<std::future<void>> pending_;
