@@ -202,7 +202,9 @@ std::vector<Finding> restart_findings(const Target& t) {
   std::vector<Finding> findings;
   for (const auto& r : t.restarts)
     findings.push_back(
-        {"warning", "target", "the traced container restarted during the trace",
+        // Critical: the container died (crashed, was killed or OOM-killed) while being traced,
+        // which outranks anything it was slow at.
+        {"critical", "target", "the traced container restarted during the trace",
          fmt::format("container {} ended and its pod started {} at {:.1f} s; the trace followed "
                      "the new container (the process section has the old one's exit)",
                      r.old_id, r.new_id, r.at_s)});
