@@ -49,9 +49,13 @@ Result<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& t
   if (*rest == 'Z' || *rest == 'z') {
     rest++;
   } else if (*rest == '+' || *rest == '-') {
-    int hh = 0, mm = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2)
+    // Exactly "+hh:mm": a shorter offset ("-3:59") must not move past the end (found by
+    // tests/fuzz).
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (!digit(rest[1]) || !digit(rest[2]) || rest[3] != ':' || !digit(rest[4]) || !digit(rest[5]))
       return make_error(fmt::format("invalid timestamp \"{}\"", sanitize_for_terminal(text)));
+    const int hh = (rest[1] - '0') * 10 + (rest[2] - '0');
+    const int mm = (rest[4] - '0') * 10 + (rest[5] - '0');
     offset = (hh * 3600L + mm * 60L) * (*rest == '+' ? 1 : -1);
     rest += 6;
   } else {

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <regex>
+#include <stdexcept>
 #include <string>
 
 namespace podtrace::plugin {
@@ -28,16 +29,26 @@ json scalar_to_json(const YAML::Node& node) {
   return text;
 }
 
-json convert(const YAML::Node& node) {
+// An alias can refer to a node that contains it ("a: &a [*a]"): the tree is then a cycle, and
+// nothing real nests this deep (found by tests/fuzz).
+constexpr int kMaxDepth = 64;
+
+struct TooDeep : std::runtime_error {
+  TooDeep() : std::runtime_error("YAML nests deeper than 64 levels (a recursive alias?)") {}
+};
+
+json convert(const YAML::Node& node, int depth = 0) {
+  if (depth > kMaxDepth) throw TooDeep();
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       json obj = json::object();
-      for (const auto& kv : node) obj[kv.first.as<std::string>()] = convert(kv.second);
+      for (const auto& kv : node)
+        obj[kv.first.as<std::string>()] = convert(kv.second, depth + 1);
       return obj;
     }
     case YAML::NodeType::Sequence: {
       json arr = json::array();
-      for (const auto& item : node) arr.push_back(convert(item));
+      for (const auto& item : node) arr.push_back(convert(item, depth + 1));
       return arr;
     }
     case YAML::NodeType::Scalar:
@@ -54,6 +65,8 @@ Result<json> yaml_to_json(std::string_view yaml_text) {
     return convert(YAML::Load(std::string(yaml_text)));
   } catch (const YAML::Exception& e) {
     return make_error(fmt::format("YAML line {}: {}", e.mark.line + 1, e.msg));
+  } catch (const TooDeep& e) {
+    return make_error(e.what());
   }
 }
 
