@@ -25,7 +25,15 @@ json scalar_to_json(const YAML::Node& node) {
   if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
     return nullptr;
   if (std::regex_match(text, int_re) && text.size() < 19) return std::stoll(text);
-  if (std::regex_match(text, float_re)) return std::stod(text);
+  // A number out of double's range ("1e999999") stays text rather than throwing (found by
+  // tests/fuzz).
+  if (std::regex_match(text, float_re)) {
+    try {
+      return std::stod(text);
+    } catch (const std::out_of_range&) {
+      return text;
+    }
+  }
   return text;
 }
 
