@@ -7,7 +7,8 @@
 
 namespace podtrace::tracer {
 
-// Loads a two-instruction program of `type` calling `helper` (libbpf's probe); cached.
+// Loads a three-instruction program of `type` calling `helper` and reads the verifier's
+// log; cached.
 bool helper_available(bpf_prog_type type, bpf_func_id helper);
 
 // Whether programs of a socket type (sockops, cgroup_skb) may ask for `current` (Linux 6.10
