@@ -16,6 +16,7 @@
 #include <fstream>
 
 #include "activity_map.h"
+#include "clock.h"
 #include "cpu_throttle.h"
 #include "diagnose.h"
 #include "families.h"
@@ -47,12 +48,6 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
   // A closed stdout (the plugin went away) must end the trace cleanly, not kill it mid-detach.
   signal(SIGPIPE, SIG_IGN);
-}
-
-uint64_t monotonic_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 int on_ringbuf_record(void* ctx, void* data, size_t size) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "clock.h"
 #include "db.h"
 #include "db.skel.h"
 #include "elf_functions.h"
@@ -19,12 +20,6 @@
 namespace podtrace::tracer {
 
 namespace {
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // One probed function: its entry program and the return program it shares with its kind.
 struct Hook {

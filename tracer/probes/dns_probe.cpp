@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "clock.h"
 #include "dns.h"
 #include "dns.skel.h"
 #include "dns_message.h"
@@ -21,12 +22,6 @@
 namespace podtrace::tracer {
 
 namespace {
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 std::string_view transport_name(uint8_t t) { return t == DNS_TRANSPORT_TCP ? "tcp" : "udp"; }
 

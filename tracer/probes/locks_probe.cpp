@@ -11,6 +11,7 @@
 #include <cstring>
 #include <set>
 
+#include "clock.h"
 #include "locks.h"
 #include "locks.skel.h"
 #include "probes/locks_aggregate.h"
@@ -26,12 +27,6 @@ namespace {
 constexpr uint64_t kMinWaitNs = 1'000'000;
 // New processes of the target get their pthread probes within this long.
 constexpr uint64_t kRescanNs = 1'000'000'000;
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // False only when tracefs is mounted and lacks the event: without tracefs, attaching decides.
 bool tracepoint_missing(std::string_view category, std::string_view event) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "clock.h"
 #include "memory.h"
 #include "memory.skel.h"
 #include "probes/memory_aggregate.h"
@@ -15,12 +16,6 @@
 namespace podtrace::tracer {
 
 namespace {
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 memory_reclaim_stats sum_reclaim(int map_fd, uint32_t kind) {
   memory_reclaim_stats total{};
