@@ -81,7 +81,13 @@ void follow_restarts(Target& t, double now_s) {
     fs::path& root = t.roots[i];
     std::error_code ec;
     if (!w.ended) {
-      if (fs::is_directory(root, ec) && has_processes(root)) continue;
+      if (fs::is_directory(root, ec)) {
+        if (has_processes(root)) {
+          w.started = true;
+          continue;
+        }
+        if (!w.started) continue;  // not started yet: a replacement the runtime is creating
+      }
       w.ended = true;
     }
     if (!fs::is_directory(w.pod_dir, ec)) continue;
@@ -98,6 +104,7 @@ void follow_restarts(Target& t, double now_s) {
       w.not_it.push_back(root);
       root = dir;
       w.ended = false;
+      w.started = false;
       break;
     }
   }
@@ -223,7 +230,7 @@ std::vector<Finding> restart_findings(const Target& t) {
 bool awaiting_restart(const Target& t) {
   std::error_code ec;
   for (const auto& w : t.watches)
-    if (w.ended && fs::is_directory(w.pod_dir, ec)) return true;
+    if ((w.ended || !w.started) && fs::is_directory(w.pod_dir, ec)) return true;
   return false;
 }
 

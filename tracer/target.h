@@ -36,6 +36,9 @@ struct ContainerWatch {
   // and every container this trace already followed.
   std::vector<std::filesystem::path> not_it;
   bool ended = false;  // ended and not (yet) replaced
+  // The current container has run a process. A replacement is taken when its cgroup appears,
+  // before the runtime starts its process: until then it is awaited, not ended.
+  bool started = false;
 };
 
 struct ContainerRestart {
@@ -76,7 +79,8 @@ std::vector<Finding> restart_findings(const Target& target);
 // replacement can come (the target exited).
 bool refresh_target(Target& target, double now_s = 0);
 
-// True while a followed container has ended and its pod is still there: the trace waits.
+// True while a followed container has ended, or its replacement has not started its first
+// process yet, and its pod is still there: the trace waits.
 bool awaiting_restart(const Target& target);
 
 }  // namespace podtrace::tracer

@@ -160,6 +160,11 @@ if [ -n "$images" ]; then
 		local name=$1 want=$2 rc=0
 		shift 2
 		timeout 180 kubectl podtrace smoke -o json "$@" >"$E2E_WORK/smoke-$name.json" 2>"$E2E_WORK/smoke-$name.err" || rc=$?
+		# On a surprise, say which check failed and what the plugin printed.
+		[ "$rc" = "$want" ] || {
+			jq -r '.checks[]? | select(.result != "pass") | "smoke \(.name): \(.result): \(.detail)"' "$E2E_WORK/smoke-$name.json" >&2 || true
+			cat "$E2E_WORK/smoke-$name.err" >&2
+		}
 		assert_eq "smoke $name exit code" "$want" "$rc"
 		wait_until 15 no_jobs || e2e_fail "smoke $name left a job: $(kubectl get jobs -A)"
 		wait_until 15 no_canary || e2e_fail "smoke $name left its canary: $(kubectl get pods -A)"

@@ -180,6 +180,12 @@ TEST(RestartTest, FollowsTheNewContainerWithTheSameCommandInTheSamePod) {
   EXPECT_TRUE(awaiting_restart(*t));
   const fs::path new_dir = tree.add_v2((pod / kNew).string());
   ASSERT_TRUE(refresh_target(*t, 2.5));
+  // Until the runtime starts its process the new container is awaited, not ended.
+  EXPECT_TRUE(awaiting_restart(*t));
+  EXPECT_TRUE(refresh_target(*t, 2.7));
+  EXPECT_EQ(t->restarts.size(), 1u);
+  run_in(tree, new_dir, 40, "sleep");
+  ASSERT_TRUE(refresh_target(*t, 2.8));
   EXPECT_FALSE(awaiting_restart(*t));
   ASSERT_EQ(t->cgroups.size(), 1u);
   EXPECT_EQ(t->cgroups[0].path, new_dir);
