@@ -162,7 +162,10 @@ void print_phases(const fs::path& cgroup, uint64_t cgroup_id) {
   for (const auto& family : tracer::families()) {
     auto probe = family.make();
     bool ok = false;
-    const double start = timed([&] { ok = static_cast<bool>(probe->start(config)); });
+    const double start = timed([&] {
+      ok = static_cast<bool>(probe->start(config));
+      if (ok) probe->all_started();
+    });
     const double stop = timed([&] { probe.reset(); });
     start_total += start;
     stop_total += stop;

@@ -7,8 +7,8 @@
 //
 // "The tracer has attached" is read from the process's own memory: a uprobe replaces the first
 // instruction of getaddrinfo() in this process's copy of libc with a breakpoint (int3, 0xcc).
-// The dns family attaches that uprobe after the families it loads before it, so once the byte
-// reads 0xcc every counted probe is live. No sleep decides when to start; a timeout only bounds
+// The dns family attaches that uprobe once every family has started (Probe::all_started), so
+// once the byte reads 0xcc every counted probe is live. No sleep decides when to start; a timeout only bounds
 // the wait when the dns family cannot attach (then the report says why, and the check fails).
 //
 // Usage: podtrace-canary [--writes N] [--lookups M] [--name HOST] [--file PATH] [--wait-s S]

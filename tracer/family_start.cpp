@@ -40,6 +40,8 @@ std::vector<StartedFamily> start_families_at_once(const ProbeConfig& config,
     });
   }
   for (auto& t : threads) t.join();
+  for (auto& s : started)
+    if (s.probe) s.probe->all_started();
   // Each load parsed the kernel's BTF (~5 MB, freed after the load) in its thread's malloc
   // arena; the free pages stay resident unless given back: 190 MB of RSS before this.
   malloc_trim(0);

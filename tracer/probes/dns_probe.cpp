@@ -64,9 +64,11 @@ Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
   cgroup_paths_ = config.cgroup_paths;
   proc_root_ = config.proc_root;
   if (config.dns_timeout_ns) timeout_ns_ = config.dns_timeout_ns;
-  attach_libcs();
   return loaded->attach;
 }
+
+// The getaddrinfo uprobes wait for the other families (probe.h, all_started).
+void DnsProbe::all_started() { attach_libcs(); }
 
 void DnsProbe::set_targets(const std::vector<uint64_t>& ids) {
   if (skel_) write_targets(skel_->bss, ids);

@@ -20,6 +20,7 @@ class DnsProbe : public Probe {
  public:
   std::string_view name() const override { return "dns"; }
   Result<AttachType> start(const ProbeConfig& config) override;
+  void all_started() override;
   void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
   void set_target_cgroups(const std::vector<std::filesystem::path>& paths) override;
   int ringbuf_fd() const override;

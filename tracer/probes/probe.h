@@ -54,6 +54,10 @@ class Probe {
   virtual std::string_view name() const = 0;
   // Returns the attach type in use, or why the family could not start.
   virtual Result<AttachType> start(const ProbeConfig& config) = 0;
+  // Called once every family has started (families start at once, in parallel). What the
+  // target can see of the tracer belongs here: the smoke canary starts its work when the dns
+  // family's getaddrinfo breakpoint appears in its libc, which must mean "all attached".
+  virtual void all_started() {}
   virtual void set_targets(const std::vector<uint64_t>& cgroup_ids) = 0;
   // The target's cgroup directories changed (containers restarted, children appeared):
   // families with cgroup-attached programs re-link. Called after set_targets().
