@@ -48,6 +48,14 @@ int BPF_KPROBE(probe_uprobe)
 	return 0;
 }
 
+/* Loaded with expected attach type BPF_TRACE_UPROBE_MULTI (libbpf 1.1 has no section name for
+ * it); never attached, only link_create's answers matter (kernel_features.cpp). */
+SEC("uprobe")
+int BPF_KPROBE(probe_uprobe_multi)
+{
+	return 0;
+}
+
 SEC("sockops")
 int probe_sockops(struct bpf_sock_ops *skops)
 {

@@ -15,6 +15,7 @@
 
 #include "features.skel.h"
 #include "libbpf_util.h"
+#include "probes/uprobe_multi.h"
 
 // A user-space function for the uprobe probe to attach to.
 extern "C" __attribute__((noinline, used)) int podtrace_uprobe_probe_target(int x) {
@@ -46,6 +47,8 @@ std::string_view attach_type_name(AttachType type) {
       return "ringbuf";
     case AttachType::kPerfEvent:
       return "perf_event";
+    case AttachType::kUprobeMulti:
+      return "uprobe_multi";
   }
   return "unknown";
 }
@@ -67,6 +70,16 @@ FeatureResult LiveKernelFeatures::probe(AttachType type) const {
   FeatureResult r = try_attach(type);
   std::lock_guard lock(mutex_);
   return cache_.try_emplace(type, std::move(r)).first->second;
+}
+
+void LiveKernelFeatures::seed(const std::map<AttachType, FeatureResult>& known) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [type, result] : known) cache_.insert_or_assign(type, result);
+}
+
+std::map<AttachType, FeatureResult> LiveKernelFeatures::known() const {
+  std::lock_guard lock(mutex_);
+  return cache_;
 }
 
 void LiveKernelFeatures::settle() const {
@@ -108,6 +121,8 @@ bpf_program* program_for(features_bpf* skel, AttachType type) {
       return skel->progs.probe_ringbuf_output;
     case AttachType::kPerfEvent:
       return skel->progs.probe_perf_event;
+    case AttachType::kUprobeMulti:
+      return skel->progs.probe_uprobe_multi;
   }
   return nullptr;
 }
@@ -143,6 +158,24 @@ class ScratchCgroup {
   std::filesystem::path path_;
 };
 
+// As libbpf 1.3 probes it, without making a link: a uprobe_multi link on "/" (not a regular
+// file) fails with EBADF where the link type exists; with pid -1 as well, kernels whose pid
+// filter selects processes (6.9+; before, it matched only the thread with that id, so a
+// process's other threads went unseen) refuse the pid first, with EINVAL.
+FeatureResult uprobe_multi_answer(int prog_fd) {
+  const std::vector<uint64_t> offsets = {0};
+  int err = attach_uprobe_multi(prog_fd, "/", offsets, false, 0);
+  if (err >= 0) close(err);
+  if (err != -EBADF)
+    return {false,
+            err >= 0 ? "link_create accepted a directory" : "link_create: " + libbpf_error(err)};
+  err = attach_uprobe_multi(prog_fd, "/", offsets, false, -1);
+  if (err >= 0) close(err);
+  if (err != -EINVAL)
+    return {false, "its pid filter matches a thread, not a process (before Linux 6.9)"};
+  return {true, ""};
+}
+
 }  // namespace
 
 FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
@@ -160,9 +193,15 @@ FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) bpf_program__set_autoload(prog, prog == wanted);
   if (type != AttachType::kRingbuf) bpf_map__set_autocreate(skel->maps.probe_ringbuf, false);
+  // libbpf 1.1 has no section name for it; the kernel wants the type at load.
+  if (type == AttachType::kUprobeMulti)
+    bpf_program__set_expected_attach_type(wanted,
+                                          static_cast<bpf_attach_type>(kBpfTraceUprobeMulti));
 
   int err = features_bpf__load(skel.get());
   if (err) return finish({false, "load: " + libbpf_error(err)});
+
+  if (type == AttachType::kUprobeMulti) return finish(uprobe_multi_answer(bpf_program__fd(wanted)));
 
   LinkPtr link;
   if (type == AttachType::kUprobe) {

@@ -26,13 +26,16 @@ enum class AttachType {
   kCgroupSkb,
   kRingbuf,
   kPerfEvent,  // a BPF program on a perf event (the profile family's CPU clock)
+  // One link for many uprobes of a file (Linux 6.6), with process (not thread) filtering by pid
+  // (fixed in 6.9): the locks family's pthread probes.
+  kUprobeMulti,
 };
 
 inline constexpr std::array kAllAttachTypes = {
     AttachType::kFentry,        AttachType::kKprobe,     AttachType::kTpBtf,
     AttachType::kRawTp,         AttachType::kTracepoint, AttachType::kUprobe,
     AttachType::kCgroupSockops, AttachType::kCgroupSkb,  AttachType::kRingbuf,
-    AttachType::kPerfEvent};
+    AttachType::kPerfEvent,     AttachType::kUprobeMulti};
 
 std::string_view attach_type_name(AttachType type);
 // The type named by attach_type_name() (or "raw_tp"); nullopt for other names.
@@ -65,6 +68,11 @@ class LiveKernelFeatures : public KernelFeatures {
   // Waits until the probes' links, closed in the background, are gone: for whoever counts the
   // process's fds or the system's BPF links.
   void settle() const;
+  // Answers learned elsewhere (the per-boot cache, tracer/feature_cache.h): probe() returns
+  // them without trying.
+  void seed(const std::map<AttachType, FeatureResult>& known) const;
+  // Every answer so far.
+  std::map<AttachType, FeatureResult> known() const;
 
  private:
   FeatureResult try_attach(AttachType type) const;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "feature_cache.h"
 #include "kernel_features.h"
 #include "options.h"
 #include "privileges.h"
@@ -50,7 +51,11 @@ int main(int argc, char** argv) {
     }
     ensure_tracefs();
     podtrace::tracer::LiveKernelFeatures live{podtrace::tracer::CgroupFs(options.roots)};
-    live.probe_all();  // all at once: every family and the report ask for them
+    // All at once (every family and the report ask for them), or this boot's answers from the
+    // cache; --check always probes.
+    const auto cache_key = podtrace::tracer::current_feature_cache_key(options.roots);
+    podtrace::tracer::probe_features_cached(live, podtrace::tracer::feature_cache_path(), cache_key,
+                                            options.check);
     podtrace::tracer::MaskedKernelFeatures features{live, options.no_attach};
     if (options.check) return podtrace::tracer::run_check(features, stdout);
     return podtrace::tracer::run_session(options, features, stdout);

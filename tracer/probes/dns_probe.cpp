@@ -6,16 +6,19 @@
 #include <fmt/format.h>
 #include <time.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "clock.h"
 #include "dns.h"
 #include "dns.skel.h"
 #include "dns_message.h"
+#include "elf_functions.h"
 #include "histogram.h"
 #include "net_endpoint.h"
 #include "probes/helper_support.h"
 #include "probes/skeleton_loader.h"
+#include "probes/uprobe_multi.h"
 #include "target_libraries.h"
 #include "text.h"
 
@@ -33,6 +36,11 @@ Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
   uprobes_ = config.features->has(AttachType::kUprobe);
   if (!uprobes_)
     lookup_status_ = "uprobes unavailable: " + config.features->probe(AttachType::kUprobe).reason;
+  // uprobe_multi links detach without the perf-event path: no grace period under the kernel's
+  // event_mutex, where the per-syscall tracepoints of fileio and locks wait in line at stop.
+  multi_ = uprobes_ && config.features->has(AttachType::kUprobeMulti);
+  if (const char* m = std::getenv("PODTRACE_UPROBE_MULTI"); m && std::string_view(m) == "off")
+    multi_ = false;
   // No ladder: the cgroup_skb programs are the family, the getaddrinfo uprobes attach per libc.
   LoadPlan<dns_bpf> plan{
       {dns_bpf__open, dns_bpf__load, dns_bpf__destroy}, {}, AttachType::kCgroupSkb};
@@ -43,6 +51,10 @@ Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
     bpf_program__set_autoload(s->progs.dns_ingress_skb, true);
     bpf_program__set_autoload(s->progs.gai_enter_uprobe, uprobes_);
     bpf_program__set_autoload(s->progs.gai_exit_uprobe, uprobes_);
+    if (multi_)
+      for (bpf_program* p : {s->progs.gai_enter_uprobe, s->progs.gai_exit_uprobe})
+        bpf_program__set_expected_attach_type(p,
+                                              static_cast<bpf_attach_type>(kBpfTraceUprobeMulti));
     s->rodata->slow_threshold_ns = config.slow_threshold_ns;
     s->rodata->have_current_pid = current.pid;
     s->rodata->have_current_comm = current.comm;
@@ -94,6 +106,10 @@ void DnsProbe::attach_libcs() {
       FileId id;
       if (!file_id(path, id)) continue;
       if (!probed_libcs_.insert(id).second) continue;
+      if (multi_) {
+        attach_libc_multi(path, lib);
+        continue;
+      }
       LIBBPF_OPTS(bpf_uprobe_opts, enter, .func_name = "getaddrinfo");
       LIBBPF_OPTS(bpf_uprobe_opts, exit, .retprobe = true, .func_name = "getaddrinfo");
       // The return probe first: a call caught between the two attaches then has a return and
@@ -107,10 +123,35 @@ void DnsProbe::attach_libcs() {
         lookup_status_ = fmt::format("getaddrinfo uprobe on {}: {}", lib, libbpf_error(-errno));
         continue;
       }
-      uprobe_links_.push_back(std::move(a));
-      uprobe_links_.push_back(std::move(b));
+      uprobe_links_.emplace_back(std::move(a));
+      uprobe_links_.emplace_back(std::move(b));
     }
   }
+}
+
+void DnsProbe::attach_libc_multi(const std::filesystem::path& path, const std::string& lib) {
+  auto offsets = function_file_offsets(path, {"getaddrinfo"});
+  if (!offsets || !offsets->count("getaddrinfo")) {
+    lookup_status_ = fmt::format("no getaddrinfo in {}", lib);
+    return;
+  }
+  const std::vector<uint64_t> at = {offsets->at("getaddrinfo")};
+  // The return first, as above. pid 0: every process that maps this file.
+  const int ret =
+      attach_uprobe_multi(bpf_program__fd(skel_->progs.gai_exit_uprobe), path, at, true, 0);
+  if (ret < 0) {
+    lookup_status_ = fmt::format("getaddrinfo uprobe_multi on {}: {}", lib, libbpf_error(ret));
+    return;
+  }
+  OwnedLink exit_link = OwnedLink::from_fd(ret);
+  const int entry =
+      attach_uprobe_multi(bpf_program__fd(skel_->progs.gai_enter_uprobe), path, at, false, 0);
+  if (entry < 0) {
+    lookup_status_ = fmt::format("getaddrinfo uprobe_multi on {}: {}", lib, libbpf_error(entry));
+    return;
+  }
+  uprobe_links_.push_back(OwnedLink::from_fd(entry));
+  uprobe_links_.push_back(std::move(exit_link));
 }
 
 int DnsProbe::ringbuf_fd() const { return skel_ ? bpf_map__fd(skel_->maps.events) : -1; }

@@ -9,6 +9,7 @@
 
 #include "libbpf_util.h"
 #include "probes/cgroup_links.h"
+#include "probes/link_reaper.h"
 #include "probes/probe.h"
 #include "target_libraries.h"
 
@@ -32,16 +33,19 @@ class DnsProbe : public Probe {
   // Finds the libc of every process in the target and puts the getaddrinfo probes on the ones
   // not yet probed (by device and inode, so one host libc is probed once).
   void attach_libcs();
+  // The same with one uprobe_multi link per program (Linux 6.9+, attach type kUprobeMulti).
+  void attach_libc_multi(const std::filesystem::path& path, const std::string& lib);
   void expire_queries(EventSink& sink);
 
   SkeletonPtr<dns_bpf> skel_{nullptr, nullptr};
   CgroupLinks egress_, ingress_;
   CgroupLinks owners_;  // sock_owner.bpf.h, on kernels whose cgroup_skb cannot ask for `current`
-  std::vector<LinkPtr> uprobe_links_;
+  std::vector<OwnedLink> uprobe_links_;
   std::set<FileId> probed_libcs_;
   std::vector<std::filesystem::path> cgroup_paths_;
   std::filesystem::path proc_root_ = "/proc";
   bool uprobes_ = false;
+  bool multi_ = false;  // getaddrinfo on uprobe_multi links
   std::string lookup_status_;
   uint64_t timeout_ns_ = 5'000'000'000;
   uint64_t last_libc_scan_ns_ = 0;

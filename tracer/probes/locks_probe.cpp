@@ -98,14 +98,14 @@ void LocksProbe::configure(locks_bpf* s) {
   bpf_program__set_autoload(s->progs.klock_end_kraw, klock_hook_ == KlockHook::kRawTp);
   bpf_program__set_autoload(s->progs.klock_begin_ktp, klock_hook_ == KlockHook::kTracepoint);
   bpf_program__set_autoload(s->progs.klock_end_ktp, klock_hook_ == KlockHook::kTracepoint);
+  // One set of pthread programs, chosen by the uprobe_multi probe: each set costs ~60 ms of
+  // verification at start-up.
   for (bpf_program* p : {s->progs.mutex_enter_uprobe, s->progs.rdlock_enter_uprobe,
                          s->progs.wrlock_enter_uprobe, s->progs.lock_exit_uprobe})
-    bpf_program__set_autoload(p, uprobes_);
-  // Older kernels load these too (they ignore the attach type of a kprobe-type program) and
-  // refuse only the link, which is when the per-function uprobes take over.
+    bpf_program__set_autoload(p, uprobes_ && multi_ == Multi::kNo);
   for (bpf_program* p : {s->progs.mutex_enter_umulti, s->progs.rdlock_enter_umulti,
                          s->progs.wrlock_enter_umulti, s->progs.lock_exit_umulti}) {
-    bpf_program__set_autoload(p, uprobes_ && multi_ != Multi::kNo);
+    bpf_program__set_autoload(p, uprobes_ && multi_ == Multi::kYes);
     bpf_program__set_expected_attach_type(p, static_cast<bpf_attach_type>(kBpfTraceUprobeMulti));
   }
 }
@@ -138,7 +138,9 @@ Result<AttachType> LocksProbe::start(const ProbeConfig& config) {
   started_ns_ = monotonic_ns();
   uprobes_ = config.features->has(AttachType::kUprobe);
   if (!uprobes_) uprobe_reason_ = config.features->probe(AttachType::kUprobe).reason;
-  // A way to run the per-function uprobes of kernels before 6.6 on a newer one (tests).
+  multi_ = config.features->has(AttachType::kUprobeMulti) ? Multi::kYes : Multi::kNo;
+  // A way to run the per-function uprobes of kernels before 6.6 on a newer one (tests; the
+  // tracer's --no-attach uprobe_multi does the same).
   if (const char* m = std::getenv("PODTRACE_UPROBE_MULTI"); m && std::string_view(m) == "off")
     multi_ = Multi::kNo;
   choose_klock_hook(*config.features);
@@ -275,15 +277,8 @@ void LocksProbe::attach_process(const TargetProcess& process) {
   const auto* offsets = pthread_offsets(path, libs.front());
   if (!offsets) return;
   std::vector<OwnedLink> links;
-  if (multi_ != Multi::kNo) {
-    const int err = attach_multi(process.pid, path, *offsets, links);
-    if (err == 0) {
-      multi_ = Multi::kYes;
-    } else if (multi_ == Multi::kUnknown &&
-               (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS)) {
-      multi_ = Multi::kNo;  // before 6.6: one perf-event uprobe per function from now on
-      links.clear();
-    } else {
+  if (multi_ == Multi::kYes) {
+    if (const int err = attach_multi(process.pid, path, *offsets, links); err != 0) {
       uprobe_reason_ = fmt::format("uprobe_multi in {} (pid {}): {}", libs.front(), process.pid,
                                    libbpf_error(err));
       return;

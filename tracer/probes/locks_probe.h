@@ -71,9 +71,9 @@ class LocksProbe : public Probe {
   std::filesystem::path proc_root_ = "/proc";
   bool uprobes_ = false;
   // uprobe_multi links (Linux 6.6): 4 per process, one grace period each to detach; else two
-  // perf-event uprobes per function. Learned from the first attach.
-  enum class Multi { kUnknown, kYes, kNo };
-  Multi multi_ = Multi::kUnknown;
+  // perf-event uprobes per function. Chosen by the uprobe_multi attach-type probe.
+  enum class Multi { kYes, kNo };
+  Multi multi_ = Multi::kNo;
   std::string uprobe_reason_;  // why uprobes are off, or the last attach failure
   KlockHook klock_hook_ = KlockHook::kNone;
   std::string futex_status_;

@@ -29,11 +29,21 @@ class KernelSymbols {
   size_t size() const { return symbols_.size(); }
 
  private:
+  // One line of kallsyms; counts the well-formed ones in `lines`.
+  void add_line(std::string_view line, size_t& lines);
+  void finish(size_t lines);
+
+  // 16 bytes a symbol, the names in one buffer: a kernel has ~120 000 text symbols, which as
+  // two std::strings each took 12 MB of the tracer's resident memory (docs/performance.md).
   struct Symbol {
     uint64_t addr;
-    Function function;
+    uint32_t name;    // offset in names_
+    uint16_t length;  // of the name
+    uint16_t module;  // index in modules_; 0: the kernel image
   };
   std::vector<Symbol> symbols_;  // by address
+  std::string names_;
+  std::vector<std::string> modules_{""};
   std::string status_;
 };
 
