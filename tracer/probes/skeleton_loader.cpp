@@ -29,6 +29,8 @@ std::string_view program_suffix(AttachType type) {
       return "_ringbuf";
     case AttachType::kPerfEvent:
       return "_perf";
+    case AttachType::kUprobeMulti:
+      return "_umulti";
   }
   return "";
 }
