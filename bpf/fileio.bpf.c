@@ -6,23 +6,29 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u64 slow_threshold_ns = 10 * 1000 * 1000;
+/* Cleared by user space where tracing programs cannot use task storage (before 5.12): `inflight`
+ * is then a hash keyed by tid. The verifier drops the branch not taken. */
+const volatile bool inflight_per_task = true;
 
 #define S_IFMT 00170000
 #define S_IFREG 0100000
 #define E2BIG 7
 
 struct inflight {
-	__u64 start_ns;
+	__u64 start_ns; /* 0: no call in flight */
 	__u64 arg0; /* fd, or the user pointer to the path for open */
 	__u64 arg1; /* path pointer for openat/openat2 */
 	__u32 op;
 	__u32 pad;
 };
 
+/* The call in flight of each target thread. Task storage lives in the task_struct: no hashing, no
+ * bucket lock, no delete (measured: docs/performance.md, file I/O syscalls), and it goes away
+ * with the thread, so a reused tid never finds a dead thread's call. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FILEIO_MAX_INFLIGHT);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
@@ -126,16 +132,53 @@ static __always_inline bool enter_wanted(long id, __u32 *op, int *path_arg)
 	return classify(id, op, path_arg) && current_is_target();
 }
 
+static __always_inline void fill_inflight(struct inflight *in, __u32 op, int path_arg, __u64 arg0,
+					  __u64 arg1)
+{
+	in->start_ns = bpf_ktime_get_ns();
+	in->op = op;
+	in->arg0 = path_arg == 1 ? arg1 : arg0;
+	in->arg1 = arg1;
+}
+
+/* Only the target's calls get here. */
 static __always_inline void record_enter(__u32 op, int path_arg, __u64 arg0, __u64 arg1)
 {
-	struct inflight in = {};
-	in.start_ns = bpf_ktime_get_ns();
-	in.op = op;
-	in.arg0 = path_arg == 1 ? arg1 : arg0;
-	in.arg1 = arg1;
+	if (inflight_per_task) {
+		struct inflight *in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(),
+							   NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (in)
+			fill_inflight(in, op, path_arg, arg0, arg1);
+		else
+			count_lost(PT_LOST_MAP_FULL);
+		return;
+	}
+	struct inflight fresh = {};
+	fill_inflight(&fresh, op, path_arg, arg0, arg1);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY))
+	if (bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY))
 		count_lost(PT_LOST_MAP_FULL);
+}
+
+/* Takes the current thread's call in flight into *call; false when there is none. */
+static __always_inline bool take_inflight(struct inflight *call)
+{
+	if (inflight_per_task) {
+		struct inflight *in =
+			bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL, 0);
+		if (!in || !in->start_ns)
+			return false;
+		*call = *in;
+		in->start_ns = 0;
+		return true;
+	}
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	if (!in)
+		return false;
+	*call = *in;
+	bpf_map_delete_elem(&inflight, &tid);
+	return true;
 }
 
 static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
@@ -149,21 +192,30 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
 	return 0;
 }
 
-/* fd -> struct file of the current task; NULL when the fd is not open. */
+/* fd -> struct file of the current task; NULL when the fd is not open. From the BTF task pointer
+ * the loads are direct (CO-RE relocated, no helper call); the fd array's slot is a pointer to a
+ * pointer, which BTF does not type, so that one is a probe read. */
 static __always_inline struct file *fd_to_file(__u64 fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct files_struct *files = task->files;
+	if (!files)
+		return NULL;
+	struct fdtable *fdt = files->fdt;
 	if (!fdt)
 		return NULL;
-	unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
-	if (fd >= max_fds)
+	if (fd >= fdt->max_fds)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
 }
+
+/* i_mode, i_sb and i_ino lie in the first bytes of struct inode (0, 40, 64 on 6.x): one probe
+ * read of that span instead of three, at offsets relocated for the running kernel. A kernel
+ * whose fields lie further apart takes the three reads. */
+#define FILEIO_INODE_SPAN 128
 
 /* Returns false when fd is not a regular file: socket and pipe reads belong to other families. */
 static __always_inline bool regular_file_id(struct file *f, struct fileio_file_id *id)
@@ -173,11 +225,34 @@ static __always_inline bool regular_file_id(struct file *f, struct fileio_file_i
 	struct inode *inode = BPF_CORE_READ(f, f_inode);
 	if (!inode)
 		return false;
-	umode_t mode = BPF_CORE_READ(inode, i_mode);
+	__u32 mode_off = bpf_core_field_offset(struct inode, i_mode);
+	__u32 sb_off = bpf_core_field_offset(struct inode, i_sb);
+	__u32 ino_off = bpf_core_field_offset(struct inode, i_ino);
+	umode_t mode;
+	struct super_block *sb;
+	unsigned long ino;
+	if (mode_off + sizeof(mode) <= FILEIO_INODE_SPAN && sb_off + sizeof(sb) <= FILEIO_INODE_SPAN &&
+	    ino_off + sizeof(ino) <= FILEIO_INODE_SPAN) {
+		__u8 head[FILEIO_INODE_SPAN];
+		__u32 len = ino_off + sizeof(ino);
+		if (sb_off + sizeof(sb) > len)
+			len = sb_off + sizeof(sb);
+		if (mode_off + sizeof(mode) > len)
+			len = mode_off + sizeof(mode);
+		if (bpf_probe_read_kernel(head, len, inode))
+			return false;
+		__builtin_memcpy(&mode, &head[mode_off], sizeof(mode));
+		__builtin_memcpy(&sb, &head[sb_off], sizeof(sb));
+		__builtin_memcpy(&ino, &head[ino_off], sizeof(ino));
+	} else {
+		mode = BPF_CORE_READ(inode, i_mode);
+		sb = BPF_CORE_READ(inode, i_sb);
+		ino = BPF_CORE_READ(inode, i_ino);
+	}
 	if ((mode & S_IFMT) != S_IFREG)
 		return false;
-	id->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	id->ino = BPF_CORE_READ(inode, i_ino);
+	id->dev = BPF_CORE_READ(sb, s_dev);
+	id->ino = ino;
 	return true;
 }
 
@@ -379,21 +454,16 @@ static __always_inline void emit(struct inflight *in, __u32 kind, __s32 err, __u
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline int on_sys_exit(long syscall_nr, long ret)
+/* The exit of a file syscall of operation `op`, for every task: non-targets return at once. */
+static __always_inline int fileio_exit(__u32 op, long ret)
 {
-	__u32 op;
-	int path_arg;
-	if (!classify(syscall_nr, &op, &path_arg))
-		return 0;
 	if (!current_is_target())
 		return 0;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
-	if (!in)
+	struct inflight call;
+	if (!take_inflight(&call))
 		return 0;
-	struct inflight call = *in;
-	bpf_map_delete_elem(&inflight, &tid);
-	/* A thread that died inside a call leaves a stale entry for its reused tid. */
+	/* An entry left by a call whose exit was not seen (the trace attached mid-call; with the
+	 * tid hash, a thread that died inside a call and a reused tid). */
 	if (call.op != op)
 		return 0;
 
@@ -442,6 +512,16 @@ static __always_inline int on_sys_exit(long syscall_nr, long ret)
 	return 0;
 }
 
+/* sys_exit programs see every syscall: the number says whether it is file I/O. */
+static __always_inline int on_sys_exit(long syscall_nr, long ret)
+{
+	__u32 op;
+	int path_arg;
+	if (!classify(syscall_nr, &op, &path_arg))
+		return 0;
+	return fileio_exit(op, ret);
+}
+
 /* Two entry points per hook share one handler: tp_btf is preferred (typed pointers, cheaper
  * loads), raw_tp is the fallback for kernels without BTF-typed tracepoints. User space turns
  * off the loser with bpf_program__set_autoload(). */
@@ -472,38 +552,39 @@ int BPF_PROG(fileio_exit_raw, struct pt_regs *regs, long ret)
 /* Per-syscall tracepoints: the kernel runs these only for the file syscalls, so every other
  * syscall on the node pays nothing (measured: +9 ns vs +40 ns for sys_enter/sys_exit programs
  * on a non-file syscall, same cost on the file path; docs/performance.md). */
-/* The kernel refuses (EACCES) a program that reads past the tracepoint's own arguments, so
- * one-argument syscalls (fsync, fdatasync) must not touch args[1]. */
-#define FILEIO_SYSCALL_TP_ARGS(name, second_arg)                                                   \
+/* Each program knows its syscall, so it needs no classify switch. The kernel refuses (EACCES) a
+ * program that reads past the tracepoint's own arguments, so one-argument syscalls (fsync,
+ * fdatasync) must not touch args[1]. path_arg: which argument is the path (-1: none). */
+#define FILEIO_SYSCALL_TP_ARGS(name, op, path_arg, second_arg)                                     \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int fileio_enter_##name##_tp(struct syscall_trace_enter *ctx)                              \
 	{                                                                                          \
-		__u32 op;                                                                          \
-		int path_arg;                                                                      \
-		if (enter_wanted(ctx->nr, &op, &path_arg))                                         \
+		if (current_is_target())                                                           \
 			record_enter(op, path_arg, ctx->args[0], second_arg);                      \
 		return 0;                                                                          \
 	}                                                                                          \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int fileio_exit_##name##_tp(struct syscall_trace_exit *ctx)                                \
 	{                                                                                          \
-		return on_sys_exit(ctx->nr, ctx->ret);                                             \
+		return fileio_exit(op, ctx->ret);                                                  \
 	}
-#define FILEIO_SYSCALL_TP(name) FILEIO_SYSCALL_TP_ARGS(name, ctx->args[1])
+#define FILEIO_SYSCALL_TP(name, op, path_arg)                                                      \
+	FILEIO_SYSCALL_TP_ARGS(name, op, path_arg, ctx->args[1])
 
-FILEIO_SYSCALL_TP(open)
-FILEIO_SYSCALL_TP(creat)
-FILEIO_SYSCALL_TP(openat)
-FILEIO_SYSCALL_TP(openat2)
-FILEIO_SYSCALL_TP(read)
-FILEIO_SYSCALL_TP(pread64)
-FILEIO_SYSCALL_TP(readv)
-FILEIO_SYSCALL_TP(preadv)
-FILEIO_SYSCALL_TP(preadv2)
-FILEIO_SYSCALL_TP(write)
-FILEIO_SYSCALL_TP(pwrite64)
-FILEIO_SYSCALL_TP(writev)
-FILEIO_SYSCALL_TP(pwritev)
-FILEIO_SYSCALL_TP(pwritev2)
-FILEIO_SYSCALL_TP_ARGS(fsync, 0)
-FILEIO_SYSCALL_TP_ARGS(fdatasync, 0)
+/* Keep in step with classify() (the sys_enter/sys_exit rungs). */
+FILEIO_SYSCALL_TP(open, FILEIO_OP_OPEN, 0)
+FILEIO_SYSCALL_TP(creat, FILEIO_OP_OPEN, 0)
+FILEIO_SYSCALL_TP(openat, FILEIO_OP_OPEN, 1)
+FILEIO_SYSCALL_TP(openat2, FILEIO_OP_OPEN, 1)
+FILEIO_SYSCALL_TP(read, FILEIO_OP_READ, -1)
+FILEIO_SYSCALL_TP(pread64, FILEIO_OP_READ, -1)
+FILEIO_SYSCALL_TP(readv, FILEIO_OP_READ, -1)
+FILEIO_SYSCALL_TP(preadv, FILEIO_OP_READ, -1)
+FILEIO_SYSCALL_TP(preadv2, FILEIO_OP_READ, -1)
+FILEIO_SYSCALL_TP(write, FILEIO_OP_WRITE, -1)
+FILEIO_SYSCALL_TP(pwrite64, FILEIO_OP_WRITE, -1)
+FILEIO_SYSCALL_TP(writev, FILEIO_OP_WRITE, -1)
+FILEIO_SYSCALL_TP(pwritev, FILEIO_OP_WRITE, -1)
+FILEIO_SYSCALL_TP(pwritev2, FILEIO_OP_WRITE, -1)
+FILEIO_SYSCALL_TP_ARGS(fsync, FILEIO_OP_FSYNC, -1, 0)
+FILEIO_SYSCALL_TP_ARGS(fdatasync, FILEIO_OP_FDATASYNC, -1, 0)

@@ -10,15 +10,30 @@ namespace podtrace::tracer {
 
 Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
   const SkeletonOps<fileio_bpf> ops{fileio_bpf__open, fileio_bpf__load, fileio_bpf__destroy};
+  // The calls in flight live in task storage where tracing programs may use it (5.12), else
+  // in a hash keyed by tid: 5.11 (bpf_get_current_task_btf, which every rung needs) still traces.
+  const bool per_task = inflight_ == FileioInflight::kAuto
+                            ? libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+                                                      BPF_FUNC_task_storage_get, nullptr) == 1
+                            : inflight_ == FileioInflight::kTaskStorage;
   // The 32 per-syscall tracepoints first: every other syscall on the node pays nothing for
   // them (+9 ns, against +39 ns for every syscall of every process with tp_btf sys_enter/exit).
   // Their price is ours, not the node's: each costs a grace period to detach, serialized by the
   // kernel's event_mutex (docs/performance.md, start-up and tear-down).
   auto loaded = load_first_working<fileio_bpf>(
       ops, config, {AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp},
-      [&](fileio_bpf* s) { s->rodata->slow_threshold_ns = config.slow_threshold_ns; },
+      [&](fileio_bpf* s) {
+        s->rodata->slow_threshold_ns = config.slow_threshold_ns;
+        s->rodata->inflight_per_task = per_task;
+        if (!per_task) {
+          bpf_map__set_type(s->maps.inflight, BPF_MAP_TYPE_HASH);
+          bpf_map__set_map_flags(s->maps.inflight, 0);
+          bpf_map__set_max_entries(s->maps.inflight, FILEIO_MAX_INFLIGHT);
+        }
+      },
       [&](fileio_bpf* s) { write_targets(s->bss, config.cgroup_ids); });
   if (!loaded) return make_error(loaded.error());
+  inflight_per_task_ = per_task;
   loaded_ = std::move(*loaded);
   return loaded_.attach;
 }

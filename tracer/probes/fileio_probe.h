@@ -11,8 +11,13 @@ struct fileio_bpf;
 
 namespace podtrace::tracer {
 
+// Where fileio keeps each thread's call in flight. kAuto: task storage where the kernel lets
+// tracing programs use it, else a hash keyed by tid; tests choose one to cover both.
+enum class FileioInflight { kAuto, kTaskStorage, kTidHash };
+
 class FileioProbe : public Probe {
  public:
+  explicit FileioProbe(FileioInflight inflight = FileioInflight::kAuto) : inflight_(inflight) {}
   std::string_view name() const override { return "fileio"; }
   Result<AttachType> start(const ProbeConfig& config) override;
   void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
@@ -20,8 +25,12 @@ class FileioProbe : public Probe {
   void flush(EventSink& sink) override;
   void fill(Report& report) override;
   LostCounts lost() const override;
+  // After start(): true when the calls in flight live in task storage.
+  bool inflight_per_task() const { return inflight_per_task_; }
 
  private:
+  FileioInflight inflight_;
+  bool inflight_per_task_ = false;
   LoadedSkeleton<fileio_bpf> loaded_;
   FailedOpens failed_opens_;
 };

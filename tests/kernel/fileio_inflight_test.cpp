@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+// fileio_inflight_test.cpp: fileio keeps each thread's call in flight in task storage, or in a
+// hash keyed by tid where the kernel lets tracing programs use no task storage (5.11). Both,
+// on every attach rung, count a real workload's calls exactly; the other cgroup is absent.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "kernel_features.h"
+#include "kernel_test_util.h"
+#include "probes/fileio_probe.h"
+#include "report.h"
+#include "sections/fileio.h"
+
+namespace podtrace::tracer::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kCalls = 3000;
+
+// kCalls pwrite + pread of 64 bytes at offset 0: the loop bench/syscall_bench.cpp times.
+int pread_pwrite_loop(const fs::path& path) {
+  const int fd = open(path.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
+  if (fd < 0) return 10;
+  char buf[64] = {};
+  for (int i = 0; i < kCalls; ++i) {
+    if (pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf)) return 11;
+    if (pread(fd, buf, sizeof(buf), 0) != sizeof(buf)) return 12;
+  }
+  close(fd);
+  return 0;
+}
+
+const OpReport* op(const FileioReport& r, const std::string& name) {
+  for (const auto& o : r.ops)
+    if (o.op == name) return &o;
+  return nullptr;
+}
+
+const FileReport* file(const FileioReport& r, const fs::path& path, const std::string& name) {
+  for (const auto& f : r.files)
+    if (f.path == path.string() && f.op == name) return &f;
+  return nullptr;
+}
+
+using Param = std::tuple<FileioInflight, AttachType>;
+
+class FileioInflightTest : public ::testing::TestWithParam<Param> {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("podtrace-fileio-inflight"); }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_P(FileioInflightTest, CountsEveryCallExactlyAndOtherCgroupsAreAbsent) {
+  const auto [inflight, rung] = GetParam();
+  LiveKernelFeatures live;
+  // The rungs above the one under test are masked, as --no-attach does.
+  std::set<AttachType> masked;
+  for (AttachType t : {AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp}) {
+    if (t == rung) break;
+    masked.insert(t);
+  }
+  MaskedKernelFeatures features(live, masked);
+
+  TestCgroup target("pt-inflight-target"), other("pt-inflight-other");
+  const fs::path mine = dir_ / "target.dat", theirs = dir_ / "other.dat";
+  Workload traced(target, [&] { return pread_pwrite_loop(mine); });
+  Workload untraced(other, [&] { return pread_pwrite_loop(theirs); });
+
+  FileioProbe probe(inflight);
+  ProbeConfig config;
+  config.features = &features;
+  config.cgroup_ids = {target.id()};
+  auto started = probe.start(config);
+  ASSERT_TRUE(started) << started.error();
+  EXPECT_EQ(*started, rung);
+  EXPECT_EQ(probe.inflight_per_task(), inflight == FileioInflight::kTaskStorage);
+
+  traced.go();
+  untraced.go();
+  EXPECT_EQ(traced.wait(), 0);
+  EXPECT_EQ(untraced.wait(), 0);
+
+  Report report;
+  probe.fill(report);
+  const auto* r = report.find<FileioReport>();
+  ASSERT_TRUE(r);
+  const auto* reads = op(*r, "read");
+  const auto* writes = op(*r, "write");
+  ASSERT_TRUE(reads && writes);
+  // Other processes of the target cgroup: none; the counts are the workload's alone.
+  EXPECT_EQ(reads->count, kCalls);
+  EXPECT_EQ(reads->bytes, 64u * kCalls);
+  EXPECT_EQ(reads->latency.count, kCalls);
+  EXPECT_EQ(writes->count, kCalls);
+  EXPECT_EQ(writes->bytes, 64u * kCalls);
+  const auto* fr = file(*r, mine, "read");
+  const auto* fw = file(*r, mine, "write");
+  const auto* fo = file(*r, mine, "open");
+  ASSERT_TRUE(fr && fw && fo);
+  EXPECT_EQ(fr->pid, static_cast<uint32_t>(traced.pid()));
+  EXPECT_EQ(fr->count, kCalls);
+  EXPECT_EQ(fw->count, kCalls);
+  EXPECT_EQ(fw->bytes, 64u * kCalls);
+  EXPECT_EQ(fo->count, 1u);
+  for (const auto& f : r->files) EXPECT_NE(f.path, theirs.string());
+  const LostCounts lost = probe.lost();
+  EXPECT_EQ(lost.ringbuf, 0u);
+  EXPECT_EQ(lost.map_full, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fileio, FileioInflightTest,
+    ::testing::Combine(::testing::Values(FileioInflight::kTaskStorage, FileioInflight::kTidHash),
+                       ::testing::Values(AttachType::kTracepoint, AttachType::kTpBtf,
+                                         AttachType::kRawTp)),
+    [](const ::testing::TestParamInfo<Param>& info) {
+      return std::string(std::get<0>(info.param) == FileioInflight::kTaskStorage ? "TaskStorage"
+                                                                                 : "TidHash") +
+             "_" + std::string(attach_type_name(std::get<1>(info.param)));
+    });
+
+}  // namespace
+}  // namespace podtrace::tracer::testing
