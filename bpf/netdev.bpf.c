@@ -24,6 +24,10 @@ struct {
 struct xmit_frame {
 	__u64 skb;
 	__u64 cgroup_id;
+	/* The classic tracepoint rung only: its net_dev_xmit record names the device but has
+	 * neither its index nor its namespace, which start_xmit reads from the live skb. */
+	__u32 ifindex;
+	__u32 netns;
 };
 
 struct xmit_stack {
@@ -66,7 +70,7 @@ static __always_inline __u64 socket_cgroup_core(struct sock *sk)
 			      BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id));
 }
 
-static __always_inline void push_xmit(__u64 skb, __u64 cgroup_id)
+static __always_inline void push_xmit_dev(__u64 skb, __u64 cgroup_id, __u32 ifindex, __u32 netns)
 {
 	__u32 zero = 0;
 	struct xmit_stack *st = bpf_map_lookup_elem(&stacks, &zero);
@@ -79,11 +83,19 @@ static __always_inline void push_xmit(__u64 skb, __u64 cgroup_id)
 		d = 0;
 	st->frames[d].skb = skb;
 	st->frames[d].cgroup_id = cgroup_id;
+	st->frames[d].ifindex = ifindex;
+	st->frames[d].netns = netns;
 	st->depth = d + 1;
 }
 
-/* The cgroup recorded for this skb, and the frames above it dropped; 0 when none was. */
-static __always_inline __u64 pop_xmit(__u64 skb)
+static __always_inline void push_xmit(__u64 skb, __u64 cgroup_id)
+{
+	push_xmit_dev(skb, cgroup_id, 0, 0);
+}
+
+/* The cgroup recorded for this skb, and the frames above it dropped; 0 when none was. `key`,
+ * when given, receives the device's index and namespace recorded with it. */
+static __always_inline __u64 pop_xmit_dev(__u64 skb, struct netdev_xmit_key *key)
 {
 	__u32 zero = 0;
 	struct xmit_stack *st = bpf_map_lookup_elem(&stacks, &zero);
@@ -95,10 +107,19 @@ static __always_inline __u64 pop_xmit(__u64 skb)
 			continue;
 		if (st->frames[i].skb == skb) {
 			st->depth = i;
+			if (key) {
+				key->ifindex = st->frames[i].ifindex;
+				key->netns = st->frames[i].netns;
+			}
 			return st->frames[i].cgroup_id;
 		}
 	}
 	return 0;
+}
+
+static __always_inline __u64 pop_xmit(__u64 skb)
+{
+	return pop_xmit_dev(skb, NULL);
 }
 
 static __always_inline void count(struct netdev_xmit_key *key, __u32 len)
@@ -181,23 +202,26 @@ int BPF_PROG(netdev_xmit_raw, struct sk_buff *skb, int rc, struct net_device *de
 	return 0;
 }
 
+/* The net_dev_xmit record carries the device's name but not its index or namespace: they are
+ * read here from the skb, still alive, and handed over with the owner, for every packet (the
+ * node-wide rows need them too). */
 SEC("tracepoint/net/net_dev_start_xmit")
 int netdev_start_tp(struct trace_event_raw_net_dev_start_xmit *ctx)
 {
 	struct sk_buff *skb = (struct sk_buff *)ctx->skbaddr;
-	if (target_cgroup_count)
-		push_xmit((__u64)skb, socket_cgroup_core(BPF_CORE_READ(skb, sk)));
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	push_xmit_dev((__u64)skb, target_cgroup_count ? socket_cgroup_core(BPF_CORE_READ(skb, sk)) : 0,
+		      BPF_CORE_READ(dev, ifindex), BPF_CORE_READ(dev, nd_net.net, ns.inum));
 	return 0;
 }
 
-/* The trace record carries the device's name but not its index or namespace. */
 SEC("tracepoint/net/net_dev_xmit")
 int netdev_xmit_tp(struct trace_event_raw_net_dev_xmit *ctx)
 {
-	__u64 cgroup_id = pop_xmit((__u64)ctx->skbaddr);
+	struct netdev_xmit_key key = {};
+	__u64 cgroup_id = pop_xmit_dev((__u64)ctx->skbaddr, &key);
 	if (ctx->rc == 0)
 		return 0;
-	struct netdev_xmit_key key = {};
 	key.rc = ctx->rc;
 	bpf_probe_read_kernel_str(key.name, sizeof(key.name),
 				  (char *)ctx + (ctx->__data_loc_name & 0xffff));

@@ -19,7 +19,7 @@ enum netdev_scope {
  * before it is filled, so the name's tail is part of the key. */
 struct netdev_xmit_key {
 	__u32 netns;   /* inode of the device's network namespace; 0 when unknown */
-	__u32 ifindex; /* 0 when unknown (classic tracepoint: it carries only the name) */
+	__u32 ifindex; /* 0 when unknown (a packet whose start_xmit the program missed) */
 	__s32 rc;      /* NET_XMIT_DROP (1), NET_XMIT_CN (2), NETDEV_TX_BUSY (0x10) or -errno */
 	__u32 scope;   /* NETDEV_SCOPE_* */
 	__u64 cgroup_id; /* the sending socket's v2 cgroup for NETDEV_SCOPE_TARGET; 0 otherwise */

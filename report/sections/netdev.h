@@ -13,7 +13,7 @@ namespace podtrace {
 
 struct XmitErrors {
   std::string device;
-  uint32_t ifindex = 0;  // 0: unknown (the classic tracepoint carries only the name)
+  uint32_t ifindex = 0;  // 0: unknown (a packet whose start_xmit the probe missed)
   uint32_t netns = 0;    // inode of the device's network namespace; 0: unknown
   int rc = 0;            // the driver's return code
   std::string result;    // its name: NET_XMIT_DROP, NET_XMIT_CN, NETDEV_TX_BUSY, an errno name

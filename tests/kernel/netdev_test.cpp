@@ -148,8 +148,8 @@ TEST(NetdevTest, CountsThePodsRefusedFramesExactlyAndNodeWide) {
       << report["findings"].dump();
 }
 
-// Each attach type the family can fall back to, offered alone: the same exact counts. The
-// classic tracepoints carry the device's name only, so ifindex and netns read 0 there.
+// Each attach type the family can fall back to, offered alone: the same exact counts and the
+// same device (the classic tracepoint rung reads ifindex and netns at net_dev_start_xmit).
 class NetdevFallbackTest : public ::testing::TestWithParam<std::pair<AttachType, std::string>> {};
 
 TEST_P(NetdevFallbackTest, CountsExactlyOnEachAttachType) {
@@ -171,10 +171,8 @@ TEST_P(NetdevFallbackTest, CountsExactlyOnEachAttachType) {
   EXPECT_EQ(trace.diagnostic("netdev")["enabled"], true) << trace.diagnostic("netdev").dump();
   EXPECT_EQ(trace.diagnostic("netdev")["attach"], name);
 
-  const bool named_only = type == AttachType::kTracepoint;
-  const nlohmann::json device = {{"device", veth.device()},
-                                 {"ifindex", named_only ? 0 : veth.ifindex()},
-                                 {"netns", named_only ? 0 : veth.netns_inode()}};
+  const nlohmann::json device = {
+      {"device", veth.device()}, {"ifindex", veth.ifindex()}, {"netns", veth.netns_inode()}};
   const auto netdev = trace.report()["netdev"];
   nlohmann::json mine = device;
   mine["cgroup"] = target.v2().string();

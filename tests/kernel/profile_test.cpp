@@ -115,8 +115,8 @@ TEST_F(ProfileTest, SharesFollowTheWorkAndOtherCgroupsAreAbsent) {
     ASSERT_TRUE(f) << name;
     EXPECT_EQ((*f)["module"], fs::path(fp_).filename().string());
     EXPECT_EQ((*f)["kernel"], false);
-    EXPECT_NEAR((*f)["self_share"].get<double>(), want, 0.07) << f->dump();
-    EXPECT_NEAR((*f)["total_share"].get<double>(), want, 0.07) << f->dump();
+    EXPECT_NEAR((*f)["self_share"].get<double>(), want, 0.07) << proc->dump();
+    EXPECT_NEAR((*f)["total_share"].get<double>(), want, 0.07) << proc->dump();
   }
   // Frame pointers unwind through main: inclusive, main holds nearly everything.
   const auto* main_fn = function(*proc, "main");
@@ -209,11 +209,20 @@ TEST(ProfileProbeTest, ClosesEveryPerfEventAndLinkOnStop) {
     for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
     return n;
   };
+  // What each fd is, for a failure's message.
+  auto fd_list = [] {
+    std::string s;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc/self/fd"))
+      s += e.path().filename().string() + "->" + fs::read_symlink(e.path(), ec).string() + " ";
+    return s;
+  };
   LiveKernelFeatures features;
   ASSERT_TRUE(features.probe(AttachType::kPerfEvent).works)
       << features.probe(AttachType::kPerfEvent).reason;
   features.settle();  // the probe's own link closes in the background
   const size_t before = open_fds();
+  const std::string fds_before = fd_list();
   {
     ProfileProbe probe;
     ProbeConfig config;
@@ -224,7 +233,7 @@ TEST(ProfileProbeTest, ClosesEveryPerfEventAndLinkOnStop) {
     EXPECT_EQ(probe.perf_events(), static_cast<size_t>(sysconf(_SC_NPROCESSORS_ONLN)));
     EXPECT_GE(open_fds(), before + probe.perf_events());
   }
-  EXPECT_EQ(open_fds(), before);
+  EXPECT_EQ(open_fds(), before) << "before: " << fds_before << "\nafter: " << fd_list();
 }
 
 TEST(ProfileProbeTest, CheckNamesTheFamilyAndItsAttachType) {

@@ -138,7 +138,8 @@ TEST(TimelineTest, FindsTheFsyncBurstTheReconnectStormAndTheChildrenInTheirSecon
   EXPECT_EQ(t["interval_ns"], 1'000'000'000u);
   const auto ends = t["point_ends_ns"].get<std::vector<uint64_t>>();
   const uint64_t start = t["monotonic_start_ns"];
-  ASSERT_GE(ends.size(), 6u);
+  ASSERT_GE(ends.size(), 6u) << t["point_ends_ns"].dump() << ", workload from "
+                             << marks[0].fsync_from - start - 2'200'000'000 << " ns";
   constexpr uint64_t kSlack = 50'000'000;
   const Marks& m = marks[0];
 
