@@ -20,10 +20,12 @@ std::string to_jsonl(const std::string& type, nlohmann::json body, uint64_t ts_n
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-void JsonlWriter::write(const std::string& type, nlohmann::json body) {
+void JsonlWriter::write(const std::string& type, nlohmann::json body, bool flush) {
   const std::string line = to_jsonl(type, std::move(body), wall_clock_ns());
   fwrite(line.data(), 1, line.size(), out_);
-  fflush(out_);
+  if (flush) fflush(out_);
 }
+
+void JsonlWriter::flush() { fflush(out_); }
 
 }  // namespace podtrace::tracer

@@ -65,7 +65,7 @@ class WriterSink : public EventSink {
       : writer_(writer), timeline_(timeline) {}
   void event(Event e) override {
     timeline_->event(e);
-    if (writer_) writer_->write("event", nlohmann::json(e));
+    if (writer_) writer_->write("event", nlohmann::json(e), false);
   }
 
  private:
@@ -232,6 +232,7 @@ class TraceSession {
         return "target_exited";
       retarget();
       for (auto& probe : running_) probe->flush(sink_);
+      if (jsonl_) writer_.flush();
       const bool sampled = sample_timeline(now);
       if (now >= next_summary) {
         next_summary = now + options_.interval_ns;
