@@ -28,8 +28,7 @@ static uint64_t clock_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The slices are timed on CLOCK_MONOTONIC, read in the vDSO: no syscall, so no kernel time
- * inside the named functions. */
+/* CLOCK_MONOTONIC, read in the vDSO: no syscall, so no kernel time inside the named functions. */
 static uint64_t now_ns(void)
 {
 	return clock_ns(CLOCK_MONOTONIC);
@@ -41,32 +40,52 @@ static uint64_t cpu_ns(void)
 	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
-/* Each slice spins on arithmetic and looks at the clock only every 4096 steps, so nearly every
- * sample lands in the function itself. The constants differ so the compiler cannot fold the two
- * functions into one symbol. */
-__attribute__((noinline, noclone)) void burn_three_quarters(uint64_t ns)
+/* Each slice is a count of blocks of 4096 arithmetic steps, not a span of wall time: a slice
+ * timed on the clock is cut short whenever the process waits for a CPU (other jobs, or qemu's
+ * vCPUs taking turns on one host thread), which skewed the 3:1 shares. Counted work keeps the
+ * two functions' CPU time 3:1 however the process is scheduled. The clock is still read after
+ * each block (in the vDSO: no kernel time) so that the functions keep calling out, as they did
+ * when it timed them: the frame-pointer tests rely on that shape. The constants differ so the
+ * compiler cannot fold the two functions into one symbol. */
+static volatile uint64_t last_ns;
+
+__attribute__((noinline, noclone)) void burn_three_quarters(uint64_t blocks)
 {
-	const uint64_t end = now_ns() + ns;
 	do {
 		for (int i = 0; i < 4096; i++)
 			sink = sink * 6364136223846793005ull + 1442695040888963407ull;
-	} while (now_ns() < end);
+		last_ns = now_ns();
+	} while (--blocks);
 }
 
-__attribute__((noinline, noclone)) void burn_one_quarter(uint64_t ns)
+__attribute__((noinline, noclone)) void burn_one_quarter(uint64_t blocks)
 {
-	const uint64_t end = now_ns() + ns;
 	do {
 		for (int i = 0; i < 4096; i++)
 			sink = sink * 2862933555777941757ull + 3037000493ull;
-	} while (now_ns() < end);
+		last_ns = now_ns();
+	} while (--blocks);
+}
+
+/* Blocks in about 1 ms of this machine's CPU, measured once, outside the named functions. */
+static uint64_t blocks_per_ms(void)
+{
+	const uint64_t start = now_ns();
+	uint64_t blocks = 0;
+	while (now_ns() - start < 20000000ull) {
+		for (int i = 0; i < 4096; i++)
+			sink = sink * 6364136223846793005ull + 1442695040888963407ull;
+		blocks++;
+	}
+	return blocks / 20 ? blocks / 20 : 1;
 }
 
 static int burn(uint64_t total_ns)
 {
+	const uint64_t ms = blocks_per_ms();
 	while (cpu_ns() < total_ns) {
-		burn_three_quarters(3000000);
-		burn_one_quarter(1000000);
+		burn_three_quarters(3 * ms);
+		burn_one_quarter(ms);
 	}
 	return 0;
 }
