@@ -43,6 +43,10 @@ void on_stop_signal(int sig) { g_stop_signal.store(sig); }
 void install_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
+  // SA_RESTART: a stop signal during a write to a full stdout pipe must not cut the write short
+  // (stdio drops the rest of its buffer on EINTR, leaving half a JSON line: seen under qemu).
+  // The poll loop still wakes at once: epoll_wait and nanosleep are never restarted.
+  sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
