@@ -14,6 +14,7 @@
 #include <sstream>
 #include <vector>
 
+#include "cgroup_files.h"
 #include "features.skel.h"
 
 namespace podtrace::tracer {
@@ -25,13 +26,6 @@ namespace {
 constexpr std::string_view kHeader = "podtrace-kernel-features 1";
 // A cache is a few hundred bytes; anything much larger is not ours.
 constexpr size_t kMaxBytes = 16384;
-
-std::string first_line(const fs::path& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
 
 // The effective capability mask from /proc/self/status ("CapEff:\t000001ffffffffff").
 std::string effective_capabilities() {
@@ -110,7 +104,7 @@ std::optional<std::map<AttachType, FeatureResult>> parse(const std::string& text
 
 std::optional<FeatureCacheKey> current_feature_cache_key(const HostRoots& roots) {
   FeatureCacheKey key;
-  key.boot_id = first_line("/proc/sys/kernel/random/boot_id");
+  key.boot_id = read_first_line("/proc/sys/kernel/random/boot_id").value_or("");
   if (key.boot_id.empty() || !printable(key.boot_id)) return std::nullopt;
   key.version = PODTRACE_VERSION;
   key.object = object_hash();
