@@ -83,6 +83,10 @@ test-interrupts: build
 test-floods: build
 	PODTRACE_FLOOD_SECONDS=60 PODTRACE_TRACER=$(BUILD)/tracer/podtrace-tracer \
 		$(BUILD)/tests/kernel/kernel-tests --gtest_filter='ReliabilityTest.AMillion*'
+	# Both flooders failing: every target event goes through the ring buffer (consumption).
+	PODTRACE_FLOOD_SECONDS=20 PODTRACE_FLOOD_ERRORS_ONLY=1 \
+		PODTRACE_TRACER=$(BUILD)/tracer/podtrace-tracer \
+		$(BUILD)/tests/kernel/kernel-tests --gtest_filter='ReliabilityTest.AMillion*'
 
 clean:
 	rm -rf $(BUILD)

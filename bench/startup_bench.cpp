@@ -2,15 +2,18 @@
 // startup_bench.cpp: how long podtrace-tracer takes to start and to stop with every family on,
 // and where that time goes.
 //
-// Usage: startup-bench --tracer PATH [--reps R] [--phases 0|1]. Root: it loads BPF programs and
-// creates a cgroup beneath its own v2 cgroup.
+// Usage: startup-bench --tracer PATH [--reps R] [--phases 0|1] [--family NAME]. Root: it loads BPF
+// programs and creates a cgroup beneath its own v2 cgroup.
 //
 // End to end (the figures of docs/performance.md), R runs of the tracer binary against a cgroup
 // holding one sleeping process, every family on:
 //   start: fork+exec -> the start line read from its stdout pipe (the tracer writes it once every
 //          program is attached: the first event can be counted);
-//   stop:  SIGINT -> the final report line read and the process reaped (its links closed); the
-//          system's BPF link count is then checked against the count before the run.
+//   stop:  SIGINT -> the final report line read (the tracer writes it before it detaches), and
+//          SIGINT -> the process reaped (every link closed); the system's BPF link count is then
+//          checked against the count before the run.
+// --family NAME: the same with only that family on (the others --disable'd), for one family's
+// share of the start-up CPU.
 // Phases (in this process, through the tracer's own code; --phases 0 skips them): one parse of
 // the kernel's BTF, each attach-type probe on a cold cache, and each family's start and
 // destruction alone.
@@ -58,8 +61,9 @@ int system_links() {
 struct Run {
   double start_ms = 0;
   double start_cpu_ms = 0;  // the tracer's CPU time (user + system, all threads) until then
-  double stop_ms = 0;
-  int links_left = 0;  // links of the run still present after it was reaped
+  double report_ms = 0;     // SIGINT -> the final report line read
+  double exit_ms = 0;       // SIGINT -> reaped: everything detached
+  int links_left = 0;       // links of the run still present after it was reaped
   bool ok = false;
 };
 
@@ -82,7 +86,8 @@ double process_cpu_ms(pid_t pid) {
 }
 
 // One tracer run: exec -> start line, SIGINT -> report line and exit.
-Run run_tracer(const std::string& tracer_path, const fs::path& cgroup) {
+Run run_tracer(const std::string& tracer_path, const fs::path& cgroup,
+               const std::vector<std::string>& extra_args) {
   Run r;
   const int links_before = system_links();
   int out[2];
@@ -93,7 +98,10 @@ Run run_tracer(const std::string& tracer_path, const fs::path& cgroup) {
     dup2(out[1], 1);
     close(out[0]);
     close(out[1]);
-    execl(tracer_path.c_str(), tracer_path.c_str(), "--cgroup", cgroup.c_str(), nullptr);
+    std::vector<const char*> args{tracer_path.c_str(), "--cgroup", cgroup.c_str()};
+    for (const auto& a : extra_args) args.push_back(a.c_str());
+    args.push_back(nullptr);
+    execv(tracer_path.c_str(), const_cast<char* const*>(args.data()));
     _exit(127);
   }
   close(out[1]);
@@ -113,11 +121,16 @@ Run run_tracer(const std::string& tracer_path, const fs::path& cgroup) {
     usleep(300'000);
     const double t1 = now_ms();
     kill(pid, SIGINT);
-    while (getline(&line, &cap, in) > 0)
-      if (std::string_view(line).find("\"type\":\"report\"") != std::string_view::npos)
+    while (!reported && getline(&line, &cap, in) > 0)
+      if (std::string_view(line).find("\"type\":\"report\"") != std::string_view::npos) {
+        r.report_ms = now_ms() - t1;
         reported = true;
+      }
+    // Whatever follows is drained, so a full pipe never holds up the tracer's exit.
+    while (getline(&line, &cap, in) > 0) {
+    }
     waitpid(pid, nullptr, 0);
-    r.stop_ms = now_ms() - t1;
+    r.exit_ms = now_ms() - t1;
   } else {
     waitpid(pid, nullptr, 0);
   }
@@ -128,18 +141,20 @@ Run run_tracer(const std::string& tracer_path, const fs::path& cgroup) {
   return r;
 }
 
-void print_end_to_end(const std::string& tracer_path, const fs::path& cgroup, int reps) {
-  std::vector<double> starts, start_cpus, stops;
+void print_end_to_end(const std::string& tracer_path, const fs::path& cgroup, int reps,
+                      const std::vector<std::string>& extra_args) {
+  std::vector<double> starts, start_cpus, reports, exits;
   int worst_left = 0;
   for (int i = 0; i < reps; ++i) {
-    const Run r = run_tracer(tracer_path, cgroup);
+    const Run r = run_tracer(tracer_path, cgroup, extra_args);
     if (!r.ok) {
       std::fprintf(stderr, "run %d: the tracer did not start or did not report\n", i);
       std::exit(1);
     }
     starts.push_back(r.start_ms);
     start_cpus.push_back(r.start_cpu_ms);
-    stops.push_back(r.stop_ms);
+    reports.push_back(r.report_ms);
+    exits.push_back(r.exit_ms);
     worst_left = std::max(worst_left, r.links_left);
   }
   std::printf("| phase | median ms | runs |\n|---|---:|---|\n");
@@ -147,8 +162,10 @@ void print_end_to_end(const std::string& tracer_path, const fs::path& cgroup, in
               bench::runs_text(starts).c_str());
   std::printf("| tracer CPU time until the start line | %.0f | %s |\n", bench::median(start_cpus),
               bench::runs_text(start_cpus).c_str());
-  std::printf("| SIGINT -> report written, exited | %.0f | %s |\n", bench::median(stops),
-              bench::runs_text(stops).c_str());
+  std::printf("| SIGINT -> final report line read | %.0f | %s |\n", bench::median(reports),
+              bench::runs_text(reports).c_str());
+  std::printf("| SIGINT -> exited (everything detached) | %.0f | %s |\n", bench::median(exits),
+              bench::runs_text(exits).c_str());
   std::printf("BPF links left after exit (worst run): %d\n", worst_left);
 }
 
@@ -206,11 +223,23 @@ int main(int argc, char** argv) {
   std::string tracer_path;
   int reps = 5;
   int phases = 1;
+  std::string family;
   bench::parse_flags(argc, argv,
-                     {{"--tracer", &tracer_path}, {"--reps", &reps}, {"--phases", &phases}});
+                     {{"--tracer", &tracer_path},
+                      {"--reps", &reps},
+                      {"--phases", &phases},
+                      {"--family", &family}});
   if (tracer_path.empty()) {
-    std::fprintf(stderr, "usage: startup-bench --tracer PATH [--reps R] [--phases 0|1]\n");
+    std::fprintf(stderr,
+                 "usage: startup-bench --tracer PATH [--reps R] [--phases 0|1] [--family NAME]\n");
     return 2;
+  }
+  std::vector<std::string> extra_args;
+  if (!family.empty()) {
+    extra_args.push_back("--disable");
+    for (const auto& name : tracer::family_names())
+      if (name != family) extra_args.push_back(name);
+    std::printf("Only %s on.\n", family.c_str());
   }
   bench::BenchCgroups cgroups("startup");
   // A process in the target: the tracer sees a live target and runs until the signal.
@@ -221,7 +250,7 @@ int main(int argc, char** argv) {
     _exit(0);
   }
   usleep(50'000);
-  print_end_to_end(tracer_path, cgroups.target, reps);
+  print_end_to_end(tracer_path, cgroups.target, reps, extra_args);
   if (phases) {
     struct stat st {};
     stat(cgroups.target.c_str(), &st);

@@ -29,6 +29,18 @@ static __always_inline void count_lost(__u32 kind)
 		(*n)++;
 }
 
+/* The submit flags of a streamed record: the tracer is woken only once its ring holds a batch
+ * (an eighth of the ring). A wake-up per record cost the tracer a context switch per record in a
+ * flood; a record below the mark waits at most for the tracer's 100 ms tick, which is when
+ * event lines are written anyway. */
+static __always_inline __u64 ringbuf_wakeup(void *ringbuf)
+{
+	__u64 queued = bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA);
+
+	return queued >= bpf_ringbuf_query(ringbuf, BPF_RB_RING_SIZE) / 8 ? BPF_RB_FORCE_WAKEUP :
+									     BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline bool is_target_cgroup(__u64 id)
 {
 	__u32 n = target_cgroup_count;
@@ -72,8 +84,13 @@ static __always_inline __u32 log2_u64(__u64 v)
 	return r;
 }
 
-/* Must match podtrace::hist_slot() in tracer/histogram.cpp (a unit test pins both). */
-static __always_inline __u32 hist_slot(__u64 v)
+/* Must match podtrace::hist_slot() in tracer/histogram.cpp (a unit test pins both).
+ * A global function, not inlined: the verifier checks it once, and its caller sees an unknown
+ * result. Inlined, each of log2's six branches forked the caller's state (the slot goes into a
+ * map key), so everything after a histogram add was verified many times over: 11 149 of
+ * locks' lock_exit's verified instructions became 2 285 (docs/performance.md, start-up and
+ * tear-down). At run time it is one BPF-to-BPF call. */
+__noinline __u32 hist_slot(__u64 v)
 {
 	if (v < 4)
 		return (__u32)v;

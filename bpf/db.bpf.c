@@ -95,9 +95,11 @@ struct {
 	__type(value, struct db_rate);
 } rate SEC(".maps");
 
+/* 1 MiB: ~2800 records, over half a second at DB_MAX_RECORDS_PER_SEC while the tracer is busy
+ * elsewhere; user space maps the data pages twice, so each MiB is 2 MiB of the tracer's RSS. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 2 << 20);
+	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
 /* A db_call and a db_text are too big for the 512-byte BPF stack. */

@@ -451,14 +451,12 @@ static __always_inline void emit(struct inflight *in, __u32 kind, __s32 err, __u
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path), info->path);
 	else if (upath)
 		bpf_probe_read_user_str(e->path, sizeof(e->path), (const void *)upath);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ringbuf_wakeup(&events));
 }
 
-/* The exit of a file syscall of operation `op`, for every task: non-targets return at once. */
-static __always_inline int fileio_exit(__u32 op, long ret)
+/* The exit of a target's file syscall of operation `op`. */
+static __always_inline int fileio_exit_target(__u32 op, long ret)
 {
-	if (!current_is_target())
-		return 0;
 	struct inflight call;
 	if (!take_inflight(&call))
 		return 0;
@@ -512,6 +510,14 @@ static __always_inline int fileio_exit(__u32 op, long ret)
 	return 0;
 }
 
+/* The exit of a file syscall of operation `op`, for every task: non-targets return at once. */
+static __always_inline int fileio_exit(__u32 op, long ret)
+{
+	if (!current_is_target())
+		return 0;
+	return fileio_exit_target(op, ret);
+}
+
 /* sys_exit programs see every syscall: the number says whether it is file I/O. */
 static __always_inline int on_sys_exit(long syscall_nr, long ret)
 {
@@ -549,12 +555,38 @@ int BPF_PROG(fileio_exit_raw, struct pt_regs *regs, long ret)
 	return on_sys_exit(BPF_CORE_READ(regs, orig_ax), ret);
 }
 
+/* The 16 per-syscall exit programs below are stubs that tail-call one exit handler, so the
+ * verifier checks the handler once instead of 16 times (it was most of fileio's start-up CPU:
+ * docs/performance.md, start-up and tear-down). Non-targets return after the same cgroup check
+ * as before; a target's exit pays one tail call. User space puts the handler in slot 0 after
+ * load, before attach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} exit_handler SEC(".maps");
+
+/* A tail call's target must be of its callers' type: a classic tracepoint program, hooked to no
+ * tracepoint of its own (libbpf does not attach a bare SEC("tracepoint")). The syscall number
+ * in the context says which operation this is, as the stub knew. */
+SEC("tracepoint")
+int fileio_exit_handler_tp(struct syscall_trace_exit *ctx)
+{
+	__u32 op;
+	int path_arg;
+	if (!classify(ctx->nr, &op, &path_arg))
+		return 0;
+	return fileio_exit_target(op, ctx->ret);
+}
+
 /* Per-syscall tracepoints: the kernel runs these only for the file syscalls, so every other
  * syscall on the node pays nothing (measured: +9 ns vs +40 ns for sys_enter/sys_exit programs
  * on a non-file syscall, same cost on the file path; docs/performance.md). */
-/* Each program knows its syscall, so it needs no classify switch. The kernel refuses (EACCES) a
- * program that reads past the tracepoint's own arguments, so one-argument syscalls (fsync,
- * fdatasync) must not touch args[1]. path_arg: which argument is the path (-1: none). */
+/* Each enter program knows its syscall, so it needs no classify switch (the exit handler's runs
+ * for targets only). The kernel refuses (EACCES) a program that reads past the tracepoint's own
+ * arguments, so one-argument syscalls (fsync, fdatasync) must not touch args[1]. path_arg: which
+ * argument is the path (-1: none). */
 #define FILEIO_SYSCALL_TP_ARGS(name, op, path_arg, second_arg)                                     \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int fileio_enter_##name##_tp(struct syscall_trace_enter *ctx)                              \
@@ -566,7 +598,9 @@ int BPF_PROG(fileio_exit_raw, struct pt_regs *regs, long ret)
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int fileio_exit_##name##_tp(struct syscall_trace_exit *ctx)                                \
 	{                                                                                          \
-		return fileio_exit(op, ctx->ret);                                                  \
+		if (current_is_target())                                                           \
+			bpf_tail_call(ctx, &exit_handler, 0);                                      \
+		return 0;                                                                          \
 	}
 #define FILEIO_SYSCALL_TP(name, op, path_arg)                                                      \
 	FILEIO_SYSCALL_TP_ARGS(name, op, path_arg, ctx->args[1])

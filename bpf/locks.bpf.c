@@ -200,8 +200,9 @@ static __always_inline void kind_add(__u32 kind, __u64 wait, enum wait_outcome o
 	}
 }
 
-/* A pthread lock's first wait: user space reads the process's binaries on its next tick, while
- * the process still runs, to name the callers. One small record per contended lock. */
+/* A pthread lock's first wait: user space reads the process's binaries at once, while the
+ * process still runs, to name the callers. One small record per contended lock, so it wakes
+ * the tracer now rather than at its next tick (a short-lived process may be gone by then). */
 static __always_inline void announce_lock(struct locks_lock_key *key, __u64 caller)
 {
 	struct locks_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -217,7 +218,7 @@ static __always_inline void announce_lock(struct locks_lock_key *key, __u64 call
 	e->flags = 0;
 	e->kclass = 0;
 	e->ret = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
 static __always_inline struct locks_lock_stats *lock_entry(struct locks_lock_key *key, __u64 caller)
@@ -599,7 +600,7 @@ static __always_inline int on_lock_exit(struct pt_regs *ctx, int ret)
 	e->flags = 0;
 	e->kclass = 0;
 	e->ret = ret;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ringbuf_wakeup(&events));
 	return 0;
 }
 
@@ -720,7 +721,7 @@ static __always_inline int on_contention_end(__u64 lock)
 	e->flags = flags;
 	e->kclass = call.kclass;
 	e->ret = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ringbuf_wakeup(&events));
 	return 0;
 }
 

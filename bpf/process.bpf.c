@@ -69,7 +69,7 @@ static __always_inline void on_exec(void)
 	if (len && bpf_probe_read_user(e->argv, len & (PROCESS_ARGV_LEN - 1) ?: PROCESS_ARGV_LEN,
 				       (const void *)start) == 0)
 		e->argv_len = len;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ringbuf_wakeup(&events));
 }
 
 static __always_inline void on_fork(struct task_struct *child)
@@ -88,7 +88,7 @@ static __always_inline void on_fork(struct task_struct *child)
 	if (!e)
 		return;
 	e->child_pid = BPF_CORE_READ(child, pid);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ringbuf_wakeup(&events));
 }
 
 static __always_inline void on_exit(void)
@@ -115,7 +115,7 @@ static __always_inline void on_exit(void)
 		e->oom_killed = 1;
 		bpf_map_delete_elem(&oom_victims, &pid);
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ringbuf_wakeup(&events));
 }
 
 /* The OOM killer runs in the allocating task's context, so filter on the victim. */

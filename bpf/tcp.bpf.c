@@ -77,9 +77,11 @@ struct {
 	__type(value, __u64);
 } tcp_hist SEC(".maps");
 
+/* 256 KiB: ~2000 events; only slow and failed connects, retransmits and resets stream. User
+ * space maps the data pages twice, so the ring costs the tracer twice its size in RSS. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 1 << 18);
 } events SEC(".maps");
 
 static __always_inline void fill_endpoint(struct bpf_sock_ops *skops, struct tcp_endpoint *ep,
@@ -197,7 +199,7 @@ static __always_inline void emit(struct tcp_sock_state *st, struct bpf_sock_ops 
 		e->bytes_received = 0;
 		e->state = 0;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ringbuf_wakeup(&events));
 }
 
 /* Socket -> its cgroup v2 id: the cgroup the sockops program ran for, also in softirq. */

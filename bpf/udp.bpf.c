@@ -280,7 +280,7 @@ static __always_inline int count_drop(struct sk_buff *skb, bool received, __u64 
 	e->err = 0;
 	e->pad = 0;
 	e->count = n;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ringbuf_wakeup(&events));
 	return 0;
 }
 
@@ -360,7 +360,7 @@ static __always_inline int on_error_report(struct sock *sk)
 		__sync_fetch_and_add(&s->errors, 1);
 		s->last_errno = ev.err;
 	}
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), ringbuf_wakeup(&events)))
 		count_lost(PT_LOST_RINGBUF);
 	return 0;
 }

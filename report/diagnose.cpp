@@ -13,8 +13,7 @@ namespace podtrace {
 std::vector<Finding> diagnose(const Report& r, const DiagnoseThresholds& t) {
   std::vector<Finding> out;
   for (const auto& s : r.sections) s->diagnose(t, out);
-  const uint64_t lost = r.lost_ringbuf + r.lost_userspace;
-  if (lost)
+  if (const uint64_t lost = r.lost_ringbuf)
     out.push_back({"info", "tracer", fmt::format("{} events were dropped", lost),
                    "counts and histograms are exact; only individual event lines are missing"});
   if (r.lost_map_full)

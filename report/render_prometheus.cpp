@@ -11,8 +11,11 @@ std::string render_prometheus(const Report& r, const Labels& constant, size_t to
   out.family("podtrace_lost_events_total", "counter",
              "Events the tracer could not deliver, by where they were lost.");
   out.sample("podtrace_lost_events_total", {{"reason", "ringbuf"}}, r.lost_ringbuf);
-  out.sample("podtrace_lost_events_total", {{"reason", "userspace"}}, r.lost_userspace);
   out.sample("podtrace_lost_events_total", {{"reason", "map_full"}}, r.lost_map_full);
+  out.family("podtrace_events_not_streamed_total", "counter",
+             "Events counted in full whose line was held back by the family's line budget.");
+  for (const auto& [family, n] : r.event_lines.not_streamed)
+    out.sample("podtrace_events_not_streamed_total", {{"family", family}}, n);
   for (const auto& s : r.sections) s->write_metrics(out);
   return out.str();
 }

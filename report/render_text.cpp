@@ -22,9 +22,8 @@ void render_findings(TextWriter& out, const std::vector<Finding>& findings) {
       out.finding(f.severity, f.family, f.title, f.detail);
       continue;
     }
-    const std::string share =
-        fmt::format("the pod spent {} in {} ({:.1f}% of its thread-time)", format_ns(f.time_ns),
-                    f.state, f.time_share * 100);
+    const std::string share = fmt::format("the pod spent {} in {} ({:.1f}% of its thread-time)",
+                                          format_ns(f.time_ns), f.state, f.time_share * 100);
     out.finding(f.severity, f.family, f.title,
                 f.detail.empty() ? share : fmt::format("{}; {}", f.detail, share));
   }
@@ -32,22 +31,32 @@ void render_findings(TextWriter& out, const std::vector<Finding>& findings) {
 
 void render_health(TextWriter& out, const Report& r) {
   out.raw_line("");
-  if (r.lost_ringbuf || r.lost_map_full || r.lost_userspace) {
-    out.line(fmt::format("lost events: {} (ring buffer full), {} (kernel map full), {} (tracer "
-                         "queue full)",
-                         r.lost_ringbuf, r.lost_map_full, r.lost_userspace),
+  if (r.lost_ringbuf || r.lost_map_full) {
+    out.line(fmt::format("lost events: {} (ring buffer full), {} (kernel map full)", r.lost_ringbuf,
+                         r.lost_map_full),
              Tone::kYellow);
+  }
+  if (const uint64_t held = r.event_lines.total_not_streamed()) {
+    std::string by_family;
+    for (const auto& [family, n] : r.event_lines.not_streamed)
+      by_family += fmt::format("{}{} {}", by_family.empty() ? "" : ", ", n, family);
+    out.line(fmt::format("event lines not streamed: {} ({}), over the limit of {} a second per "
+                         "family; every count includes them",
+                         held, by_family, r.event_lines.limit_per_s),
+             Tone::kDim);
   }
   // How far the numbers above can be trusted, from what was lost on the way.
   if (r.final_report) {
     if (r.lost_map_full)
-      out.line("confidence: lowered: per-key tables (files, endpoints, threads) are incomplete; "
-               "per-operation totals are exact",
-               Tone::kYellow);
-    else if (r.lost_ringbuf || r.lost_userspace)
-      out.line("confidence: counts, times and histograms are exact; some individual event lines "
-               "are missing",
-               Tone::kDim);
+      out.line(
+          "confidence: lowered: per-key tables (files, endpoints, threads) are incomplete; "
+          "per-operation totals are exact",
+          Tone::kYellow);
+    else if (r.lost_ringbuf || !r.event_lines.not_streamed.empty())
+      out.line(
+          "confidence: counts, times and histograms are exact; some individual event lines "
+          "are missing",
+          Tone::kDim);
     else
       out.line("confidence: complete: no event was lost", Tone::kDim);
   }

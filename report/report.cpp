@@ -58,6 +58,12 @@ int severity_rank(std::string_view severity) {
   return severity == "critical" ? 0 : severity == "warning" ? 1 : 2;
 }
 
+uint64_t EventLines::total_not_streamed() const {
+  uint64_t total = 0;
+  for (const auto& [family, n] : not_streamed) total += n;
+  return total;
+}
+
 Report::Report(const Report& other)
     : duration_s(other.duration_s),
       end_reason(other.end_reason),
@@ -65,7 +71,7 @@ Report::Report(const Report& other)
       final_report(other.final_report),
       lost_ringbuf(other.lost_ringbuf),
       lost_map_full(other.lost_map_full),
-      lost_userspace(other.lost_userspace),
+      event_lines(other.event_lines),
       diagnostics(other.diagnostics),
       kernel(other.kernel),
       findings(other.findings) {
@@ -98,10 +104,11 @@ void Report::add(std::unique_ptr<Section> section) {
 
 nlohmann::json report_to_json(const Report& r) {
   nlohmann::json j = {{"duration_s", r.duration_s},
-                      {"lost_events",
-                       {{"ringbuf", r.lost_ringbuf},
-                        {"map_full", r.lost_map_full},
-                        {"userspace", r.lost_userspace}}}};
+                      {"lost_events", {{"ringbuf", r.lost_ringbuf}, {"map_full", r.lost_map_full}}},
+                      {"event_lines",
+                       {{"limit_per_s", r.event_lines.limit_per_s},
+                        {"not_streamed", r.event_lines.total_not_streamed()},
+                        {"not_streamed_by_family", r.event_lines.not_streamed}}}};
   if (r.final_report) {
     j["end_reason"] = r.end_reason;
     j["target_exited"] = r.target_exited;
@@ -122,7 +129,13 @@ Report report_from_json(const nlohmann::json& j) {
   if (const auto* lost = json_member(j, "lost_events")) {
     read_field(*lost, "ringbuf", r.lost_ringbuf);
     read_field(*lost, "map_full", r.lost_map_full);
-    read_field(*lost, "userspace", r.lost_userspace);
+  }
+  if (const auto* lines = json_member(j, "event_lines")) {
+    read_field(*lines, "limit_per_s", r.event_lines.limit_per_s);
+    if (const auto* by_family = json_member(*lines, "not_streamed_by_family");
+        by_family && by_family->is_object())
+      for (const auto& [family, n] : by_family->items())
+        if (n.is_number_unsigned()) r.event_lines.not_streamed[family] = n.get<uint64_t>();
   }
   const bool has_findings = read_array(j, "findings", r.findings);
   const bool has_diagnostics = read_array(j, "diagnostics", r.diagnostics);

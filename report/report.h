@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -46,6 +47,15 @@ struct NodeKernel {
 void to_json(nlohmann::json& j, const KernelFeature& f);
 void from_json(const nlohmann::json& j, KernelFeature& f);
 
+// Event lines the tracer did not stream because their family was over its line budget
+// (--event-lines-per-second): each such event is in every count, only its line is missing.
+struct EventLines {
+  uint64_t limit_per_s = 0;                      // per family; 0: no limit
+  std::map<std::string, uint64_t> not_streamed;  // by family, only those that held some back
+  uint64_t total_not_streamed() const;
+  bool operator==(const EventLines&) const = default;
+};
+
 struct Report {
   double duration_s = 0;
   std::string end_reason;  // "duration", "signal", "target_exited"; empty for summaries
@@ -53,7 +63,7 @@ struct Report {
   bool final_report = false;  // a `report` line (findings and diagnostics are set), not a summary
   uint64_t lost_ringbuf = 0;
   uint64_t lost_map_full = 0;
-  uint64_t lost_userspace = 0;  // events dropped by the tracer's own bounded queue
+  EventLines event_lines;
   std::vector<DiagnosticStatus> diagnostics;
   NodeKernel kernel;  // final reports only
   std::vector<Finding> findings;

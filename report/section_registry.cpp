@@ -27,13 +27,10 @@ namespace {
 
 constexpr std::array kSections = {
     // The time breakdown leads: the findings are ranked by the time it explains.
-    section_kind<TimeReport>(),
-    section_kind<FileioReport>(), section_kind<CpuReport>(), section_kind<ProcessReport>(),
-    section_kind<TcpReport>(),    section_kind<DnsReport>(), section_kind<UdpReport>(),
-    section_kind<ProfileReport>(),
-    section_kind<MemoryReport>(), section_kind<NetdevReport>(),
-    section_kind<LocksReport>(),
-    section_kind<DbReport>(),
+    section_kind<TimeReport>(),     section_kind<FileioReport>(),  section_kind<CpuReport>(),
+    section_kind<ProcessReport>(),  section_kind<TcpReport>(),     section_kind<DnsReport>(),
+    section_kind<UdpReport>(),      section_kind<ProfileReport>(), section_kind<MemoryReport>(),
+    section_kind<NetdevReport>(),   section_kind<LocksReport>(),   section_kind<DbReport>(),
     section_kind<TimelineReport>(),
 };
 
@@ -55,8 +52,8 @@ size_t section_order(std::string_view key) {
 
 bool is_envelope_member(std::string_view key) {
   static const std::set<std::string, std::less<>> envelope = {
-      "schema_version", "type",        "ts_ns",    "duration_s", "end_reason",
-      "target_exited",  "lost_events", "findings", "diagnostics", "kernel"};
+      "schema_version", "type",        "ts_ns",    "duration_s",  "end_reason", "target_exited",
+      "lost_events",    "event_lines", "findings", "diagnostics", "kernel"};
   return envelope.count(key) > 0;
 }
 

@@ -43,6 +43,10 @@ ParseOutcome parse_options(int argc, char** argv) {
   app.add_option("--interval", interval, "period of summary lines");
   app.add_option("--slow-threshold", slow, "stream operations slower than this as events");
   app.add_option("--output,-o", output, "jsonl or text")->check(CLI::IsMember({"jsonl", "text"}));
+  app.add_option("--event-lines-per-second", o.event_lines_per_s,
+                 "stream at most this many event lines a second per family (0: no limit); the "
+                 "rest are still counted, and the report says how many were not streamed")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{10'000'000}));
   app.add_option("--metrics-addr", o.metrics_addr,
                  "serve Prometheus /metrics on [HOST]:PORT (HOST defaults to 127.0.0.1)");
   app.add_option("--metrics-top", o.metrics_top,

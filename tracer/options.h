@@ -27,6 +27,8 @@ struct SessionOptions {
   uint64_t dns_timeout_ns =
       5'000'000'000;  // network: unanswered DNS queries count as timeouts after this
   OutputFormat output = OutputFormat::kJsonl;
+  // Event lines each family may stream per second (0: all); the rest are counted, not written.
+  uint64_t event_lines_per_s = 1000;
   std::string metrics_addr;
   size_t metrics_top = 20;  // --metrics-top: label values kept per family (kDefaultMetricsTop)
   std::string html_path;

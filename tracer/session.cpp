@@ -5,6 +5,7 @@
 #include "session.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "clock.h"
 #include "cpu_throttle.h"
 #include "diagnose.h"
+#include "event_line_budget.h"
 #include "families.h"
 #include "family_start.h"
 #include "jsonl_writer.h"
@@ -55,7 +57,7 @@ void install_signal_handlers() {
 }
 
 int on_ringbuf_record(void* ctx, void* data, size_t size) {
-  static_cast<Probe*>(ctx)->enqueue(data, size);
+  static_cast<Probe*>(ctx)->receive(data, size);
   return 0;
 }
 
@@ -65,16 +67,25 @@ struct RingBufferDeleter {
 
 class WriterSink : public EventSink {
  public:
-  WriterSink(JsonlWriter* writer, TimelineRecorder* timeline)
-      : writer_(writer), timeline_(timeline) {}
+  WriterSink(JsonlWriter* writer, TimelineRecorder* timeline, uint64_t lines_per_s)
+      : writer_(writer), timeline_(timeline), budget_(lines_per_s) {}
   void event(Event e) override {
     timeline_->event(e);
-    if (writer_) writer_->write("event", nlohmann::json(e), false);
+    if (writer_ && budget_.take(e.family)) writer_->write("event", nlohmann::json(e), false);
+  }
+  // Text output streams no lines: families need not build events for it.
+  bool streams(std::string_view family) override { return writer_ && budget_.admits(family); }
+  void refill(uint64_t now_ns) { budget_.refill(now_ns); }
+  EventLines lines() const {
+    // Text output streams no lines: nothing is held back from anyone.
+    if (!writer_) return {};
+    return {budget_.per_second(), budget_.not_streamed()};
   }
 
  private:
   JsonlWriter* writer_;
   TimelineRecorder* timeline_;  // process life cycles, whatever the output
+  EventLineBudget budget_;
 };
 
 std::vector<uint64_t> ids_of(const Target& t) {
@@ -115,7 +126,7 @@ class TraceSession {
         cgroups_(options.roots),
         writer_(out),
         jsonl_(options.output == OutputFormat::kJsonl),
-        sink_(jsonl_ ? &writer_ : nullptr, &timeline_) {}
+        sink_(jsonl_ ? &writer_ : nullptr, &timeline_, options.event_lines_per_s) {}
 
   int run() {
     if (auto ok = resolve(); !ok) return fail(ok.error());
@@ -190,6 +201,7 @@ class TraceSession {
 
   Status open_ring_buffer() {
     for (auto& probe : running_) {
+      probe->attach_sink(sink_);
       const int fd = probe->ringbuf_fd();
       if (fd < 0) continue;
       if (!rb_) {
@@ -222,19 +234,30 @@ class TraceSession {
     uint64_t next_summary = started + options_.interval_ns;
     timeline_.start(started);
     next_sample_ = started + 1'000'000'000ull;
+    // Records are decoded as they come; the rest of a tick (the target's cgroups, event lines,
+    // summaries) runs every 100 ms, not at every wake-up: a flood wakes the poll thousands of
+    // times a second, and rescanning the cgroups each time was most of the tracer's CPU.
+    constexpr uint64_t kTickNs = 100'000'000;
+    uint64_t next_tick = started + kTickNs;
     while (true) {
+      const uint64_t before = monotonic_ns();
+      const int wait_ms =
+          next_tick > before ? static_cast<int>((next_tick - before) / 1'000'000) : 0;
       // Families without events (cpu) leave no ring buffer: then the tick is a plain sleep.
       if (rb_)
-        ring_buffer__poll(rb_.get(), 100);
+        ring_buffer__poll(rb_.get(), wait_ms);
       else
-        usleep(100'000);
+        usleep(static_cast<useconds_t>(wait_ms) * 1000);
       const uint64_t now = monotonic_ns();
       if (g_stop_signal.load()) return "signal";
       if (options_.duration_ns && now - started >= options_.duration_ns) return "duration";
+      if (now < next_tick) continue;
+      next_tick = now + kTickNs;
       if (!refresh_target(target_, static_cast<double>(now - started) / 1e9) ||
           !target_alive(target_, had_processes_))
         return "target_exited";
       retarget();
+      sink_.refill(now);
       for (auto& probe : running_) probe->flush(sink_);
       if (jsonl_) writer_.flush();
       const bool sampled = sample_timeline(now);
@@ -290,18 +313,21 @@ class TraceSession {
 
   void collect() {
     for (auto& probe : running_) probe->flush(sink_);
-    report_.lost_ringbuf = report_.lost_map_full = report_.lost_userspace = 0;
+    report_.lost_ringbuf = report_.lost_map_full = 0;
     for (auto& probe : running_) {
       probe->fill(report_);
       const LostCounts l = probe->lost();
       report_.lost_ringbuf += l.ringbuf;
       report_.lost_map_full += l.map_full;
-      report_.lost_userspace += probe->userspace_lost();
     }
+    report_.event_lines = sink_.lines();
     // Throttling is read from the cgroup files, so it is reported even without the cpu probe.
     auto throttling = throttle_.since_start();
     if (!throttling.empty() || report_.find<CpuReport>())
       report_.get<CpuReport>().throttling = std::move(throttling);
+    // What the last report's build and JSON freed lies between live blocks, where glibc keeps it
+    // resident (~8 MB in the demo run): give it back (docs/performance.md, tracer memory).
+    malloc_trim(0);
   }
 
   void finish(const std::string& end_reason) {

@@ -529,7 +529,7 @@ podtrace::Report tracer_report() {
   r.final_report = true;
   r.lost_ringbuf = 3'001;
   r.lost_map_full = 3'011;
-  r.lost_userspace = 3'019;
+  r.event_lines = {1'000, {{"fileio", 3'023}, {"process", 3'037}}};
   r.diagnostics.push_back({"fileio", true, "tracepoint", ""});
   r.diagnostics.push_back({"tcp", false, "", "cgroup_sockops: EPERM"});
   r.set(fileio_section());

@@ -51,6 +51,80 @@ TEST(FileioAggregate, MergesMapRowsWithFailedOpensAndSortsByTime) {
   EXPECT_EQ(r.files[2].path, "inode:12");
 }
 
+// Per op: calls, bytes, errors, time and errnos summed over rows; the largest max.
+std::map<std::string, FileReport> sums_per_op(const std::vector<FileReport>& rows) {
+  std::map<std::string, FileReport> out;
+  for (const auto& r : rows) {
+    FileReport& s = out[r.op];
+    s.count += r.count;
+    s.bytes += r.bytes;
+    s.errors += r.errors;
+    s.total_ns += r.total_ns;
+    s.max_ns = std::max(s.max_ns, r.max_ns);
+    for (const auto& [name, n] : r.errnos) s.errnos[name] += n;
+  }
+  return out;
+}
+
+TEST(FileioAggregate, FoldsRowsPastTheBoundKeepingEveryOpsSums) {
+  // 3000 short-lived processes each read /etc/hosts and miss one of 600 paths, and one process
+  // fsyncs its WAL: the most time, as a row of its own whatever else the pod did.
+  std::vector<FileReport> rows;
+  for (uint32_t pid = 100; pid < 3100; ++pid) {
+    rows.push_back({"/etc/hosts", pid, "read", 2, 512, 0, 2000 + pid, 1500, {}});
+    rows.push_back(
+        {fmt::format("/opt/lib{}.so", pid % 600), pid, "open", 1, 0, 1, 900, 900, {{"ENOENT", 1}}});
+  }
+  rows.push_back({"/data/wal", 7, "fsync", 40, 0, 0, 400'000'000, 30'000'000, {}});
+  const auto want = sums_per_op(rows);
+
+  fold_file_rows(rows, 16);
+  EXPECT_EQ(sums_per_op(rows), want);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0].path, "/data/wal");
+  EXPECT_EQ(rows[0].pid, 7u);
+  for (size_t i = 1; i < rows.size(); ++i) EXPECT_GE(rows[i - 1].total_ns, rows[i].total_ns);
+  size_t own = 0, merged_hosts = 0, other = 0;
+  std::set<std::tuple<uint32_t, std::string, std::string>> keys;
+  for (const auto& r : rows) {
+    EXPECT_TRUE(keys.emplace(r.pid, r.path, r.op).second) << "two rows for " << r.path;
+    if (r.pid != 0) ++own;
+    if (r.pid == 0 && r.path == "/etc/hosts") merged_hosts = r.count;
+    if (r.path == "other") ++other;
+  }
+  EXPECT_EQ(own, 16u);
+  // The 2985 reads of /etc/hosts not kept on their own are one row: 2 calls each.
+  EXPECT_EQ(merged_hosts, 2u * (3000 - 15));
+  EXPECT_EQ(other, 1u);  // past 16 merged paths: the opens' rest
+  EXPECT_LE(rows.size(), 16u + 16u + 1u);
+}
+
+TEST(FileioAggregate, FailedOpensStayBoundedAndExact) {
+  // Every process of a loop misses the same few files (a probe, a shell looking up commands).
+  FailedOpens failed;
+  uint64_t opens = 0;
+  for (uint32_t pid = 1; pid <= 20'000; ++pid)
+    for (const char* path : {"/etc/ld.so.preload", "/usr/local/bin/ls", "/nonexistent"}) {
+      failed.add(pid, path, pid % 10 ? "ENOENT" : "EACCES", 1000);
+      ++opens;
+    }
+  EXPECT_LE(failed.files().size(), kFailedOpensMaxRows + 1);
+  std::map<std::string, uint64_t> per_path, errnos;
+  for (const auto& [key, f] : failed.files()) {
+    per_path[f.path] += f.errors;
+    for (const auto& [name, n] : f.errnos) errnos[name] += n;
+  }
+  EXPECT_EQ(per_path, (std::map<std::string, uint64_t>{{"/etc/ld.so.preload", 20'000},
+                                                       {"/nonexistent", 20'000},
+                                                       {"/usr/local/bin/ls", 20'000}}));
+  EXPECT_EQ(errnos, (std::map<std::string, uint64_t>{{"EACCES", 6'000}, {"ENOENT", 54'000}}));
+  const FileioReport r = aggregate_fileio({}, {}, failed);
+  EXPECT_LE(r.files.size(), 2 * kFileioMaxRows + 1);
+  uint64_t errors = 0;
+  for (const auto& f : r.files) errors += f.errors;
+  EXPECT_EQ(errors, opens);
+}
+
 TEST(UdpAggregate, NamesAddressesReasonsAndOrdersByVolume) {
   udp_endpoint small{}, big{};
   small.family = big.family = UDP_AF_INET;

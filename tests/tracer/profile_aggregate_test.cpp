@@ -4,6 +4,7 @@
 // to ELF address translation, and symbol lookups in this very (PIE) test binary and its libc.
 #include "probes/profile_aggregate.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -270,6 +271,27 @@ TEST(ProfileKallsyms, ResolvesTextSymbolsAndModules) {
   EXPECT_EQ(k.function_at(0xffffffffc0a01010).name, "nft_do_chain");
   EXPECT_EQ(k.function_at(0xffffffffc0a01010).module, "nf_tables");
   EXPECT_EQ(k.function_at(0x1000).name, "");
+}
+
+// The names are kept compressed in blocks: every symbol of several blocks, listed out of address
+// order as kallsyms lists modules, keeps its own name and module.
+TEST(ProfileKallsyms, NamesEverySymbolAcrossCompressedBlocks) {
+  std::string text;
+  constexpr int kSymbols = 1000;
+  for (int i = kSymbols - 1; i >= 0; --i) {
+    text +=
+        fmt::format("{:016x} {} fn_{}", 0xffffffff81000000ull + 0x100ull * i, i % 2 ? 't' : 'T', i);
+    if (i < 300) text += fmt::format("\t[mod_{}]", i / 100);
+    text += "\n";
+    if (i % 7 == 0) text += fmt::format("{:016x} D data_{}\n", 0xffffffff82000000ull + i, i);
+  }
+  const auto k = KernelSymbols::parse(text);
+  ASSERT_EQ(k.size(), static_cast<size_t>(kSymbols));
+  for (int i = 0; i < kSymbols; ++i) {
+    const auto f = k.function_at(0xffffffff81000000ull + 0x100ull * i + 0x10);
+    EXPECT_EQ(f.name, fmt::format("fn_{}", i));
+    EXPECT_EQ(f.module, i < 300 ? fmt::format("mod_{}", i / 100) : "");
+  }
 }
 
 TEST(ProfileKallsyms, SaysWhenAddressesAreHidden) {

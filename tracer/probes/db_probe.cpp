@@ -47,8 +47,8 @@ std::vector<Hook> hooks_for(db_bpf* s, uint32_t library) {
           {"mysql_stmt_execute", p.my_stmt_execute_uprobe, p.my_ret_uprobe}};
 }
 
-int on_record(void* ctx, void* data, size_t size) {
-  static_cast<Probe*>(ctx)->enqueue(data, size);
+int on_ringbuf_record(void* ctx, void* data, size_t size) {
+  static_cast<Probe*>(ctx)->receive(data, size);
   return 0;
 }
 
@@ -75,7 +75,7 @@ Result<AttachType> DbProbe::start(const ProbeConfig& config) {
   auto loaded = load_skeleton(plan, *config.features);
   if (!loaded) return loaded.take_error();
   skel_ = std::move(loaded->skel);
-  rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), on_record, this, nullptr));
+  rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), on_ringbuf_record, this, nullptr));
   if (!rb_) return make_error("cannot open ring buffer: " + libbpf_error(-errno));
   cgroup_paths_ = config.cgroup_paths;
   proc_root_ = config.proc_root;
@@ -154,15 +154,11 @@ void DbProbe::attach_new_libraries() {
   }
 }
 
-void DbProbe::flush(EventSink& sink) {
-  if (!skel_) return;
-  ring_buffer__consume(rb_.get());
-  for (const auto& raw : take_queue()) {
-    if (raw.size() < sizeof(db_event)) continue;
-    db_event e;
-    std::memcpy(&e, raw.data(), sizeof(e));
+void DbProbe::on_record(const void* data, size_t size, EventSink& sink) {
+  decode<db_event>(data, size, [&](const db_event& e) {
     const std::string statement = aggregate_.add(e);
-    if (!e.q.failed && e.latency_ns < slow_threshold_ns_) continue;
+    if (!e.q.failed && e.latency_ns < slow_threshold_ns_) return;
+    if (!sink.streams("db")) return;
     auto j = event_json(e.hdr, "db", e.q.failed ? "error" : "slow");
     j["system"] = db_system_name(e.q.system);
     j["op"] = db_op_name(e.q.op);
@@ -172,7 +168,12 @@ void DbProbe::flush(EventSink& sink) {
     j["latency_ns"] = e.latency_ns;
     if (e.q.failed) j["error"] = db_error_text(e.q);
     sink.event(std::move(j));
-  }
+  });
+}
+
+void DbProbe::flush(EventSink& sink) {
+  if (!skel_) return;
+  ring_buffer__consume(rb_.get());
   // A process that dlopen()ed a client library since the last tick is probed now.
   attach_new_libraries();
   for (auto& e : announcements_) sink.event(std::move(e));

@@ -27,6 +27,7 @@ class DbProbe : public Probe {
   // -1: one record per query must not wake the session's poll loop; flush() reads the ring.
   int ringbuf_fd() const override { return -1; }
   void flush(EventSink& sink) override;
+  void on_record(const void* data, size_t size, EventSink& sink) override;
   void fill(Report& report) override;
   LostCounts lost() const override;
 

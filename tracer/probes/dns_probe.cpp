@@ -64,8 +64,7 @@ Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
   plan.attach_extra = [&](dns_bpf* s) -> Status {
     if (current.need_sock_owner()) {
       // Before the packet programs, so that every socket they see was created with a record.
-      if (auto ok = owners_.update(s->progs.sock_owner_create, config.cgroup_paths); !ok)
-        return ok;
+      if (auto ok = owners_.update(s->progs.sock_owner_create, config.cgroup_paths); !ok) return ok;
     }
     if (auto ok = egress_.update(s->progs.dns_egress_skb, config.cgroup_paths); !ok) return ok;
     return ingress_.update(s->progs.dns_ingress_skb, config.cgroup_paths);
@@ -116,8 +115,8 @@ void DnsProbe::attach_libcs() {
       // no entry (ignored), never an entry without a return (its thread would stay "in DNS").
       LinkPtr b(bpf_program__attach_uprobe_opts(skel_->progs.gai_exit_uprobe, -1, path.c_str(), 0,
                                                 &exit));
-      LinkPtr a(b ? bpf_program__attach_uprobe_opts(skel_->progs.gai_enter_uprobe, -1,
-                                                    path.c_str(), 0, &enter)
+      LinkPtr a(b ? bpf_program__attach_uprobe_opts(skel_->progs.gai_enter_uprobe, -1, path.c_str(),
+                                                    0, &enter)
                   : nullptr);
       if (!a || !b) {
         lookup_status_ = fmt::format("getaddrinfo uprobe on {}: {}", lib, libbpf_error(-errno));
@@ -184,12 +183,9 @@ void DnsProbe::expire_queries(EventSink& sink) {
   for (const auto& k : old) bpf_map_delete_elem(fd, &k);
 }
 
-void DnsProbe::flush(EventSink& sink) {
-  if (!skel_) return;
-  for (const auto& raw : take_queue()) {
-    if (raw.size() < sizeof(dns_event)) continue;
-    dns_event e;
-    std::memcpy(&e, raw.data(), sizeof(e));
+void DnsProbe::on_record(const void* data, size_t size, EventSink& sink) {
+  decode<dns_event>(data, size, [&](const dns_event& e) {
+    if (!sink.streams("dns")) return;
     const std::string host = c_string(e.host, sizeof(e.host));
     if (!host.empty() || e.hdr.kind == DNS_EVENT_GAI_FAILED) {
       auto j = event_json(
@@ -199,7 +195,7 @@ void DnsProbe::flush(EventSink& sink) {
       j["queries"] = e.gai_queries;
       if (e.gai_error) j["error"] = gai_error_name(e.gai_error);
       sink.event(std::move(j));
-      continue;
+      return;
     }
     const char* kind = e.hdr.kind == DNS_EVENT_ERROR     ? "error"
                        : e.hdr.kind == DNS_EVENT_TIMEOUT ? "timeout"
@@ -217,7 +213,11 @@ void DnsProbe::flush(EventSink& sink) {
       j["rcode"] = rcode_name(e.rcode);
     }
     sink.event(std::move(j));
-  }
+  });
+}
+
+void DnsProbe::flush(EventSink& sink) {
+  if (!skel_) return;
   expire_queries(sink);
   // Processes that start later may map a libc we have not probed yet.
   if (uprobes_ && monotonic_ns() - last_libc_scan_ns_ > 2'000'000'000ull) attach_libcs();

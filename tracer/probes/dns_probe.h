@@ -26,6 +26,7 @@ class DnsProbe : public Probe {
   void set_target_cgroups(const std::vector<std::filesystem::path>& paths) override;
   int ringbuf_fd() const override;
   void flush(EventSink& sink) override;
+  void on_record(const void* data, size_t size, EventSink& sink) override;
   void fill(Report& report) override;
   LostCounts lost() const override;
 

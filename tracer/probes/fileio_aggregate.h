@@ -4,6 +4,7 @@
 // run it without root.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -31,7 +32,21 @@ struct FileioFileRow {
 
 std::string_view fileio_op_name(uint32_t op);
 
-// Failed opens have no inode, so they are counted from their error events instead.
+// The report's file rows: at most this many (pid, path, op) rows of their own, the rest folded
+// (fold_file_rows). A pod of short-lived processes (probes, scripts) makes a row per process
+// per file: unbounded, every summary and /metrics scrape would be built from all of them.
+inline constexpr size_t kFileioMaxRows = 256;
+// Failed opens kept between summaries: past this many, they are folded to a quarter of it.
+inline constexpr size_t kFailedOpensMaxRows = 2048;
+
+// Bounds `rows` (any order), sorted most time first: the `limit` rows of most time stay as they
+// are; the others merge per (path, op) with pid 0 (several processes), and of those, past
+// `limit`, the least time merges per op into path "other". Per op, the sums of count, bytes,
+// errors, total_ns and errnos, and the largest max_ns, stay as they were.
+void fold_file_rows(std::vector<FileReport>& rows, size_t limit);
+
+// Failed opens have no inode, so they are counted from their error events instead. Bounded:
+// past kFailedOpensMaxRows rows they are folded (fold_file_rows), totals kept.
 class FailedOpens {
  public:
   void add(uint32_t pid, const std::string& path, const std::string& error, uint64_t latency_ns);
@@ -40,10 +55,13 @@ class FailedOpens {
   }
 
  private:
+  void fold();
+
   std::map<std::tuple<uint32_t, std::string, std::string>, FileReport> files_;  // pid, path, op
 };
 
-// Ops with no calls are left out; files are merged per (pid, path, op) and sorted by total time.
+// Ops with no calls are left out; files are merged per (pid, path, op), sorted by total time and
+// bounded to kFileioMaxRows rows of their own (fold_file_rows).
 FileioReport aggregate_fileio(const std::vector<FileioOpRow>& ops,
                               const std::vector<FileioFileRow>& files,
                               const FailedOpens& failed_opens);

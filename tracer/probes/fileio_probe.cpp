@@ -20,18 +20,33 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
   // them (+9 ns, against +39 ns for every syscall of every process with tp_btf sys_enter/exit).
   // Their price is ours, not the node's: each costs a grace period to detach, serialized by the
   // kernel's event_mutex (docs/performance.md, start-up and tear-down).
-  auto loaded = load_first_working<fileio_bpf>(
-      ops, config, {AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp},
-      [&](fileio_bpf* s) {
-        s->rodata->slow_threshold_ns = config.slow_threshold_ns;
-        s->rodata->inflight_per_task = per_task;
-        if (!per_task) {
-          bpf_map__set_type(s->maps.inflight, BPF_MAP_TYPE_HASH);
-          bpf_map__set_map_flags(s->maps.inflight, 0);
-          bpf_map__set_max_entries(s->maps.inflight, FILEIO_MAX_INFLIGHT);
-        }
-      },
-      [&](fileio_bpf* s) { write_targets(s->bss, config.cgroup_ids); });
+  LoadPlan<fileio_bpf> plan{
+      ops, {AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp}, std::nullopt};
+  plan.activity_map_fd = config.activity_map_fd;
+  plan.configure = [&](fileio_bpf* s) {
+    s->rodata->slow_threshold_ns = config.slow_threshold_ns;
+    s->rodata->inflight_per_task = per_task;
+    if (!per_task) {
+      bpf_map__set_type(s->maps.inflight, BPF_MAP_TYPE_HASH);
+      bpf_map__set_map_flags(s->maps.inflight, 0);
+      bpf_map__set_max_entries(s->maps.inflight, FILEIO_MAX_INFLIGHT);
+    }
+  };
+  // The per-syscall exit programs tail-call one handler (verified once, not 16 times): it goes
+  // into their prog array before they attach. A failure ends the family rather than leaving
+  // stubs that would drop every exit.
+  Status handler_set = ok_status();
+  plan.after_load = [&](fileio_bpf* s) {
+    write_targets(s->bss, config.cgroup_ids);
+    handler_set = ok_status();
+    if (!bpf_program__autoload(s->progs.fileio_exit_handler_tp)) return;
+    const uint32_t slot = 0;
+    const int handler_fd = bpf_program__fd(s->progs.fileio_exit_handler_tp);
+    if (bpf_map_update_elem(bpf_map__fd(s->maps.exit_handler), &slot, &handler_fd, BPF_ANY))
+      handler_set = make_error("fileio exit handler: " + libbpf_error(-errno));
+  };
+  plan.attach_extra = [&](fileio_bpf*) { return handler_set; };
+  auto loaded = load_skeleton(plan, *config.features);
   if (!loaded) return make_error(loaded.error());
   inflight_per_task_ = per_task;
   loaded_ = std::move(*loaded);
@@ -46,27 +61,25 @@ int FileioProbe::ringbuf_fd() const {
   return loaded_.skel ? bpf_map__fd(loaded_.skel->maps.events) : -1;
 }
 
-void FileioProbe::flush(EventSink& sink) {
-  for (const auto& raw : take_queue()) {
-    if (raw.size() < sizeof(fileio_event)) continue;
-    fileio_event e;
-    std::memcpy(&e, raw.data(), sizeof(e));
+void FileioProbe::on_record(const void* data, size_t size, EventSink& sink) {
+  decode<fileio_event>(data, size, [&](const fileio_event& e) {
     const bool error = e.hdr.kind == FILEIO_EVENT_ERROR;
-    const std::string op(fileio_op_name(e.op));
-    const std::string path = c_string(e.path, sizeof(e.path));
+    // Failed opens have no inode to be counted by in the kernel: their events are the count.
+    if (error && e.op == FILEIO_OP_OPEN)
+      failed_opens_.add(e.hdr.pid, c_string(e.path, sizeof(e.path)), errno_name(e.err),
+                        e.latency_ns);
+    if (!sink.streams("fileio")) return;
     auto j = event_json(e.hdr, "fileio", error ? "error" : "slow");
-    j["op"] = op;
-    j["path"] = path;
+    j["op"] = std::string(fileio_op_name(e.op));
+    j["path"] = c_string(e.path, sizeof(e.path));
     j["latency_ns"] = e.latency_ns;
     j["bytes"] = e.bytes;
     if (error) {
       j["errno"] = e.err;
       j["error"] = errno_name(e.err);
-      if (e.op == FILEIO_OP_OPEN)
-        failed_opens_.add(e.hdr.pid, path, errno_name(e.err), e.latency_ns);
     }
     sink.event(std::move(j));
-  }
+  });
 }
 
 void FileioProbe::fill(Report& report) {

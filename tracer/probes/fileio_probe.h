@@ -22,7 +22,7 @@ class FileioProbe : public Probe {
   Result<AttachType> start(const ProbeConfig& config) override;
   void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
   int ringbuf_fd() const override;
-  void flush(EventSink& sink) override;
+  void on_record(const void* data, size_t size, EventSink& sink) override;
   void fill(Report& report) override;
   LostCounts lost() const override;
   // After start(): true when the calls in flight live in task storage.

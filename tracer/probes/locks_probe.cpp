@@ -328,17 +328,15 @@ std::string LocksProbe::describe_caller(uint32_t pid, uint64_t addr) {
   return fmt::format("{} ({})", frame.name, frame.module);
 }
 
-void LocksProbe::flush(EventSink& sink) {
-  if (!loaded_.skel) return;
-  for (const auto& raw : take_queue()) {
-    if (raw.size() < sizeof(locks_event)) continue;
-    locks_event e;
-    std::memcpy(&e, raw.data(), sizeof(e));
+void LocksProbe::on_record(const void* data, size_t size, EventSink& sink) {
+  decode<locks_event>(data, size, [&](const locks_event& e) {
     if (e.hdr.kind == LOCKS_EVENT_NEW_LOCK) {
       // Read the binaries of a process once it has a contended lock, while it runs: they
       // still name its callers after it exits. Not before: reading every process's binaries
       // at start would cost processes that never contend.
       if (symbolizer_ && !symbolizer_->known(e.hdr.pid)) symbolizer_->snapshot(e.hdr.pid);
+    } else if (!sink.streams("locks")) {
+      return;
     } else if (e.hdr.kind == LOCKS_EVENT_SLOW_USER) {
       auto j = event_json(e.hdr, "locks", "slow_lock");
       j["lock"] = std::string(lock_kind_name(e.kind));
@@ -356,7 +354,11 @@ void LocksProbe::flush(EventSink& sink) {
       j["wait_ns"] = e.wait_ns;
       sink.event(std::move(j));
     }
-  }
+  });
+}
+
+void LocksProbe::flush(EventSink&) {
+  if (!loaded_.skel) return;
   // Processes that start later (or exec) need their own probes.
   if (monotonic_ns() - last_scan_ns_ > kRescanNs) attach_processes();
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// probe.cpp: the bounded copy-only event queue shared by every family.
+// probe.cpp: what every family shares: the header of its streamed events.
 #include "probe.h"
 
 #include <cstring>
@@ -8,22 +8,6 @@
 #include "text.h"
 
 namespace podtrace::tracer {
-
-void Probe::enqueue(const void* data, size_t size) {
-  if (queue_.size() >= kMaxQueued) {
-    ++queue_dropped_;
-    return;
-  }
-  const auto* bytes = static_cast<const uint8_t*>(data);
-  queue_.emplace_back(bytes, bytes + size);
-}
-
-std::vector<std::vector<uint8_t>> Probe::take_queue() {
-  std::vector<std::vector<uint8_t>> out(std::make_move_iterator(queue_.begin()),
-                                        std::make_move_iterator(queue_.end()));
-  queue_.clear();
-  return out;
-}
 
 Event event_json(const pt_event_header& h, std::string_view family, std::string_view kind) {
   Event e;

@@ -3,11 +3,12 @@
 // retarget, copy events off the ring buffer, flush them on the poll tick, fill the report.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "event.h"
@@ -41,6 +42,14 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void event(Event e) = 0;
+  // Whether `family`'s next event would be streamed as a line. False counts that line as not
+  // streamed, and the family builds no event: in a flood, building events no one reads was
+  // most of the tracer's work. (The process family always builds its events: the timeline
+  // reads them.)
+  virtual bool streams(std::string_view family) {
+    (void)family;
+    return true;
+  }
 };
 
 struct LostCounts {
@@ -63,24 +72,37 @@ class Probe {
   // families with cgroup-attached programs re-link. Called after set_targets().
   virtual void set_target_cgroups(const std::vector<std::filesystem::path>& paths) { (void)paths; }
   virtual int ringbuf_fd() const { return -1; }
-  // Ring-buffer callback context: copies the record and returns, nothing else.
-  void enqueue(const void* data, size_t size);
-  // Poll tick: turns queued records into events and aggregates.
-  virtual void flush(EventSink& sink) = 0;
+  // The session's sink, set once before the first record can arrive.
+  void attach_sink(EventSink& sink) { sink_ = &sink; }
+  // Ring-buffer callback: decodes the record where it lies in the ring and hands any event to
+  // the sink. No copy: at millions of records a second, copying them out was most of the
+  // tracer's CPU.
+  void receive(const void* data, size_t size) {
+    if (sink_) on_record(data, size, *sink_);
+  }
+  // Poll tick: work that is not per record (expiring queries, probing new processes).
+  virtual void flush(EventSink& sink) { (void)sink; }
   virtual void fill(Report& report) = 0;
   // What the kernel side lost (ring buffer full, maps full).
   virtual LostCounts lost() const = 0;
-  // Events the bounded user-space queue refused.
-  uint64_t userspace_lost() const { return queue_dropped_; }
 
  protected:
-  std::vector<std::vector<uint8_t>> take_queue();
+  // One ring-buffer record. Families with a ring buffer decode it with decode<T>.
+  virtual void on_record(const void* data, size_t size, EventSink& sink) {
+    (void)data, (void)size, (void)sink;
+  }
+  // Hands the record to `on_record` as a T where it lies in the ring (records are 8-byte
+  // aligned), so `on_record` must not keep a reference to it: the kernel reuses the space once
+  // the callback returns. Records shorter than T are skipped.
+  template <typename T, typename F>
+  static void decode(const void* data, size_t size, F&& on_record) {
+    static_assert(alignof(T) <= 8 && std::is_trivially_copyable_v<T>);
+    if (size < sizeof(T)) return;
+    on_record(*static_cast<const T*>(data));
+  }
 
  private:
-  // Bounded so an event flood costs memory once, then counts drops.
-  static constexpr size_t kMaxQueued = 65536;
-  std::deque<std::vector<uint8_t>> queue_;
-  uint64_t queue_dropped_ = 0;
+  EventSink* sink_ = nullptr;
 };
 
 // A streamed event with the fields of its header; the family adds its own with e["key"] = v.

@@ -28,11 +28,8 @@ int ProcessProbe::ringbuf_fd() const {
   return loaded_.skel ? bpf_map__fd(loaded_.skel->maps.events) : -1;
 }
 
-void ProcessProbe::flush(EventSink& sink) {
-  for (const auto& raw : take_queue()) {
-    if (raw.size() < sizeof(process_event)) continue;
-    process_event e;
-    std::memcpy(&e, raw.data(), sizeof(e));
+void ProcessProbe::on_record(const void* data, size_t size, EventSink& sink) {
+  decode<process_event>(data, size, [&](const process_event& e) {
     switch (e.hdr.kind) {
       case PROCESS_EVENT_EXEC: {
         auto j = event_json(e.hdr, "process", "exec");
@@ -66,7 +63,7 @@ void ProcessProbe::flush(EventSink& sink) {
         break;
       }
     }
-  }
+  });
 }
 
 void ProcessProbe::fill(Report& report) {

@@ -16,7 +16,7 @@ class ProcessProbe : public Probe {
   Result<AttachType> start(const ProbeConfig& config) override;
   void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
   int ringbuf_fd() const override;
-  void flush(EventSink& sink) override;
+  void on_record(const void* data, size_t size, EventSink& sink) override;
   void fill(Report& report) override;
   LostCounts lost() const override;
 

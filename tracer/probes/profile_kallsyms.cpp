@@ -2,6 +2,8 @@
 // profile_kallsyms.cpp: /proc/kallsyms parsing and address lookup.
 #include "probes/profile_kallsyms.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -23,32 +25,86 @@ void KernelSymbols::add_line(std::string_view line, size_t& lines) {
   std::string_view rest = line.substr(sp1 + 3);
   const size_t tab = rest.find('\t');
   const std::string_view name = rest.substr(0, tab);
-  if (name.size() > UINT16_MAX || names_.size() + name.size() > UINT32_MAX) return;
+  if (name.find('\n') != std::string_view::npos || count_ == UINT32_MAX) return;
   uint16_t module = 0;
   if (tab != std::string_view::npos) {
     std::string_view m = rest.substr(tab + 1);
     if (m.size() >= 2 && m.front() == '[' && m.back() == ']') m = m.substr(1, m.size() - 2);
-    // Modules come in runs (kallsyms lists each module's symbols together).
     if (modules_.back() != m) {
       if (modules_.size() > UINT16_MAX) return;
       modules_.emplace_back(m);
     }
     module = static_cast<uint16_t>(modules_.size() - 1);
   }
-  symbols_.push_back(
-      {addr, static_cast<uint32_t>(names_.size()), static_cast<uint16_t>(name.size()), module});
-  names_.append(name);
+  if (module_runs_.empty() || module_runs_.back().second != module)
+    module_runs_.emplace_back(count_, module);
+  loading_.emplace_back(addr, count_++);
+  pending_.append(name);
+  pending_.push_back('\n');
+  if (count_ % kBlockNames == 0) seal_block();
+}
+
+void KernelSymbols::seal_block() {
+  if (pending_.empty()) return;
+  uLongf size = compressBound(pending_.size());
+  Block b;
+  b.compressed.resize(size);
+  b.size = static_cast<uint32_t>(pending_.size());
+  // Uncompressed if zlib fails: the names are still there, only bigger.
+  if (compress2(reinterpret_cast<Bytef*>(b.compressed.data()), &size,
+                reinterpret_cast<const Bytef*>(pending_.data()), pending_.size(),
+                Z_DEFAULT_COMPRESSION) == Z_OK) {
+    b.compressed.resize(size);
+  } else {
+    b.compressed = pending_;
+    b.size = 0;
+  }
+  b.compressed.shrink_to_fit();
+  blocks_.push_back(std::move(b));
+  pending_.clear();
 }
 
 void KernelSymbols::finish(size_t lines) {
-  std::stable_sort(symbols_.begin(), symbols_.end(),
-                   [](const Symbol& a, const Symbol& b) { return a.addr < b.addr; });
-  symbols_.shrink_to_fit();
-  names_.shrink_to_fit();
-  if (symbols_.empty())
+  seal_block();
+  pending_.shrink_to_fit();
+  std::stable_sort(loading_.begin(), loading_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  addrs_.reserve(loading_.size());
+  ordinals_.reserve(loading_.size());
+  for (const auto& [addr, ordinal] : loading_) {
+    addrs_.push_back(addr);
+    ordinals_.push_back(ordinal);
+  }
+  std::vector<std::pair<uint64_t, uint32_t>>().swap(loading_);  // `= {}` keeps the capacity
+  blocks_.shrink_to_fit();
+  module_runs_.shrink_to_fit();
+  if (addrs_.empty())
     status_ = lines ? "kallsyms addresses read as 0 (kernel.kptr_restrict, or no CAP_SYSLOG): "
                       "kernel frames are unresolved"
                     : "kallsyms is empty: kernel frames are unresolved";
+}
+
+std::string KernelSymbols::name_at(uint32_t ordinal) const {
+  const Block& b = blocks_[ordinal / kBlockNames];
+  std::string text;
+  if (b.size == 0) {
+    text = b.compressed;
+  } else {
+    text.resize(b.size);
+    uLongf size = b.size;
+    if (uncompress(reinterpret_cast<Bytef*>(text.data()), &size,
+                   reinterpret_cast<const Bytef*>(b.compressed.data()),
+                   b.compressed.size()) != Z_OK)
+      return "";
+    text.resize(size);
+  }
+  std::string_view names = text;
+  for (uint32_t i = ordinal % kBlockNames; i > 0; --i) {
+    const size_t nl = names.find('\n');
+    if (nl == std::string_view::npos) return "";
+    names.remove_prefix(nl + 1);
+  }
+  return std::string(names.substr(0, names.find('\n')));
 }
 
 KernelSymbols KernelSymbols::parse(std::string_view text) {
@@ -79,11 +135,14 @@ KernelSymbols KernelSymbols::load(const std::filesystem::path& path) {
 }
 
 KernelSymbols::Function KernelSymbols::function_at(uint64_t addr) const {
-  auto it = std::upper_bound(symbols_.begin(), symbols_.end(), addr,
-                             [](uint64_t a, const Symbol& s) { return a < s.addr; });
-  if (it == symbols_.begin()) return {};
-  const Symbol& s = *std::prev(it);
-  return {names_.substr(s.name, s.length), modules_[s.module]};
+  const auto it = std::upper_bound(addrs_.begin(), addrs_.end(), addr);
+  if (it == addrs_.begin()) return {};
+  const uint32_t ordinal = ordinals_[static_cast<size_t>(it - addrs_.begin()) - 1];
+  const auto run = std::upper_bound(
+      module_runs_.begin(), module_runs_.end(), ordinal,
+      [](uint32_t o, const std::pair<uint32_t, uint16_t>& r) { return o < r.first; });
+  const uint16_t module = run == module_runs_.begin() ? 0 : std::prev(run)->second;
+  return {name_at(ordinal), modules_[module]};
 }
 
 }  // namespace podtrace::tracer

@@ -43,6 +43,12 @@ bool has_suffix(const bpf_program* prog, AttachType type) {
   return name.size() > suffix.size() && name.ends_with(suffix);
 }
 
+// A section with no target (a bare SEC("tracepoint")) names no hook: libbpf cannot attach it,
+// and it is loaded only to be tail-called by its rung's programs.
+bool names_hook(const bpf_program* prog) {
+  return std::string_view(bpf_program__section_name(prog)).find('/') != std::string_view::npos;
+}
+
 }  // namespace
 
 void select_programs(bpf_object* obj, std::optional<AttachType> type) {
@@ -55,7 +61,7 @@ void select_programs(bpf_object* obj, std::optional<AttachType> type) {
 Status attach_selected(bpf_object* obj, AttachType type, std::vector<LinkPtr>& links) {
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
-    if (!bpf_program__autoload(prog) || !has_suffix(prog, type)) continue;
+    if (!bpf_program__autoload(prog) || !has_suffix(prog, type) || !names_hook(prog)) continue;
     LinkPtr link(bpf_program__attach(prog));
     if (!link) {
       const int err = -errno;

@@ -72,8 +72,7 @@ Result<AttachType> TcpProbe::start(const ProbeConfig& config) {
   plan.attach_extra = [&](tcp_bpf* s) -> Status {
     if (current.need_sock_owner()) {
       // Before sockops, so that every socket sockops sees was created with a record.
-      if (auto ok = owners_.update(s->progs.sock_owner_create, config.cgroup_paths); !ok)
-        return ok;
+      if (auto ok = owners_.update(s->progs.sock_owner_create, config.cgroup_paths); !ok) return ok;
     }
     return sockops_.update(s->progs.tcp_sockops, config.cgroup_paths);
   };
@@ -99,11 +98,9 @@ void TcpProbe::set_target_cgroups(const std::vector<std::filesystem::path>& path
 
 int TcpProbe::ringbuf_fd() const { return skel_ ? bpf_map__fd(skel_->maps.events) : -1; }
 
-void TcpProbe::flush(EventSink& sink) {
-  for (const auto& raw : take_queue()) {
-    if (raw.size() < sizeof(tcp_event)) continue;
-    tcp_event e;
-    std::memcpy(&e, raw.data(), sizeof(e));
+void TcpProbe::on_record(const void* data, size_t size, EventSink& sink) {
+  decode<tcp_event>(data, size, [&](const tcp_event& e) {
+    if (!sink.streams("tcp")) return;
     auto j = event_json(e.hdr, "tcp", event_kind_name(e.hdr.kind));
     j["direction"] = e.ep.direction == PT_TCP_DIR_INBOUND ? "inbound" : "outbound";
     j["remote"] = format_endpoint(e.ep.family, e.ep.addr, e.ep.port);
@@ -137,7 +134,7 @@ void TcpProbe::flush(EventSink& sink) {
         break;
     }
     sink.event(std::move(j));
-  }
+  });
 }
 
 void TcpProbe::fill(Report& report) {

@@ -74,11 +74,9 @@ void UdpProbe::set_target_cgroups(const std::vector<std::filesystem::path>& path
 
 int UdpProbe::ringbuf_fd() const { return skel_ ? bpf_map__fd(skel_->maps.events) : -1; }
 
-void UdpProbe::flush(EventSink& sink) {
-  for (const auto& raw : take_queue()) {
-    if (raw.size() < sizeof(udp_event)) continue;
-    udp_event e;
-    std::memcpy(&e, raw.data(), sizeof(e));
+void UdpProbe::on_record(const void* data, size_t size, EventSink& sink) {
+  decode<udp_event>(data, size, [&](const udp_event& e) {
+    if (!sink.streams("udp")) return;
     const bool drop = e.hdr.kind == PT_UDP_EVENT_DROP;
     auto j = event_json(e.hdr, "udp", drop ? "drop" : "socket_error");
     j["protocol"] = udp_protocol_name(e.protocol);
@@ -97,7 +95,7 @@ void UdpProbe::flush(EventSink& sink) {
       if (e.err) j["error"] = errno_name(static_cast<int>(e.err));
     }
     sink.event(std::move(j));
-  }
+  });
 }
 
 void UdpProbe::fill(Report& report) {
