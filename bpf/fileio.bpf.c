@@ -429,14 +429,11 @@ static __always_inline bool file_stats_add(struct fileio_file_key *key, __u64 la
 	return created;
 }
 
-static __always_inline void emit(struct inflight *in, __u32 kind, __s32 err, __u64 latency,
-				 __u64 bytes, struct fileio_file_id *id, __u64 upath)
+/* Everything of an event before its path (FILEIO_EVENT_HEAD_SIZE bytes). */
+static __always_inline void fill_head(struct fileio_event *e, struct inflight *in, __u32 kind,
+				      __s32 err, __u64 latency, __u64 bytes,
+				      struct fileio_file_id *id)
 {
-	struct fileio_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost(PT_LOST_RINGBUF);
-		return;
-	}
 	fill_header(&e->hdr, PT_FAMILY_FILEIO, kind, current_cgroup_id());
 	e->op = in->op;
 	e->err = err;
@@ -444,12 +441,35 @@ static __always_inline void emit(struct inflight *in, __u32 kind, __s32 err, __u
 	e->bytes = bytes;
 	e->dev = id->dev;
 	e->ino = id->ino;
-	e->path[0] = 0;
+}
+
+static __always_inline void emit(struct inflight *in, __u32 kind, __s32 err, __u64 latency,
+				 __u64 bytes, struct fileio_file_id *id, __u64 upath)
+{
 	/* A file that was opened has its resolved path; a failed open only the one it was given. */
 	struct fileio_file_info *info = id->ino ? bpf_map_lookup_elem(&file_info, id) : NULL;
+	struct fileio_event *e;
+
+	if (!info && !upath) {
+		e = bpf_ringbuf_reserve(&events, FILEIO_EVENT_HEAD_SIZE, 0);
+		if (!e) {
+			count_lost(PT_LOST_RINGBUF);
+			return;
+		}
+		fill_head(e, in, kind, err, latency, bytes, id);
+		bpf_ringbuf_submit(e, ringbuf_wakeup(&events));
+		return;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(PT_LOST_RINGBUF);
+		return;
+	}
+	fill_head(e, in, kind, err, latency, bytes, id);
+	e->path[0] = 0;
 	if (info)
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path), info->path);
-	else if (upath)
+	else
 		bpf_probe_read_user_str(e->path, sizeof(e->path), (const void *)upath);
 	bpf_ringbuf_submit(e, ringbuf_wakeup(&events));
 }

@@ -52,3 +52,8 @@ struct fileio_event {
 	__u64 ino;
 	char path[FILEIO_PATH_LEN];
 };
+
+/* An event with no path ends where the path would start: an error on an fd whose open the
+ * tracer never saw (a flood of EBADF reads) is 88 bytes instead of 344, so the ring holds four
+ * times as many. */
+#define FILEIO_EVENT_HEAD_SIZE __builtin_offsetof(struct fileio_event, path)

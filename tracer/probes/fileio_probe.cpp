@@ -62,24 +62,27 @@ int FileioProbe::ringbuf_fd() const {
 }
 
 void FileioProbe::on_record(const void* data, size_t size, EventSink& sink) {
-  decode<fileio_event>(data, size, [&](const fileio_event& e) {
-    const bool error = e.hdr.kind == FILEIO_EVENT_ERROR;
-    // Failed opens have no inode to be counted by in the kernel: their events are the count.
-    if (error && e.op == FILEIO_OP_OPEN)
-      failed_opens_.add(e.hdr.pid, c_string(e.path, sizeof(e.path)), errno_name(e.err),
-                        e.latency_ns);
-    if (!sink.streams("fileio")) return;
-    auto j = event_json(e.hdr, "fileio", error ? "error" : "slow");
-    j["op"] = std::string(fileio_op_name(e.op));
-    j["path"] = c_string(e.path, sizeof(e.path));
-    j["latency_ns"] = e.latency_ns;
-    j["bytes"] = e.bytes;
-    if (error) {
-      j["errno"] = e.err;
-      j["error"] = errno_name(e.err);
-    }
-    sink.event(std::move(j));
-  });
+  decode<fileio_event>(
+      data, size,
+      [&](const fileio_event& e) {
+        const bool error = e.hdr.kind == FILEIO_EVENT_ERROR;
+        // Failed opens have no inode to be counted by in the kernel: their events are the count.
+        if (error && e.op == FILEIO_OP_OPEN)
+          failed_opens_.add(e.hdr.pid, c_string(e.path, sizeof(e.path)), errno_name(e.err),
+                            e.latency_ns);
+        if (!sink.streams("fileio")) return;
+        auto j = event_json(e.hdr, "fileio", error ? "error" : "slow");
+        j["op"] = std::string(fileio_op_name(e.op));
+        j["path"] = c_string(e.path, sizeof(e.path));
+        j["latency_ns"] = e.latency_ns;
+        j["bytes"] = e.bytes;
+        if (error) {
+          j["errno"] = e.err;
+          j["error"] = errno_name(e.err);
+        }
+        sink.event(std::move(j));
+      },
+      FILEIO_EVENT_HEAD_SIZE);
 }
 
 void FileioProbe::fill(Report& report) {

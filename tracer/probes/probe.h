@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -93,12 +94,16 @@ class Probe {
   }
   // Hands the record to `on_record` as a T where it lies in the ring (records are 8-byte
   // aligned), so `on_record` must not keep a reference to it: the kernel reuses the space once
-  // the callback returns. Records shorter than T are skipped.
+  // the callback returns. A record shorter than T but of at least `least` bytes (a family's
+  // short form, without its trailing text) is copied into a zeroed T; shorter ones are skipped.
   template <typename T, typename F>
-  static void decode(const void* data, size_t size, F&& on_record) {
+  static void decode(const void* data, size_t size, F&& on_record, size_t least = sizeof(T)) {
     static_assert(alignof(T) <= 8 && std::is_trivially_copyable_v<T>);
-    if (size < sizeof(T)) return;
-    on_record(*static_cast<const T*>(data));
+    if (size >= sizeof(T)) return on_record(*static_cast<const T*>(data));
+    if (size < least) return;
+    T record{};
+    std::memcpy(&record, data, size);
+    on_record(record);
   }
 
  private:
