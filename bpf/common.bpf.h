@@ -89,8 +89,16 @@ static __always_inline __u32 log2_u64(__u64 v)
  * result. Inlined, each of log2's six branches forked the caller's state (the slot goes into a
  * map key), so everything after a histogram add was verified many times over: 11 149 of
  * locks' lock_exit's verified instructions became 2 285 (docs/performance.md, start-up and
- * tear-down). At run time it is one BPF-to-BPF call. */
-__noinline __u32 hist_slot(__u64 v)
+ * tear-down). At run time it is one BPF-to-BPF call.
+ * An object whose programs use nearly all of the 512-byte stack defines PT_HIST_SLOT_INLINE
+ * first: a call's frame counts towards the combined stack limit (6.1 refused dns's skb
+ * programs: "combined stack size of 2 calls is 544"). */
+#ifdef PT_HIST_SLOT_INLINE
+static __always_inline
+#else
+__noinline
+#endif
+__u32 hist_slot(__u64 v)
 {
 	if (v < 4)
 		return (__u32)v;

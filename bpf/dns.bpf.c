@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* dns.bpf.c: DNS queries and answers of the pod parsed from its packets (cgroup_skb, UDP and TCP port 53, IPv4 and IPv6), and getaddrinfo() as the application saw it (uprobe). */
+/* The skb programs parse on a stack of nearly 512 bytes: no room for hist_slot's own frame. */
+#define PT_HIST_SLOT_INLINE
 #include "common.bpf.h"
 #include "activity.bpf.h"
 #include "dns.h"

@@ -109,13 +109,21 @@ TEST_F(ProfileTest, SharesFollowTheWorkAndOtherCgroupsAreAbsent) {
   ASSERT_GE(functions.size(), 2u) << proc->dump();
   EXPECT_EQ(functions[0]["name"], "burn_three_quarters") << proc->dump();
   EXPECT_EQ(functions[1]["name"], "burn_one_quarter") << proc->dump();
+  // Self shares are taken of the samples that landed in user space: the workload splits its
+  // user-space work 3:1, and the kernel time it gets on top is not part of that split (timer
+  // interrupts' exit path: ~0 on hardware, 6-13% of the samples under qemu's emulation, where
+  // the kernel matrix runs). A kernel function left out of the list only makes this stricter.
+  uint64_t kernel_self = 0;
+  for (const auto& f : functions)
+    if (f["kernel"] == true) kernel_self += f["self_samples"].get<uint64_t>();
+  const auto user_samples = static_cast<double>(samples - kernel_self);
   for (const auto& [name, want] :
        {std::pair{"burn_three_quarters", 0.75}, std::pair{"burn_one_quarter", 0.25}}) {
     const auto* f = function(*proc, name);
     ASSERT_TRUE(f) << name;
     EXPECT_EQ((*f)["module"], fs::path(fp_).filename().string());
     EXPECT_EQ((*f)["kernel"], false);
-    EXPECT_NEAR((*f)["self_share"].get<double>(), want, 0.07) << proc->dump();
+    EXPECT_NEAR((*f)["self_samples"].get<double>() / user_samples, want, 0.07) << proc->dump();
     EXPECT_NEAR((*f)["total_share"].get<double>(), want, 0.07) << proc->dump();
   }
   // Frame pointers unwind through main: inclusive, main holds nearly everything.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // probe.h: the life cycle every diagnostic family follows: start (open, configure, load, attach),
-// retarget, copy events off the ring buffer, flush them on the poll tick, fill the report.
+// retarget, decode ring-buffer records as they arrive, tick work on the poll tick, fill the report.
 #pragma once
 
 #include <cstddef>
