@@ -23,18 +23,20 @@ EventLineBudget::Bucket& EventLineBudget::bucket(std::string_view family) {
   return it->second;
 }
 
-bool EventLineBudget::admits(std::string_view family) {
-  if (!per_second_) return true;
+EventLineBudget::Bucket* EventLineBudget::admitting(std::string_view family) {
   Bucket& b = bucket(family);
-  if (b.tokens >= 1) return true;
+  if (b.tokens >= 1) return &b;
   ++b.not_streamed;
-  return false;
+  return nullptr;
 }
 
+bool EventLineBudget::admits(std::string_view family) { return !per_second_ || admitting(family); }
+
 bool EventLineBudget::take(std::string_view family) {
-  if (!admits(family)) return false;
-  if (per_second_) bucket(family).tokens -= 1;
-  return true;
+  if (!per_second_) return true;
+  Bucket* b = admitting(family);
+  if (b) b->tokens -= 1;
+  return b != nullptr;
 }
 
 std::map<std::string, uint64_t> EventLineBudget::not_streamed() const {

@@ -37,6 +37,8 @@ class EventLineBudget {
   const uint64_t per_second_;
   uint64_t last_refill_ns_ = 0;
   Bucket& bucket(std::string_view family);
+  // The family's bucket when it holds a line's worth; otherwise counts the line, nullptr.
+  Bucket* admitting(std::string_view family);
 
   std::map<std::string, Bucket, std::less<>> buckets_;
 };
