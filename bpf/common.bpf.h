@@ -11,9 +11,18 @@
 
 /* Set by user space through the mmapped .bss; rewritten when the target's cgroups change.
  * A short array beats a hash lookup for a handful of ids and costs non-targets only a few
- * compares. */
-__u64 target_cgroup_ids[PT_MAX_TARGET_CGROUPS];
+ * compares. target_cgroup_count counts every id, inline or not. */
+__u64 target_cgroup_ids[PT_INLINE_TARGET_CGROUPS];
 __u32 target_cgroup_count;
+
+/* The ids past the inline ones. Preallocated: perf_event programs (profile) may only use
+ * preallocated hash maps. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_MAX_TARGET_CGROUPS);
+	__type(key, __u64);
+	__type(value, __u8);
+} more_target_cgroups SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -41,16 +50,19 @@ static __always_inline __u64 ringbuf_wakeup(void *ringbuf)
 									     BPF_RB_NO_WAKEUP;
 }
 
+/* The inline loop is short on purpose: the verifier walks every iteration of it in every
+ * program (~90 load), and 64 inline slots were ~780 verified instructions per program, about
+ * half of all start-up verification (docs/performance.md, start-up and tear-down). */
 static __always_inline bool is_target_cgroup(__u64 id)
 {
 	__u32 n = target_cgroup_count;
-	for (__u32 i = 0; i < PT_MAX_TARGET_CGROUPS; i++) {
+	for (__u32 i = 0; i < PT_INLINE_TARGET_CGROUPS; i++) {
 		if (i >= n)
-			break;
+			return false;
 		if (target_cgroup_ids[i] == id)
 			return true;
 	}
-	return false;
+	return n > PT_INLINE_TARGET_CGROUPS && bpf_map_lookup_elem(&more_target_cgroups, &id);
 }
 
 /* Reading the v2 cgroup id through BTF pointers is several times cheaper than

@@ -6,9 +6,11 @@
 #include <linux/types.h>
 #endif
 
-/* A pod is a handful of containers plus the pause container; 64 leaves room for
- * --cgroup on a subtree with many children. */
-#define PT_MAX_TARGET_CGROUPS 64
+/* A pod is a handful of containers plus the pause container: the first
+ * PT_INLINE_TARGET_CGROUPS ids are compared inline, the rest (--cgroup on a subtree with many
+ * children) are looked up in a hash of up to PT_MAX_TARGET_CGROUPS. */
+#define PT_INLINE_TARGET_CGROUPS 8
+#define PT_MAX_TARGET_CGROUPS 1024
 #define PT_COMM_LEN 16
 
 /* Log-linear latency histogram: 4 sub-buckets per power of two, values in ns.

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 #include "activity_map.h"
 #include "clock.h"
@@ -91,6 +92,11 @@ class WriterSink : public EventSink {
 std::vector<uint64_t> ids_of(const Target& t) {
   std::vector<uint64_t> ids;
   for (const auto& c : t.cgroups) ids.push_back(c.id);
+  // The BPF filter holds PT_MAX_TARGET_CGROUPS ids; say once that the rest are not traced.
+  static bool told = false;
+  if (ids.size() > PT_MAX_TARGET_CGROUPS && !std::exchange(told, true))
+    fmt::print(stderr, "podtrace-tracer: the target has {} cgroups; only the first {} are traced\n",
+               ids.size(), PT_MAX_TARGET_CGROUPS);
   return ids;
 }
 

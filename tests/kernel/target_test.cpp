@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "kernel_features.h"
 #include "kernel_test_util.h"
 #include "options.h"
+#include "podtrace_common.h"
 #include "session.h"
 
 namespace podtrace::tracer::testing {
@@ -66,6 +68,55 @@ TEST(TargetTest, FindsAContainerByIdInAKubeletStyleCgroup) {
   ASSERT_TRUE(file);
   EXPECT_EQ((*file)["count"], 25);
   EXPECT_EQ((*file)["pid"], container.pid());
+  fs::remove_all(dir);
+}
+
+// More cgroups than the BPF filter compares inline (PT_INLINE_TARGET_CGROUPS): whatever order
+// the tracer lists them in, some are found through the filter's hash. Each child's workload does
+// its own number of fsyncs, so a cgroup missed or counted twice shows.
+TEST(TargetTest, CountsEveryCgroupOfASubtreeLargerThanTheInlineFilter) {
+  constexpr int kChildren = PT_INLINE_TARGET_CGROUPS + 4;
+  TestCgroup parent("podtrace-many");
+  TestCgroup outside("podtrace-many-outside");
+  struct Children {
+    std::vector<fs::path> dirs;
+    ~Children() {
+      for (const auto& d : dirs) rmdir(d.c_str());
+    }
+  } children;
+  for (int i = 0; i < kChildren; ++i) {
+    children.dirs.push_back(parent.v2() / ("c" + std::to_string(i)));
+    fs::create_directory(children.dirs.back());
+  }
+  const fs::path dir = make_temp_dir("podtrace-many");
+  std::vector<std::unique_ptr<Workload>> workloads;
+  for (int i = 0; i < kChildren; ++i) {
+    const fs::path procs = children.dirs[i] / "cgroup.procs";
+    workloads.push_back(std::make_unique<Workload>(
+        [procs] { std::ofstream(procs) << "0" << std::flush; },
+        [&dir, i] { return do_fsyncs(dir / ("child" + std::to_string(i)), 10 + i); }));
+  }
+  Workload stranger(outside, [&] { return do_fsyncs(dir / "outside", 20); });
+
+  TracerProcess tracer({"--cgroup", parent.v2().string()});
+  const auto start = tracer.wait_for_start();
+  EXPECT_EQ(start["target"]["cgroups"].size(), size_t{kChildren + 1});
+  stranger.go();
+  ASSERT_EQ(stranger.wait(), 0);
+  for (auto& w : workloads) w->go();
+  for (auto& w : workloads) ASSERT_EQ(w->wait(), 0);
+  tracer.wait_exit();  // every child exited: the subtree emptied
+  const auto report = tracer.report();
+  EXPECT_EQ(report["end_reason"], "target_exited");
+  for (int i = 0; i < kChildren; ++i) {
+    const auto file = find_entry(report["fileio"]["files"],
+                                 {{"path", (dir / ("child" + std::to_string(i))).string()},
+                                  {"op", "fsync"}});
+    ASSERT_TRUE(file) << "child " << i;
+    EXPECT_EQ((*file)["count"], 10 + i) << "child " << i;
+    EXPECT_EQ((*file)["pid"], workloads[i]->pid()) << "child " << i;
+  }
+  EXPECT_FALSE(find_entry(report["fileio"]["files"], {{"path", (dir / "outside").string()}}));
   fs::remove_all(dir);
 }
 

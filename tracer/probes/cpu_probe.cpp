@@ -24,7 +24,7 @@ Result<AttachType> CpuProbe::start(const ProbeConfig& config) {
       ops, config, {AttachType::kTpBtf, AttachType::kRawTp},
       // Threads already there start their breakdown when the trace does.
       [](cpu_bpf* s) { s->rodata->trace_start_ns = monotonic_ns(); },
-      [&](cpu_bpf* s) { write_targets(s->bss, config.cgroup_ids); });
+      [&](cpu_bpf* s) { write_targets(s, config.cgroup_ids); });
   if (!loaded) return make_error(loaded.error());
   loaded_ = std::move(*loaded);
   per_thread_ = config.time_per_thread;
@@ -32,7 +32,7 @@ Result<AttachType> CpuProbe::start(const ProbeConfig& config) {
 }
 
 void CpuProbe::set_targets(const std::vector<uint64_t>& ids) {
-  if (loaded_.skel) write_targets(loaded_.skel->bss, ids);
+  if (loaded_.skel) write_targets(loaded_.skel.get(), ids);
 }
 
 void CpuProbe::fill(Report& report) {

@@ -71,7 +71,7 @@ Result<AttachType> DbProbe::start(const ProbeConfig& config) {
     bpf_program* prog;
     bpf_object__for_each_program(prog, s->obj) bpf_program__set_autoload(prog, true);
   };
-  plan.after_load = [&](db_bpf* s) { write_targets(s->bss, config.cgroup_ids); };
+  plan.after_load = [&](db_bpf* s) { write_targets(s, config.cgroup_ids); };
   auto loaded = load_skeleton(plan, *config.features);
   if (!loaded) return loaded.take_error();
   skel_ = std::move(loaded->skel);
@@ -86,7 +86,7 @@ Result<AttachType> DbProbe::start(const ProbeConfig& config) {
 }
 
 void DbProbe::set_targets(const std::vector<uint64_t>& ids) {
-  if (skel_) write_targets(skel_->bss, ids);
+  if (skel_) write_targets(skel_.get(), ids);
 }
 
 void DbProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {

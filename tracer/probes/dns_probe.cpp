@@ -60,7 +60,7 @@ Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
     s->rodata->have_current_comm = current.comm;
     bpf_program__set_autoload(s->progs.sock_owner_create, current.need_sock_owner());
   };
-  plan.after_load = [&](dns_bpf* s) { write_targets(s->bss, config.cgroup_ids); };
+  plan.after_load = [&](dns_bpf* s) { write_targets(s, config.cgroup_ids); };
   plan.attach_extra = [&](dns_bpf* s) -> Status {
     if (current.need_sock_owner()) {
       // Before the packet programs, so that every socket they see was created with a record.
@@ -82,7 +82,7 @@ Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
 void DnsProbe::all_started() { attach_libcs(); }
 
 void DnsProbe::set_targets(const std::vector<uint64_t>& ids) {
-  if (skel_) write_targets(skel_->bss, ids);
+  if (skel_) write_targets(skel_.get(), ids);
 }
 
 void DnsProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {

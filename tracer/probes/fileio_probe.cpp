@@ -37,7 +37,7 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
   // stubs that would drop every exit.
   Status handler_set = ok_status();
   plan.after_load = [&](fileio_bpf* s) {
-    write_targets(s->bss, config.cgroup_ids);
+    write_targets(s, config.cgroup_ids);
     handler_set = ok_status();
     if (!bpf_program__autoload(s->progs.fileio_exit_handler_tp)) return;
     const uint32_t slot = 0;
@@ -54,7 +54,7 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
 }
 
 void FileioProbe::set_targets(const std::vector<uint64_t>& ids) {
-  if (loaded_.skel) write_targets(loaded_.skel->bss, ids);
+  if (loaded_.skel) write_targets(loaded_.skel.get(), ids);
 }
 
 int FileioProbe::ringbuf_fd() const {

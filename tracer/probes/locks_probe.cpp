@@ -155,7 +155,7 @@ Result<AttachType> LocksProbe::start(const ProbeConfig& config) {
     s->rodata->slow_threshold_ns = config.slow_threshold_ns;
     s->rodata->mutex_min_wait_ns = kMinWaitNs;
   };
-  plan.after_load = [&](locks_bpf* s) { write_targets(s->bss, config.cgroup_ids); };
+  plan.after_load = [&](locks_bpf* s) { write_targets(s, config.cgroup_ids); };
   plan.attach_extra = [&](locks_bpf* s) -> Status {
     // Outside the ladder and never fatal: futex waits are worth having without the rest.
     attach_kernel_locks(s);
@@ -177,7 +177,7 @@ Result<AttachType> LocksProbe::start(const ProbeConfig& config) {
 }
 
 void LocksProbe::set_targets(const std::vector<uint64_t>& ids) {
-  if (loaded_.skel) write_targets(loaded_.skel->bss, ids);
+  if (loaded_.skel) write_targets(loaded_.skel.get(), ids);
 }
 
 void LocksProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {

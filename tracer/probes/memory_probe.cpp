@@ -34,7 +34,7 @@ Result<AttachType> MemoryProbe::start(const ProbeConfig& config) {
   const SkeletonOps<memory_bpf> ops{memory_bpf__open, memory_bpf__load, memory_bpf__destroy};
   auto loaded = load_first_working<memory_bpf>(
       ops, config, {AttachType::kTpBtf, AttachType::kRawTp, AttachType::kTracepoint},
-      [](memory_bpf*) {}, [&](memory_bpf* s) { write_targets(s->bss, config.cgroup_ids); });
+      [](memory_bpf*) {}, [&](memory_bpf* s) { write_targets(s, config.cgroup_ids); });
   if (!loaded) return make_error(loaded.error());
   loaded_ = std::move(*loaded);
   started_ns_ = monotonic_ns();
@@ -49,7 +49,7 @@ Result<AttachType> MemoryProbe::start(const ProbeConfig& config) {
 }
 
 void MemoryProbe::set_targets(const std::vector<uint64_t>& ids) {
-  if (loaded_.skel) write_targets(loaded_.skel->bss, ids);
+  if (loaded_.skel) write_targets(loaded_.skel.get(), ids);
 }
 
 void MemoryProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {

@@ -13,7 +13,7 @@ Result<AttachType> NetdevProbe::start(const ProbeConfig& config) {
   const SkeletonOps<netdev_bpf> ops{netdev_bpf__open, netdev_bpf__load, netdev_bpf__destroy};
   auto loaded = load_first_working<netdev_bpf>(
       ops, config, {AttachType::kTpBtf, AttachType::kRawTp, AttachType::kTracepoint},
-      [](netdev_bpf*) {}, [&](netdev_bpf* s) { write_targets(s->bss, config.cgroup_ids); });
+      [](netdev_bpf*) {}, [&](netdev_bpf* s) { write_targets(s, config.cgroup_ids); });
   if (!loaded) return make_error(loaded.error());
   loaded_ = std::move(*loaded);
   set_target_cgroups(config.cgroup_paths);
@@ -21,7 +21,7 @@ Result<AttachType> NetdevProbe::start(const ProbeConfig& config) {
 }
 
 void NetdevProbe::set_targets(const std::vector<uint64_t>& ids) {
-  if (loaded_.skel) write_targets(loaded_.skel->bss, ids);
+  if (loaded_.skel) write_targets(loaded_.skel.get(), ids);
 }
 
 void NetdevProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {

@@ -14,14 +14,14 @@ Result<AttachType> ProcessProbe::start(const ProbeConfig& config) {
   const SkeletonOps<process_bpf> ops{process_bpf__open, process_bpf__load, process_bpf__destroy};
   auto loaded = load_first_working<process_bpf>(
       ops, config, {AttachType::kTpBtf, AttachType::kRawTp}, [](process_bpf*) {},
-      [&](process_bpf* s) { write_targets(s->bss, config.cgroup_ids); });
+      [&](process_bpf* s) { write_targets(s, config.cgroup_ids); });
   if (!loaded) return make_error(loaded.error());
   loaded_ = std::move(*loaded);
   return loaded_.attach;
 }
 
 void ProcessProbe::set_targets(const std::vector<uint64_t>& ids) {
-  if (loaded_.skel) write_targets(loaded_.skel->bss, ids);
+  if (loaded_.skel) write_targets(loaded_.skel.get(), ids);
 }
 
 int ProcessProbe::ringbuf_fd() const {

@@ -72,7 +72,7 @@ Result<AttachType> ProfileProbe::start(const ProbeConfig& config) {
   plan.configure = [](profile_bpf* s) {
     bpf_program__set_autoload(s->progs.profile_sample_perf, true);
   };
-  plan.after_load = [&](profile_bpf* s) { write_targets(s->bss, config.cgroup_ids); };
+  plan.after_load = [&](profile_bpf* s) { write_targets(s, config.cgroup_ids); };
   plan.attach_extra = [&](profile_bpf* s) { return open_perf_events(s); };
   proc_root_ = config.proc_root;
   auto loaded = load_skeleton(plan, *config.features);
@@ -128,7 +128,7 @@ Status ProfileProbe::open_perf_events(profile_bpf* skel) {
 }
 
 void ProfileProbe::set_targets(const std::vector<uint64_t>& ids) {
-  if (skel_) write_targets(skel_->bss, ids);
+  if (skel_) write_targets(skel_.get(), ids);
 }
 
 void ProfileProbe::discover_processes() {

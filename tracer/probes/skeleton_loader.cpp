@@ -2,6 +2,7 @@
 // skeleton_loader.cpp: program selection by attach-type suffix, attaching, loss counters.
 #include "probes/skeleton_loader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <string_view>
 
@@ -72,6 +73,21 @@ Status attach_selected(bpf_object* obj, AttachType type, std::vector<LinkPtr>& l
     links.push_back(std::move(link));
   }
   return Ok{};
+}
+
+bool write_more_targets(int map_fd, std::span<const uint64_t> more) {
+  bool ok = true;
+  const uint8_t present = 1;
+  for (uint64_t id : more) ok &= bpf_map_update_elem(map_fd, &id, &present, BPF_ANY) == 0;
+  // Collect the stale keys first: deleting while walking would restart the walk.
+  std::vector<uint64_t> stale;
+  uint64_t key = 0;
+  for (const uint64_t* prev = nullptr; bpf_map_get_next_key(map_fd, prev, &key) == 0;
+       prev = &key) {
+    if (std::find(more.begin(), more.end(), key) == more.end()) stale.push_back(key);
+  }
+  for (uint64_t id : stale) (void)bpf_map_delete_elem(map_fd, &id);
+  return ok;
 }
 
 LostCounts read_lost(int lost_map_fd) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -126,14 +127,25 @@ Result<LoadedSkeleton<Skel>> load_first_working(const SkeletonOps<Skel>& ops,
   return load_skeleton(plan, *config.features);
 }
 
-// Writes the target cgroup ids into a skeleton's .bss. Ids are written before the count, so a
-// program running concurrently sees either the old prefix or the new set.
-template <typename Bss>
-void write_targets(Bss* bss, const std::vector<uint64_t>& ids) {
+// Makes the hash of target ids past the inline ones hold exactly `more`: new ids are inserted
+// first, stale ones deleted last, so a concurrent program never misses a target (it may match a
+// departing id for a moment). Returns false when the map refused an id.
+bool write_more_targets(int map_fd, std::span<const uint64_t> more);
+
+// Writes the target cgroup ids into a skeleton: the first PT_INLINE_TARGET_CGROUPS into .bss,
+// the rest into its more_target_cgroups hash. Inline ids are written before the count, so a
+// program running concurrently sees either the old prefix or the new set. Ids past
+// PT_MAX_TARGET_CGROUPS are not traced (the session says so once).
+template <typename Skel>
+void write_targets(Skel* skel, const std::vector<uint64_t>& ids) {
+  auto* bss = skel->bss;
   const size_t n = std::min(ids.size(), size_t{PT_MAX_TARGET_CGROUPS});
+  const size_t inline_n = std::min(n, size_t{PT_INLINE_TARGET_CGROUPS});
+  const std::span<const uint64_t> all(ids.data(), n);
+  (void)write_more_targets(bpf_map__fd(skel->maps.more_target_cgroups), all.subspan(inline_n));
   if (n < bss->target_cgroup_count)
     __atomic_store_n(&bss->target_cgroup_count, n, __ATOMIC_RELEASE);
-  for (size_t i = 0; i < n; ++i) bss->target_cgroup_ids[i] = ids[i];
+  for (size_t i = 0; i < inline_n; ++i) bss->target_cgroup_ids[i] = ids[i];
   __atomic_store_n(&bss->target_cgroup_count, n, __ATOMIC_RELEASE);
 }
 

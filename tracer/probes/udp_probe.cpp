@@ -49,7 +49,7 @@ Result<AttachType> UdpProbe::start(const ProbeConfig& config) {
     bpf_program__set_autoload(s->progs.udp_ingress_skb, true);
   };
   // Targets before attach: the tracepoints never run unfiltered.
-  plan.after_load = [&](udp_bpf* s) { write_targets(s->bss, config.cgroup_ids); };
+  plan.after_load = [&](udp_bpf* s) { write_targets(s, config.cgroup_ids); };
   plan.attach_extra = [&](udp_bpf* s) -> Status {
     if (auto r = egress_.update(s->progs.udp_egress_skb, config.cgroup_paths); !r) return r;
     return ingress_.update(s->progs.udp_ingress_skb, config.cgroup_paths);
@@ -63,7 +63,7 @@ Result<AttachType> UdpProbe::start(const ProbeConfig& config) {
 }
 
 void UdpProbe::set_targets(const std::vector<uint64_t>& ids) {
-  if (skel_) write_targets(skel_->bss, ids);
+  if (skel_) write_targets(skel_.get(), ids);
 }
 
 void UdpProbe::set_target_cgroups(const std::vector<std::filesystem::path>& paths) {
