@@ -17,6 +17,12 @@ enum fileio_op {
 	FILEIO_OP_MAX = 5,
 };
 
+/* The slots of the per-syscall stubs' prog array (bpf/fileio.bpf.c). */
+enum fileio_handler {
+	FILEIO_HANDLER_ENTER = 0,
+	FILEIO_HANDLER_EXIT = 1,
+};
+
 enum fileio_event_kind {
 	FILEIO_EVENT_SLOW = 1,
 	FILEIO_EVENT_ERROR = 2,

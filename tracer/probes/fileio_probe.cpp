@@ -32,18 +32,23 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
       bpf_map__set_max_entries(s->maps.inflight, FILEIO_MAX_INFLIGHT);
     }
   };
-  // The per-syscall exit programs tail-call one handler (verified once, not 16 times): it goes
-  // into their prog array before they attach. A failure ends the family rather than leaving
-  // stubs that would drop every exit.
+  // The per-syscall programs tail-call two handlers (each verified once, not 16 times): they go
+  // into the prog array before the stubs attach. A failure ends the family rather than leaving
+  // stubs that would drop every call.
   Status handler_set = ok_status();
   plan.after_load = [&](fileio_bpf* s) {
     write_targets(s, config.cgroup_ids);
     handler_set = ok_status();
-    if (!bpf_program__autoload(s->progs.fileio_exit_handler_tp)) return;
-    const uint32_t slot = 0;
-    const int handler_fd = bpf_program__fd(s->progs.fileio_exit_handler_tp);
-    if (bpf_map_update_elem(bpf_map__fd(s->maps.exit_handler), &slot, &handler_fd, BPF_ANY))
-      handler_set = make_error("fileio exit handler: " + libbpf_error(-errno));
+    const std::pair<uint32_t, bpf_program*> handlers[] = {
+        {FILEIO_HANDLER_ENTER, s->progs.fileio_enter_handler_tp},
+        {FILEIO_HANDLER_EXIT, s->progs.fileio_exit_handler_tp}};
+    for (const auto& [slot, prog] : handlers) {
+      if (!bpf_program__autoload(prog)) continue;
+      const int fd = bpf_program__fd(prog);
+      if (bpf_map_update_elem(bpf_map__fd(s->maps.handlers), &slot, &fd, BPF_ANY))
+        handler_set = make_error(fmt::format("fileio handler {}: {}", bpf_program__name(prog),
+                                             libbpf_error(-errno)));
+    }
   };
   plan.attach_extra = [&](fileio_bpf*) { return handler_set; };
   auto loaded = load_skeleton(plan, *config.features);
