@@ -358,7 +358,11 @@ static __always_inline int on_error_report(struct sock *sk)
 	struct udp_endpoint_stats *s = endpoint_stats(&ev.ep);
 	if (s) {
 		__sync_fetch_and_add(&s->errors, 1);
-		s->last_errno = ev.err;
+		/* sk_error_report() wakes the socket's waiters before this tracepoint runs: a reader
+		 * already blocked on another CPU can take the error first (sock_error() clears sk_err),
+		 * and then it reads 0 here. The error still counts; its errno is not known. */
+		if (ev.err)
+			s->last_errno = ev.err;
 	}
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), ringbuf_wakeup(&events)))
 		count_lost(PT_LOST_RINGBUF);

@@ -259,6 +259,9 @@ class TraceSession {
       if (options_.duration_ns && now - started >= options_.duration_ns) return "duration";
       if (now < next_tick) continue;
       next_tick = now + kTickNs;
+      // Records below a ring's wake-up mark (bpf/common.bpf.h, ringbuf_wakeup) wake nobody:
+      // they are taken here, so an event is streamed within a tick however sparse its family.
+      if (rb_) ring_buffer__consume(rb_.get());
       if (!refresh_target(target_, static_cast<double>(now - started) / 1e9) ||
           !target_alive(target_, had_processes_))
         return "target_exited";

@@ -21,6 +21,7 @@ void to_json(nlohmann::json& j, const ThreadCpu& t) {
        {"preempted_ns", t.preempted_ns},
        {"switches", t.switches},
        {"involuntary_switches", t.involuntary}};
+  if (t.folded) j["folded"] = t.folded;
 }
 
 void from_json(const nlohmann::json& j, ThreadCpu& t) {
@@ -34,6 +35,7 @@ void from_json(const nlohmann::json& j, ThreadCpu& t) {
   read_field(j, "preempted_ns", t.preempted_ns);
   read_field(j, "switches", t.switches);
   read_field(j, "involuntary_switches", t.involuntary);
+  read_field(j, "folded", t.folded);
 }
 
 void to_json(nlohmann::json& j, const Throttling& t) {
@@ -231,10 +233,9 @@ void diagnose_section(const CpuReport& c, const DiagnoseThresholds& t, std::vect
                      format_ns(c.run_queue_ns), format_ns(c.preempted_ns)),
          "runqueue"});
   if (c.io_ns > c.on_cpu_ns && c.io_ns > 100'000'000)
-    out.push_back({"info", "cpu",
-                   fmt::format("blocked in uninterruptible I/O for {}", format_ns(c.io_ns)),
-                   fmt::format("more than the {} spent on CPU", format_ns(c.on_cpu_ns)),
-                   "file_io"});
+    out.push_back(
+        {"info", "cpu", fmt::format("blocked in uninterruptible I/O for {}", format_ns(c.io_ns)),
+         fmt::format("more than the {} spent on CPU", format_ns(c.on_cpu_ns)), "file_io"});
 }
 
 }  // namespace podtrace

@@ -22,6 +22,7 @@ struct ThreadCpu {
   uint64_t preempted_ns = 0;
   uint64_t switches = 0;
   uint64_t involuntary = 0;
+  uint32_t folded = 0;  // > 0: the "other" row (pid 0), summing this many rows (row_fold.h)
   bool operator==(const ThreadCpu&) const = default;
 };
 

@@ -43,6 +43,7 @@ void to_json(nlohmann::json& j, const ProcessFaults& f) {
        {"user_faults", f.user_faults},
        {"minor_faults", f.minor},
        {"major_faults", f.major}};
+  if (f.folded) j["folded"] = f.folded;
 }
 
 void from_json(const nlohmann::json& j, ProcessFaults& f) {
@@ -51,6 +52,7 @@ void from_json(const nlohmann::json& j, ProcessFaults& f) {
   read_field(j, "user_faults", f.user_faults);
   read_field(j, "minor_faults", f.minor);
   read_field(j, "major_faults", f.major);
+  read_field(j, "folded", f.folded);
 }
 
 void to_json(nlohmann::json& j, const ReclaimStall& r) {
@@ -140,6 +142,7 @@ void to_json(nlohmann::json& j, const ProcessRss& r) {
        {"rss_start_bytes", r.start_bytes},
        {"rss_end_bytes", r.end_bytes},
        {"running", r.running}};
+  if (r.folded) j["folded"] = r.folded;
 }
 
 void from_json(const nlohmann::json& j, ProcessRss& r) {
@@ -148,6 +151,7 @@ void from_json(const nlohmann::json& j, ProcessRss& r) {
   read_field(j, "rss_start_bytes", r.start_bytes);
   read_field(j, "rss_end_bytes", r.end_bytes);
   read_field(j, "running", r.running);
+  read_field(j, "folded", r.folded);
 }
 
 void to_json(nlohmann::json& j, const OomVictim& v) { j = {{"pid", v.pid}, {"comm", v.comm}}; }
@@ -393,6 +397,8 @@ void diagnose_section(const MemoryReport& m, const DiagnoseThresholds& t,
                              : "see the process section")});
   }
   for (const auto& f : m.faults) {
+    // A folded row is many processes: no one of them is known to have faulted this much.
+    if (f.folded) continue;
     const double rate = per_second(f.major, m.window_ns);
     if (f.major < 100 || rate < t.major_faults_per_s) continue;
     out.push_back({"warning", "memory",

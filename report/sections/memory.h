@@ -20,6 +20,7 @@ struct ProcessFaults {
   uint64_t user_faults = 0;  // page_fault_user events: faults taken in user mode
   uint64_t minor = 0;        // the kernel's per-thread counters (min_flt, maj_flt), summed
   uint64_t major = 0;
+  uint32_t folded = 0;  // > 0: the "other" row (pid 0), summing this many rows (row_fold.h)
   bool operator==(const ProcessFaults&) const = default;
 };
 
@@ -77,7 +78,8 @@ struct ProcessRss {
   uint64_t start_bytes =
       0;                   // VmRSS when first seen (the trace's start for processes already there)
   uint64_t end_bytes = 0;  // VmRSS at the end, or when last seen if it exited
-  bool running = true;     // still running at the last reading
+  bool running = true;     // still running at the last reading (a folded row: all of them)
+  uint32_t folded = 0;     // > 0: the "other" row (pid 0), summing this many rows (row_fold.h)
   bool operator==(const ProcessRss&) const = default;
 };
 

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "json_read.h"
+#include "row_fold.h"
 #include "units.h"
 
 namespace podtrace {
@@ -106,7 +107,8 @@ std::string percent(uint64_t part, uint64_t whole) {
 std::string top_states(const TimeShare& t, size_t n) {
   std::vector<size_t> order(kTimeStates);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return t.ns[a] > t.ns[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return t.ns[a] > t.ns[b]; });
   const uint64_t total = std::accumulate(t.ns.begin(), t.ns.end(), uint64_t{0});
   std::string out;
   for (size_t i = 0, shown = 0; i < kTimeStates && shown < n; ++i) {
@@ -181,9 +183,13 @@ void to_json(nlohmann::json& j, const TimeShare& t) {
   nlohmann::json states = nlohmann::json::object();
   for (size_t s = 0; s < kTimeStates; ++s)
     if (t.ns[s]) states[std::string(kStates[s].key)] = t.ns[s];
-  j = {{"pid", t.pid}, {"comm", t.comm}, {"threads", t.threads}, {"wall_ns", t.wall_ns},
+  j = {{"pid", t.pid},
+       {"comm", t.comm},
+       {"threads", t.threads},
+       {"wall_ns", t.wall_ns},
        {"state_ns", states}};
   if (t.tid) j["tid"] = t.tid;
+  if (t.folded) j["folded"] = t.folded;
 }
 
 void from_json(const nlohmann::json& j, TimeShare& t) {
@@ -192,6 +198,7 @@ void from_json(const nlohmann::json& j, TimeShare& t) {
   read_field(j, "comm", t.comm);
   read_field(j, "threads", t.threads);
   read_field(j, "wall_ns", t.wall_ns);
+  read_field(j, "folded", t.folded);
   if (auto it = j.find("state_ns"); it != j.end() && it->is_object())
     for (size_t s = 0; s < kTimeStates; ++s) read_field(*it, kStates[s].key, t.ns[s]);
 }
@@ -213,8 +220,10 @@ void render_section(TextWriter& out, const TimeReport& r) {
     return;
   }
   const TimeShare total = r.total();
-  out.line(fmt::format("{} of thread-time in {} processes: {}", format_ns(total.wall_ns),
-                       r.processes.size(), top_states(total, 4)));
+  uint64_t processes = 0;
+  for (const auto& p : r.processes) processes += rows_in(p);
+  out.line(fmt::format("{} of thread-time in {} processes: {}", format_ns(total.wall_ns), processes,
+                       top_states(total, 4)));
   out.raw_html(breakdown_svg(std::vector<TimeShare>(
       r.processes.begin(),
       r.processes.begin() + std::min(r.processes.size(), out.options().max_rows))));

@@ -34,11 +34,12 @@ std::string_view time_state_label(size_t state);
 
 struct TimeShare {
   uint32_t pid = 0;
-  uint32_t tid = 0;      // 0 on a process row
+  uint32_t tid = 0;  // 0 on a process row
   std::string comm;
   uint32_t threads = 1;  // threads summed into the row
   uint64_t wall_ns = 0;  // their wall time during the trace, summed: the states add up to it
   std::array<uint64_t, kTimeStates> ns{};
+  uint32_t folded = 0;  // > 0: the "other" row (pid 0), summing this many rows (row_fold.h)
   uint64_t at(TimeState s) const { return ns[static_cast<size_t>(s)]; }
   bool operator==(const TimeShare&) const = default;
 };

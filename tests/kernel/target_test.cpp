@@ -109,9 +109,9 @@ TEST(TargetTest, CountsEveryCgroupOfASubtreeLargerThanTheInlineFilter) {
   const auto report = tracer.report();
   EXPECT_EQ(report["end_reason"], "target_exited");
   for (int i = 0; i < kChildren; ++i) {
-    const auto file = find_entry(report["fileio"]["files"],
-                                 {{"path", (dir / ("child" + std::to_string(i))).string()},
-                                  {"op", "fsync"}});
+    const auto file =
+        find_entry(report["fileio"]["files"],
+                   {{"path", (dir / ("child" + std::to_string(i))).string()}, {"op", "fsync"}});
     ASSERT_TRUE(file) << "child " << i;
     EXPECT_EQ((*file)["count"], 10 + i) << "child " << i;
     EXPECT_EQ((*file)["pid"], workloads[i]->pid()) << "child " << i;

@@ -136,6 +136,25 @@ int udp_refused(uint16_t port, int n, size_t size) {
   return 0;
 }
 
+// udp_refused, one datagram at a time: after each send it tells `sent_fd` and waits for a byte
+// on `seen_fd` before its recv(). The tracer reads the error's errno from the socket after the
+// kernel has woken the socket's readers, so a recv() already blocked could take (and clear) the
+// error first; the test lets recv() run only once the tracer has streamed the error's event.
+int udp_refused_stepwise(uint16_t port, int n, size_t size, int sent_fd, int seen_fd) {
+  Fd s(socket(AF_INET, SOCK_DGRAM, 0));
+  auto a = loopback(port);
+  if (connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return 2;
+  set_timeout(s.fd, 2);
+  std::vector<char> buf(size, 'x');
+  char reply[64], step = 0;
+  for (int i = 0; i < n; ++i) {
+    if (send(s.fd, buf.data(), buf.size(), 0) != static_cast<ssize_t>(size)) return 3;
+    if (write(sent_fd, &step, 1) != 1 || read(seen_fd, &step, 1) != 1) return 5;
+    if (recv(s.fd, reply, sizeof(reply), 0) != -1 || errno != ECONNREFUSED) return 4;
+  }
+  return 0;
+}
+
 uint64_t drops_of(const nlohmann::json& report, const std::string& reason,
                   const std::string& protocol) {
   auto d = find_entry(report["udp"]["drops"], {{"reason", reason}, {"protocol", protocol}});
@@ -174,14 +193,29 @@ TEST(UdpTest, BytesAndPacketsPerEndpointOnlyForTarget) {
 TEST(UdpTest, ClosedPortCountsAsRefusedError) {
   TestCgroup target("pt-udp-refused"), other("pt-udp-refused-other");
   const uint16_t port = closed_port(), other_port = closed_port();
-  Workload traced(target, [port] { return udp_refused(port, 3, 10); });
+  int sent[2], seen[2];
+  ASSERT_EQ(pipe(sent), 0);
+  ASSERT_EQ(pipe(seen), 0);
+  Workload traced(target, [&] { return udp_refused_stepwise(port, 3, 10, sent[1], seen[0]); });
   Workload untraced(other, [other_port] { return udp_refused(other_port, 4, 10); });
+  close(sent[1]);
+  close(seen[0]);
 
   TracerProcess tracer(tracer_args(target));
   tracer.wait_for_start();
   const uint64_t target_id = target.id();
   traced.go();
   untraced.go();
+  for (int i = 0; i < 3; ++i) {
+    char step = 0;
+    ASSERT_EQ(read(sent[0], &step, 1), 1) << "datagram " << i;
+    for (auto e = tracer.wait_for("event"); e["family"] != "udp" || e["kind"] != "socket_error";
+         e = tracer.wait_for("event")) {
+    }
+    ASSERT_EQ(write(seen[1], &step, 1), 1);
+  }
+  close(sent[0]);
+  close(seen[1]);
   ASSERT_EQ(traced.wait(), 0);
   ASSERT_EQ(untraced.wait(), 0);
   ASSERT_EQ(tracer.stop(), 0) << tracer.stderr_text();

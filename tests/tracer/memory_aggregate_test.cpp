@@ -14,6 +14,7 @@
 #include "histogram.h"
 #include "memcg_state.h"
 #include "proc_memory.h"
+#include "row_fold.h"
 
 namespace podtrace::tracer {
 namespace {
@@ -72,6 +73,63 @@ TEST(MemoryAggregate, FaultsAddExitedThreadsAndLiveThreadsFromProc) {
   EXPECT_EQ(faults[1].user_faults, 500u);
   EXPECT_EQ(faults[1].minor, 100u + 400u + 20u);
   EXPECT_EQ(faults[1].major, 2u + 3u);
+}
+
+// A pod of short-lived processes: past kProcessRowsKept rows the rest are one "other" row whose
+// sums keep the totals exact, and a folded row is never named in a finding.
+TEST(MemoryAggregate, FaultsAndRssPastTheBoundAreFoldedIntoOneRow) {
+  const size_t n = kProcessRowsKept + 100;
+  std::vector<MemoryProcRow> procs;
+  uint64_t minor_total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t minor = 1000 + i;          // the last rows carry the most minor faults...
+    const uint64_t major = i < 10 ? 0 : 200;  // ...the first ten none: they are folded
+    procs.push_back({static_cast<uint32_t>(100 + i), proc("sh", 1, minor, major)});
+    minor_total += minor;
+  }
+  const auto faults = aggregate_faults(procs, {});
+  ASSERT_EQ(faults.size(), kProcessRowsKept + 1);
+  uint64_t minor = 0, major = 0, rows = 0;
+  for (const auto& f : faults) {
+    minor += f.minor;
+    major += f.major;
+    rows += rows_in(f);
+  }
+  EXPECT_EQ(minor, minor_total);
+  EXPECT_EQ(major, (n - 10) * 200);
+  EXPECT_EQ(rows, n);
+  const ProcessFaults& other = faults.back();
+  EXPECT_EQ(other.pid, 0u);
+  EXPECT_EQ(other.comm, "other");
+  EXPECT_EQ(other.folded, 100u);
+  EXPECT_EQ(other.major, 90u * 200);  // the ten without major faults are among the folded
+
+  MemoryInputs in;
+  in.procs = procs;
+  in.window_ns = 1'000'000'000;
+  for (size_t i = 0; i < n; ++i)
+    in.rss.push_back({static_cast<uint32_t>(100 + i), "sh", 1000, 2000 + i, i % 2 == 0});
+  const MemoryReport m = aggregate_memory(in);
+  ASSERT_EQ(m.rss.size(), kProcessRowsKept + 1);
+  // The running ones come first: all n / 2 of them are kept, then the largest exited ones.
+  for (size_t i = 0; i < n / 2; ++i) EXPECT_TRUE(m.rss[i].running) << i;
+  uint64_t end = 0;
+  for (const auto& r : m.rss) end += r.end_bytes;
+  EXPECT_EQ(end, n * 2000 + n * (n - 1) / 2);
+  EXPECT_EQ(m.rss.back().folded, 100u);
+  EXPECT_FALSE(m.rss.back().running);  // it sums exited processes
+  // Each kept row took 200 major faults in 1 s; the folded row took 18 000 but is 90 processes.
+  DiagnoseThresholds t;
+  t.major_faults_per_s = 100;
+  std::vector<Finding> findings;
+  diagnose_section(m, t, findings);
+  size_t major_findings = 0;
+  for (const auto& f : findings) {
+    if (f.title.find("major page faults") == std::string::npos) continue;
+    ++major_findings;
+    EXPECT_EQ(f.title.find("pid 0"), std::string::npos) << f.title;
+  }
+  EXPECT_EQ(major_findings, kProcessRowsKept);
 }
 
 TEST(MemoryAggregate, ReclaimKindsProcessesAndOomKillsFromTheProcessSection) {

@@ -2,14 +2,18 @@
 // time_breakdown_test.cpp: the time breakdown's arithmetic (open intervals closed at read time,
 // threads summed into processes), its bar, its ranking of findings, and the state table kept in
 // step with bpf/activity.h.
+#include "probes/time_breakdown.h"
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <numeric>
 
 #include "activity.h"
 #include "diagnose.h"
-#include "probes/time_breakdown.h"
+#include "row_fold.h"
 #include "sections/time.h"
+#include "text_writer.h"
 
 namespace podtrace::tracer {
 namespace {
@@ -70,6 +74,43 @@ TEST(TimeBreakdown, ProcessesSumTheirThreadsAndAreNamedAfterTheMainThread) {
   // Most thread-time first.
   EXPECT_EQ(r.processes[0].pid, 10u);
   EXPECT_EQ(r.total().wall_ns, 15'000u);
+}
+
+// Every short-lived process of a shell loop is a row: past kProcessRowsKept they are one "other"
+// row (the last), and the pod's totals, threads and process count stay exact.
+TEST(TimeBreakdown, ProcessesPastTheBoundAreFoldedIntoOneRowWithExactTotals) {
+  const size_t n = kProcessRowsKept + 50;
+  std::vector<ThreadTimes> threads;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t pid = static_cast<uint32_t>(1000 + i);
+    // Process i lives (i + 1) ms, all of it on CPU, and has two threads.
+    for (uint32_t tid : {pid, pid + 100000}) {
+      ThreadTimes t{pid, tid, "sh", 0, 0, (i + 1) * 1'000'000, PT_STATE_ON_CPU, {}};
+      t.ns[PT_STATE_ON_CPU] = (i + 1) * 1'000'000;
+      threads.push_back(t);
+    }
+  }
+  const TimeReport r = time_breakdown(threads, 10'000'000'000, true);
+  ASSERT_EQ(r.processes.size(), kProcessRowsKept + 1);
+  ASSERT_EQ(r.threads.size(), kProcessRowsKept + 1);
+  EXPECT_EQ(r.processes[0].pid, 1000u + n - 1);  // the longest-lived first
+  const TimeShare& other = r.processes.back();
+  EXPECT_EQ(other.pid, 0u);
+  EXPECT_EQ(other.comm, "other");
+  EXPECT_EQ(other.folded, 50u);
+  EXPECT_EQ(other.threads, 100u);
+  EXPECT_EQ(sum(other), other.wall_ns);
+  const TimeShare total = r.total();
+  EXPECT_EQ(total.threads, 2 * n);
+  EXPECT_EQ(total.wall_ns, 2 * 1'000'000 * n * (n + 1) / 2);
+  EXPECT_EQ(r.threads.back().folded, 2 * n - kProcessRowsKept);
+
+  TextWriter out(Style(false), {});
+  render_section(out, r);
+  EXPECT_NE(out.str().find(fmt::format("in {} processes", n)), std::string::npos) << out.str();
+  // The JSON round trip keeps the fold.
+  const TimeReport back = nlohmann::json(r).get<TimeReport>();
+  EXPECT_EQ(back, r);
 }
 
 TEST(TimeBreakdown, TheBarGivesEachStateItsShareOfTheCells) {

@@ -5,11 +5,12 @@
 
 #include <algorithm>
 
-#include "cpu.h"
 #include "clock.h"
+#include "cpu.h"
 #include "cpu.skel.h"
 #include "histogram.h"
 #include "probes/time_breakdown.h"
+#include "row_fold.h"
 #include "sections/cpu.h"
 #include "sections/time.h"
 #include "text.h"
@@ -61,14 +62,24 @@ void CpuProbe::fill(Report& report) {
   std::sort(cpu.threads.begin(), cpu.threads.end(), [](const ThreadCpu& a, const ThreadCpu& b) {
     return a.on_cpu_ns + a.run_queue_ns > b.on_cpu_ns + b.run_queue_ns;
   });
+  fold_rows(cpu.threads, kProcessRowsKept, ThreadCpu{}, [](ThreadCpu& o, const ThreadCpu& t) {
+    o.on_cpu_ns += t.on_cpu_ns;
+    o.run_queue_ns += t.run_queue_ns;
+    o.io_ns += t.io_ns;
+    o.sleep_ns += t.sleep_ns;
+    o.preempted_ns += t.preempted_ns;
+    o.switches += t.switches;
+    o.involuntary += t.involuntary;
+  });
   fill_time(report, threads_fd);
 }
 
 void CpuProbe::fill_time(Report& report, int threads_fd) const {
   std::vector<ThreadTimes> threads;
   for_each_map_entry<uint32_t, sched_thread>(threads_fd, [&](uint32_t tid, const sched_thread& t) {
-    ThreadTimes row{t.pid, tid, c_string(t.comm, sizeof(t.comm)), t.first_ns, t.state_since,
-                    t.end_ns, t.cur_state, {}};
+    ThreadTimes row{
+        t.pid,       tid, c_string(t.comm, sizeof(t.comm)), t.first_ns, t.state_since, t.end_ns,
+        t.cur_state, {}};
     std::copy(std::begin(t.state_ns), std::end(t.state_ns), row.ns.begin());
     threads.push_back(std::move(row));
   });

@@ -46,8 +46,8 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
       if (!bpf_program__autoload(prog)) continue;
       const int fd = bpf_program__fd(prog);
       if (bpf_map_update_elem(bpf_map__fd(s->maps.handlers), &slot, &fd, BPF_ANY))
-        handler_set = make_error(fmt::format("fileio handler {}: {}", bpf_program__name(prog),
-                                             libbpf_error(-errno)));
+        handler_set = make_error(
+            fmt::format("fileio handler {}: {}", bpf_program__name(prog), libbpf_error(-errno)));
     }
   };
   plan.attach_extra = [&](fileio_bpf*) { return handler_set; };

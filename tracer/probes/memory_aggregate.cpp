@@ -6,6 +6,7 @@
 #include <map>
 
 #include "histogram.h"
+#include "row_fold.h"
 #include "text.h"
 
 namespace podtrace::tracer {
@@ -23,6 +24,18 @@ std::string_view reclaim_kind_name(uint32_t kind) {
 namespace {
 
 uint64_t delta(uint64_t now, uint64_t base) { return now >= base ? now - base : 0; }
+
+// Running processes first (their RSS is the pod's now), then the rows RssTracker ordered.
+void fold_rss(std::vector<ProcessRss>& rows) {
+  std::stable_partition(rows.begin(), rows.end(), [](const ProcessRss& r) { return r.running; });
+  ProcessRss other;
+  other.running = true;
+  fold_rows(rows, kProcessRowsKept, other, [](ProcessRss& o, const ProcessRss& r) {
+    o.start_bytes += r.start_bytes;
+    o.end_bytes += r.end_bytes;
+    o.running = o.running && r.running;
+  });
+}
 
 }  // namespace
 
@@ -52,6 +65,11 @@ std::vector<ProcessFaults> aggregate_faults(const std::vector<MemoryProcRow>& pr
   for (auto& [pid, f] : by_pid) out.push_back(std::move(f));
   std::stable_sort(out.begin(), out.end(), [](const ProcessFaults& a, const ProcessFaults& b) {
     return a.major != b.major ? a.major > b.major : a.minor > b.minor;
+  });
+  fold_rows(out, kProcessRowsKept, ProcessFaults{}, [](ProcessFaults& o, const ProcessFaults& f) {
+    o.user_faults += f.user_faults;
+    o.minor += f.minor;
+    o.major += f.major;
   });
   return out;
 }
@@ -86,6 +104,7 @@ MemoryReport aggregate_memory(const MemoryInputs& in) {
       [](const ProcessReclaim& a, const ProcessReclaim& b) { return a.total_ns > b.total_ns; });
   m.cgroups = in.cgroups;
   m.rss = in.rss;
+  fold_rss(m.rss);
   if (in.process) {
     m.oom_kills = in.process->oom_kills;
     for (const auto& x : in.process->exited)

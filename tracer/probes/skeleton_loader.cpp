@@ -82,8 +82,7 @@ bool write_more_targets(int map_fd, std::span<const uint64_t> more) {
   // Collect the stale keys first: deleting while walking would restart the walk.
   std::vector<uint64_t> stale;
   uint64_t key = 0;
-  for (const uint64_t* prev = nullptr; bpf_map_get_next_key(map_fd, prev, &key) == 0;
-       prev = &key) {
+  for (const uint64_t* prev = nullptr; bpf_map_get_next_key(map_fd, prev, &key) == 0; prev = &key) {
     if (std::find(more.begin(), more.end(), key) == more.end()) stale.push_back(key);
   }
   for (uint64_t id : stale) (void)bpf_map_delete_elem(map_fd, &id);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "row_fold.h"
+
 namespace podtrace::tracer {
 
 namespace {
@@ -51,6 +53,15 @@ TimeReport time_breakdown(const std::vector<ThreadTimes>& threads, uint64_t now_
   for (auto& [pid, p] : processes) report.processes.push_back(std::move(p));
   std::sort(report.processes.begin(), report.processes.end(), more_time);
   std::sort(report.threads.begin(), report.threads.end(), more_time);
+  TimeShare other;
+  other.threads = 0;
+  const auto add = [](TimeShare& o, const TimeShare& t) {
+    o.threads += t.threads;
+    o.wall_ns += t.wall_ns;
+    for (size_t s = 0; s < kTimeStates; ++s) o.ns[s] += t.ns[s];
+  };
+  fold_rows(report.processes, kProcessRowsKept, other, add);
+  fold_rows(report.threads, kProcessRowsKept, other, add);
   return report;
 }
 
