@@ -266,9 +266,11 @@ TEST(MemoryTest, RssAtStartAndEndShowsTheGrowth) {
   const uint64_t start = (*row)["rss_start_bytes"], end = (*row)["rss_end_bytes"];
   ASSERT_GT(end, start);
   // Besides the 32 MiB: the code the workload runs after go() is mapped on first use, 16 pages
-  // per fault (fault-around); measured 0.7 MiB. 2 MiB more would be a wrong reading.
+  // per fault (fault-around), and the pages of the forked test binary it writes are copied:
+  // measured 0.7 MiB on 6.18, 2.0-2.2 MiB on 6.1 (its raw and classic rungs under qemu). A
+  // reading taken at the wrong time, or of another process, is off by the 32 MiB itself.
   EXPECT_GE(end - start, uint64_t{kGrowth});
-  EXPECT_LT(end - start, uint64_t{kGrowth} + (2 << 20));
+  EXPECT_LT(end - start, uint64_t{kGrowth} + (4 << 20));
 }
 
 // Each attach type the family can fall back to, offered alone: the same exact counts.
