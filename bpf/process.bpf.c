@@ -32,9 +32,10 @@ static __always_inline void bump(__u32 counter)
 		(*n)++;
 }
 
-static __always_inline struct process_event *reserve(__u32 kind, __u64 cgid)
+/* size: sizeof(struct process_event), or PROCESS_EVENT_HEAD_SIZE for a record without argv. */
+static __always_inline struct process_event *reserve(__u32 kind, __u64 cgid, __u32 size)
 {
-	struct process_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct process_event *e = bpf_ringbuf_reserve(&events, size, 0);
 	if (!e) {
 		count_lost(PT_LOST_RINGBUF);
 		return NULL;
@@ -56,7 +57,7 @@ static __always_inline void on_exec(void)
 	if (!is_target_cgroup(cgid))
 		return;
 	bump(PROCESS_COUNT_EXEC);
-	struct process_event *e = reserve(PROCESS_EVENT_EXEC, cgid);
+	struct process_event *e = reserve(PROCESS_EVENT_EXEC, cgid, sizeof(*e));
 	if (!e)
 		return;
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -84,7 +85,7 @@ static __always_inline void on_fork(struct task_struct *child)
 		return;
 	}
 	bump(PROCESS_COUNT_FORK);
-	struct process_event *e = reserve(PROCESS_EVENT_FORK, cgid);
+	struct process_event *e = reserve(PROCESS_EVENT_FORK, cgid, PROCESS_EVENT_HEAD_SIZE);
 	if (!e)
 		return;
 	e->child_pid = BPF_CORE_READ(child, pid);
@@ -103,7 +104,7 @@ static __always_inline void on_exit(void)
 	bump(PROCESS_COUNT_EXIT);
 	__u32 pid = task->tgid;
 	__u8 *victim = bpf_map_lookup_elem(&oom_victims, &pid);
-	struct process_event *e = reserve(PROCESS_EVENT_EXIT, cgid);
+	struct process_event *e = reserve(PROCESS_EVENT_EXIT, cgid, PROCESS_EVENT_HEAD_SIZE);
 	if (!e)
 		return;
 	int code = task->exit_code;

@@ -73,6 +73,45 @@ TEST(ProcessTest, ReportsExecArgvForkAndExitCode) {
   EXPECT_EQ(report["process"]["exits"], 2);
 }
 
+// A shell loop's clean exits do not crowd out a failure: 1100 children exit 0, then one exits 7.
+// The report lists the first 100 clean exits and the failed one; the counts stay exact.
+TEST(ProcessTest, AFailureAfterManyCleanExitsIsListed) {
+  TestCgroup target("pt-many-exits");
+  constexpr int kClean = 1100;  // more than the list ever held
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  Workload traced(target, [&] {
+    for (int i = 0; i <= kClean; ++i) {
+      const pid_t child = fork();
+      if (child == 0) _exit(i == kClean ? 7 : 0);
+      int status = 0;
+      if (waitpid(child, &status, 0) != child) return 20;
+      if (i == kClean && write(fds[1], &child, sizeof(child)) != sizeof(child)) return 21;
+    }
+    return 0;
+  });
+  TracerProcess tracer({"--cgroup", target.v2().string()});
+  tracer.wait_for_start();
+  traced.go();
+  pid_t failed = 0;
+  ASSERT_EQ(read(fds[0], &failed, sizeof(failed)), (ssize_t)sizeof(failed));
+  ASSERT_EQ(traced.wait(), 0);
+  close(fds[0]);
+  close(fds[1]);
+  tracer.stop();
+
+  const auto report = tracer.report();
+  EXPECT_EQ(report["process"]["forks"], kClean + 1);
+  EXPECT_EQ(report["process"]["exits"], kClean + 2);  // the children and the workload
+  const auto& exited = report["process"]["exited"];
+  size_t clean = 0;
+  for (const auto& x : exited) clean += x["exit_code"] == 0 && x["signal"] == 0;
+  EXPECT_EQ(clean, 100u);
+  const auto row = find_entry(exited, {{"pid", failed}});
+  ASSERT_TRUE(row) << "lost: " << report["lost_events"].dump() << " exited " << exited.size();
+  EXPECT_EQ((*row)["exit_code"], 7);
+}
+
 TEST(ProcessTest, ReportsTheKillingSignal) {
   TestCgroup target("pt-signal-target");
   Workload traced(target, [] {

@@ -29,41 +29,48 @@ int ProcessProbe::ringbuf_fd() const {
 }
 
 void ProcessProbe::on_record(const void* data, size_t size, EventSink& sink) {
-  decode<process_event>(data, size, [&](const process_event& e) {
-    switch (e.hdr.kind) {
-      case PROCESS_EVENT_EXEC: {
-        auto j = event_json(e.hdr, "process", "exec");
-        j["ppid"] = e.ppid;
-        j["argv"] = split_argv(e.argv, std::min<size_t>(e.argv_len, sizeof(e.argv)));
-        sink.event(std::move(j));
-        break;
-      }
-      case PROCESS_EVENT_FORK: {
-        auto j = event_json(e.hdr, "process", "fork");
-        j["child_pid"] = e.child_pid;
-        sink.event(std::move(j));
-        break;
-      }
-      case PROCESS_EVENT_EXIT: {
-        ProcessExit x{e.hdr.pid,
-                      e.ppid,
-                      c_string(e.hdr.comm, sizeof(e.hdr.comm)),
-                      e.exit_code,
-                      static_cast<int>(e.signal),
-                      e.core_dumped != 0,
-                      e.oom_killed != 0};
-        auto j = event_json(e.hdr, "process", "exit");
-        j["ppid"] = x.ppid;
-        j["exit_code"] = x.exit_code;
-        j["signal"] = x.signal;
-        j["core_dumped"] = x.core_dumped;
-        j["oom_killed"] = x.oom_killed;
-        if (exited_.size() < kMaxExits) exited_.push_back(std::move(x));
-        sink.event(std::move(j));
-        break;
-      }
-    }
-  });
+  decode<process_event>(
+      data, size,
+      [&](const process_event& e) {
+        switch (e.hdr.kind) {
+          case PROCESS_EVENT_EXEC: {
+            auto j = event_json(e.hdr, "process", "exec");
+            j["ppid"] = e.ppid;
+            j["argv"] = split_argv(e.argv, std::min<size_t>(e.argv_len, sizeof(e.argv)));
+            sink.event(std::move(j));
+            break;
+          }
+          case PROCESS_EVENT_FORK: {
+            auto j = event_json(e.hdr, "process", "fork");
+            j["child_pid"] = e.child_pid;
+            sink.event(std::move(j));
+            break;
+          }
+          case PROCESS_EVENT_EXIT: {
+            ProcessExit x{e.hdr.pid,
+                          e.ppid,
+                          c_string(e.hdr.comm, sizeof(e.hdr.comm)),
+                          e.exit_code,
+                          static_cast<int>(e.signal),
+                          e.core_dumped != 0,
+                          e.oom_killed != 0};
+            auto j = event_json(e.hdr, "process", "exit");
+            j["ppid"] = x.ppid;
+            j["exit_code"] = x.exit_code;
+            j["signal"] = x.signal;
+            j["core_dumped"] = x.core_dumped;
+            j["oom_killed"] = x.oom_killed;
+            const bool clean = !x.exit_code && !x.signal && !x.core_dumped && !x.oom_killed;
+            if (exited_.size() < kMaxExits && (!clean || clean_exits_kept_ < kMaxCleanExits)) {
+              clean_exits_kept_ += clean;
+              exited_.push_back(std::move(x));
+            }
+            sink.event(std::move(j));
+            break;
+          }
+        }
+      },
+      PROCESS_EVENT_HEAD_SIZE);
 }
 
 void ProcessProbe::fill(Report& report) {

@@ -21,7 +21,12 @@ class ProcessProbe : public Probe {
   LostCounts lost() const override;
 
  private:
+  // The report keeps every failed exit up to kMaxExits, and the first kMaxCleanExits clean ones:
+  // a pod's shell loop exits cleanly hundreds of times a second, and its first 1000 clean exits
+  // used to fill the list before the failure anyone looks for.
   static constexpr size_t kMaxExits = 1000;
+  static constexpr size_t kMaxCleanExits = 100;
+  size_t clean_exits_kept_ = 0;
   LoadedSkeleton<process_bpf> loaded_;
   std::vector<ProcessExit> exited_;
 };
