@@ -20,6 +20,7 @@ void to_json(nlohmann::json& j, const ProcessExit& x) {
        {"signal", x.signal},
        {"core_dumped", x.core_dumped},
        {"oom_killed", x.oom_killed}};
+  if (x.count > 1) j["count"] = x.count;
 }
 
 void from_json(const nlohmann::json& j, ProcessExit& x) {
@@ -30,6 +31,7 @@ void from_json(const nlohmann::json& j, ProcessExit& x) {
   read_field(j, "signal", x.signal);
   read_field(j, "core_dumped", x.core_dumped);
   read_field(j, "oom_killed", x.oom_killed);
+  read_field(j, "count", x.count);
 }
 
 void to_json(nlohmann::json& j, const ProcessReport& p) {
@@ -78,7 +80,8 @@ void render_section(TextWriter& out, const ProcessReport& p) {
     table.add_row({{x->comm},
                    {std::to_string(x->pid)},
                    {std::to_string(x->ppid)},
-                   {how_it_ended(*x), failed(*x) ? Tone::kRed : Tone::kPlain}});
+                   {how_it_ended(*x) + (x->count > 1 ? fmt::format(" (×{})", x->count) : ""),
+                    failed(*x) ? Tone::kRed : Tone::kPlain}});
   out.table(table);
 }
 
@@ -97,7 +100,8 @@ void diagnose_section(const ProcessReport& p, const DiagnoseThresholds&,
   // One finding per program and outcome: five failed `readlink`s are one finding, not five.
   struct Group {
     const ProcessExit* first = nullptr;
-    std::vector<uint32_t> pids;
+    std::vector<uint32_t> pids;  // the listed ones
+    uint64_t exits = 0;          // with those counted but not listed
     bool core_dumped = false;
   };
   std::map<std::tuple<std::string, bool, int, int>, Group> groups;
@@ -111,18 +115,19 @@ void diagnose_section(const ProcessReport& p, const DiagnoseThresholds&,
       order.push_back(key);
     }
     g.pids.push_back(x.pid);
+    g.exits += x.count;
     g.core_dumped = g.core_dumped || x.core_dumped;
   }
   for (const auto& key : order) {
     const Group& g = groups[key];
     const ProcessExit& x = *g.first;
     const std::string who =
-        g.pids.size() == 1
+        g.exits == 1
             ? fmt::format("{} (pid {})", x.comm, x.pid)
-            : fmt::format("{} ({} processes: pids {}{})", x.comm, g.pids.size(),
+            : fmt::format("{} ({} processes: pids {}{})", x.comm, g.exits,
                           fmt::join(g.pids.begin(),
                                     g.pids.begin() + std::min<size_t>(5, g.pids.size()), ", "),
-                          g.pids.size() > 5 ? ", …" : "");
+                          g.exits > std::min<size_t>(5, g.pids.size()) ? ", …" : "");
     if (x.oom_killed)
       out.push_back({"critical", "process", who + " was OOM-killed",
                      "the container hit its memory limit: raise it or reduce memory use"});

@@ -18,6 +18,9 @@ struct ProcessExit {
   int signal = 0;
   bool core_dumped = false;
   bool oom_killed = false;
+  // This exit and the later ones of the same program and outcome that are not listed: past
+  // the first few of a kind, the tracer counts exits instead of listing them.
+  uint64_t count = 1;
   bool operator==(const ProcessExit&) const = default;
 };
 

@@ -205,6 +205,25 @@ TEST(DiagnoseTest, RepeatedExitsOfOneProgramAreOneFinding) {
   EXPECT_EQ(f[1].title, "readlink (pid 30) exited with code 2");
 }
 
+// Past the first few exits of a kind the tracer counts instead of listing (ProcessExit::count):
+// the finding counts every exit, and the text table shows the multiplier.
+TEST(DiagnoseTest, CountedExitsJoinTheirProgramsFinding) {
+  Report r;
+  ProcessReport* process = &r.get<ProcessReport>();
+  process->exited.push_back({20, 1, "probe.sh", 1, 0, false, false, 1});
+  process->exited.push_back({21, 1, "probe.sh", 1, 0, false, false, 1499});
+  process->exited.push_back({30, 1, "cat", 0, 0, false, false, 1});
+  const auto f = diagnose(r);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "probe.sh (1500 processes: pids 20, 21, …) exited with code 1");
+  TextWriter out(Style(false), {});
+  render_section(out, *process);
+  EXPECT_NE(out.str().find("exit 1 (×1499)"), std::string::npos) << out.str();
+  const ProcessReport back = nlohmann::json(*process).get<ProcessReport>();
+  EXPECT_EQ(back, *process);
+  EXPECT_FALSE(nlohmann::json(process->exited[0]).contains("count"));
+}
+
 TEST(DiagnoseTest, PacketsDiscardedOnCloseAreNotAWarning) {
   Report r;
   UdpReport& udp = r.get<UdpReport>();

@@ -61,8 +61,15 @@ void ProcessProbe::on_record(const void* data, size_t size, EventSink& sink) {
             j["core_dumped"] = x.core_dumped;
             j["oom_killed"] = x.oom_killed;
             const bool clean = !x.exit_code && !x.signal && !x.core_dumped && !x.oom_killed;
-            if (exited_.size() < kMaxExits && (!clean || clean_exits_kept_ < kMaxCleanExits)) {
+            Listed& kind =
+                listed_[std::tuple(x.comm, x.exit_code, x.signal, x.core_dumped, x.oom_killed)];
+            if (kind.rows >= kListedPerOutcome) {
+              ++exited_[kind.last].count;
+            } else if (exited_.size() < kMaxExits &&
+                       (!clean || clean_exits_kept_ < kMaxCleanExits)) {
               clean_exits_kept_ += clean;
+              ++kind.rows;
+              kind.last = exited_.size();
               exited_.push_back(std::move(x));
             }
             sink.event(std::move(j));

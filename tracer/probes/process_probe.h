@@ -2,6 +2,10 @@
 // process_probe.h: the process family: exec with argv, fork, exit code or signal, OOM kills.
 #pragma once
 
+#include <map>
+#include <string>
+#include <tuple>
+
 #include "probes/probe.h"
 #include "probes/skeleton_loader.h"
 #include "sections/process.h"
@@ -24,9 +28,17 @@ class ProcessProbe : public Probe {
   // The report keeps every failed exit up to kMaxExits, and the first kMaxCleanExits clean ones:
   // a pod's shell loop exits cleanly hundreds of times a second, and its first 1000 clean exits
   // used to fill the list before the failure anyone looks for.
+  // Past kListedPerOutcome exits of one program and outcome (a crash-looping script), the last
+  // listed one counts the rest (ProcessExit::count).
   static constexpr size_t kMaxExits = 1000;
   static constexpr size_t kMaxCleanExits = 100;
+  static constexpr size_t kListedPerOutcome = 10;
   size_t clean_exits_kept_ = 0;
+  struct Listed {
+    size_t rows = 0;
+    size_t last = 0;  // index in exited_
+  };
+  std::map<std::tuple<std::string, int, int, bool, bool>, Listed> listed_;
   LoadedSkeleton<process_bpf> loaded_;
   std::vector<ProcessExit> exited_;
 };
