@@ -233,7 +233,9 @@ TEST(MetricsTest, EndpointDefences) {
     const auto start = std::chrono::steady_clock::now();
     auto r = curl({"-f", "-o", "/dev/null", f.url()});
     EXPECT_EQ(r.exit_code, 0) << "scrape " << i << " failed: " << r.err;
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "scrape " << i << " waited";
+    // A scrape stuck behind a trickling connection waits out its 2 s header deadline; a free
+    // one takes a curl start and one answer (up to 1.03 s measured on the loaded 2-CPU host).
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms) << "scrape " << i << " waited";
     std::this_thread::sleep_for(150ms);
   }
   EXPECT_EQ(closed_by_server, kSlow) << "trickling connections the server never closed";
