@@ -12,6 +12,8 @@
 
 namespace podtrace {
 
+bool exit_failed(const ProcessExit& x) { return x.oom_killed || x.signal || x.exit_code; }
+
 void to_json(nlohmann::json& j, const ProcessExit& x) {
   j = {{"pid", x.pid},
        {"ppid", x.ppid},
@@ -50,8 +52,6 @@ void from_json(const nlohmann::json& j, ProcessReport& p) {
 
 namespace {
 
-bool failed(const ProcessExit& x) { return x.oom_killed || x.signal || x.exit_code; }
-
 std::string how_it_ended(const ProcessExit& x) {
   if (x.oom_killed) return "OOM-killed";
   if (x.signal)
@@ -71,9 +71,9 @@ void render_section(TextWriter& out, const ProcessReport& p) {
   // Failures first: clean exits are the common case and fill the table otherwise.
   std::vector<const ProcessExit*> rows;
   for (const auto& x : p.exited)
-    if (failed(x)) rows.push_back(&x);
+    if (exit_failed(x)) rows.push_back(&x);
   for (const auto& x : p.exited)
-    if (!failed(x)) rows.push_back(&x);
+    if (!exit_failed(x)) rows.push_back(&x);
   Table table(
       {{"process", Table::Align::kLeft}, {"pid"}, {"ppid"}, {"ended", Table::Align::kLeft}});
   for (const auto* x : rows)
@@ -81,7 +81,7 @@ void render_section(TextWriter& out, const ProcessReport& p) {
                    {std::to_string(x->pid)},
                    {std::to_string(x->ppid)},
                    {how_it_ended(*x) + (x->count > 1 ? fmt::format(" (×{})", x->count) : ""),
-                    failed(*x) ? Tone::kRed : Tone::kPlain}});
+                    exit_failed(*x) ? Tone::kRed : Tone::kPlain}});
   out.table(table);
 }
 
@@ -107,7 +107,7 @@ void diagnose_section(const ProcessReport& p, const DiagnoseThresholds&,
   std::map<std::tuple<std::string, bool, int, int>, Group> groups;
   std::vector<std::tuple<std::string, bool, int, int>> order;
   for (const auto& x : p.exited) {
-    if (!x.oom_killed && !x.signal && !x.exit_code) continue;
+    if (!exit_failed(x)) continue;
     const auto key = std::make_tuple(x.comm, x.oom_killed, x.signal, x.exit_code);
     Group& g = groups[key];
     if (!g.first) {

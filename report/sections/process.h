@@ -36,6 +36,9 @@ struct ProcessReport {
   bool operator==(const ProcessReport&) const = default;
 };
 
+// A non-zero exit code, a killing signal (a core dump comes with one) or an OOM kill.
+bool exit_failed(const ProcessExit& x);
+
 void to_json(nlohmann::json& j, const ProcessExit& x);
 void from_json(const nlohmann::json& j, ProcessExit& x);
 void to_json(nlohmann::json& j, const ProcessReport& p);

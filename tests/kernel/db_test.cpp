@@ -260,11 +260,9 @@ bool maps_mention(pid_t pid, const std::string& what) {
 // Reads the tracer's lines until it announced a probe on each of `libraries`.
 void wait_attached(TracerProcess& tracer, std::set<std::string> libraries, pid_t pid) {
   while (!libraries.empty()) {
-    const auto line = tracer.wait_for("event");
-    if (line["family"] == "db" && line["kind"] == "attached") {
-      EXPECT_EQ(line["pid"], pid) << line.dump();
-      libraries.erase(line["library"].get<std::string>());
-    }
+    const auto line = tracer.wait_for_event("db", "attached");
+    EXPECT_EQ(line["pid"], pid) << line.dump();
+    libraries.erase(line["library"].get<std::string>());
   }
 }
 
@@ -493,11 +491,11 @@ TEST_F(DbTest, TimeBreakdownOfOneSecondInEachState) {
   EchoServer echo(net, kPort);
   DelayLine delay(net, {"-p", "tcp", "--sport", std::to_string(kPort)}, 1000);
   const fs::path result = make_temp_dir("podtrace-time") / "result";
-  Client traced(target, {env("PODTRACE_TIME_WORKLOAD"), pg_port(), net.client_ns(),
-                         net.server_ip(), std::to_string(kPort), result.string()});
+  Client traced(target, {env("PODTRACE_TIME_WORKLOAD"), pg_port(), net.client_ns(), net.server_ip(),
+                         std::to_string(kPort), result.string()});
   TracerProcess tracer({"--cgroup", target.v2().string(), "--time-per-thread", "--disable",
-                        "fileio,process,tcp,dns,udp,locks,profile,memory,netdev",
-                        "--duration", "60s"});
+                        "fileio,process,tcp,dns,udp,locks,profile,memory,netdev", "--duration",
+                        "60s"});
   tracer.wait_for_start();
   traced.work->go();
   wait_attached(tracer, {"libpq"}, traced.work->pid());

@@ -3,9 +3,9 @@
 #include "kernel_test_util.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -297,6 +297,13 @@ nlohmann::json TracerProcess::wait_for(const std::string& type) {
     if (j["type"] == type) return j;
   }
   throw std::runtime_error("tracer exited before a " + type + " line: " + err_);
+}
+
+nlohmann::json TracerProcess::wait_for_event(const std::string& family, const std::string& kind) {
+  while (true) {
+    auto j = wait_for("event");
+    if (j["family"] == family && j["kind"] == kind) return j;
+  }
 }
 
 void TracerProcess::drain() {

@@ -75,6 +75,8 @@ class TracerProcess {
   nlohmann::json wait_for_start();
   // Blocks until the next line of this type; returns it.
   nlohmann::json wait_for(const std::string& type);
+  // Blocks until the next event line of this family and kind; returns it.
+  nlohmann::json wait_for_event(const std::string& family, const std::string& kind);
   // SIGINT, then reads everything until the tracer exits. Returns its exit code.
   int stop();
   // Reads until the tracer exits by itself.

@@ -60,7 +60,7 @@ void ProcessProbe::on_record(const void* data, size_t size, EventSink& sink) {
             j["signal"] = x.signal;
             j["core_dumped"] = x.core_dumped;
             j["oom_killed"] = x.oom_killed;
-            const bool clean = !x.exit_code && !x.signal && !x.core_dumped && !x.oom_killed;
+            const bool clean = !exit_failed(x);
             Listed& kind =
                 listed_[std::tuple(x.comm, x.exit_code, x.signal, x.core_dumped, x.oom_killed)];
             if (kind.rows >= kListedPerOutcome) {
