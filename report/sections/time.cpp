@@ -222,8 +222,8 @@ void render_section(TextWriter& out, const TimeReport& r) {
   const TimeShare total = r.total();
   uint64_t processes = 0;
   for (const auto& p : r.processes) processes += rows_in(p);
-  out.line(fmt::format("{} of thread-time in {} processes: {}", format_ns(total.wall_ns), processes,
-                       top_states(total, 4)));
+  out.line(fmt::format("{} of thread-time in {} process{}: {}", format_ns(total.wall_ns), processes,
+                       processes == 1 ? "" : "es", top_states(total, 4)));
   out.raw_html(breakdown_svg(std::vector<TimeShare>(
       r.processes.begin(),
       r.processes.begin() + std::min(r.processes.size(), out.options().max_rows))));
