@@ -2,8 +2,9 @@
 // startup_bench.cpp: how long podtrace-tracer takes to start and to stop with every family on,
 // and where that time goes.
 //
-// Usage: startup-bench --tracer PATH [--reps R] [--phases 0|1] [--family NAME]. Root: it loads BPF
-// programs and creates a cgroup beneath its own v2 cgroup.
+// Usage: startup-bench --tracer PATH [--reps R] [--phases 0|1] [--family NAME]
+// [--no-attach TYPES] (passed to the tracer: e.g. "fentry" to time a family's next rung). Root: it
+// loads BPF programs and creates a cgroup beneath its own v2 cgroup.
 //
 // End to end (the figures of docs/performance.md), R runs of the tracer binary against a cgroup
 // holding one sleeping process, every family on:
@@ -79,8 +80,8 @@ double process_cpu_ms(pid_t pid) {
   if (!p || n == 0) return 0;
   unsigned long utime = 0, stime = 0;
   // Fields 3..13 skipped, then utime (14) and stime (15).
-  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-                  &stime) != 2)
+  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) !=
+      2)
     return 0;
   return 1000.0 * static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
@@ -223,15 +224,17 @@ int main(int argc, char** argv) {
   std::string tracer_path;
   int reps = 5;
   int phases = 1;
-  std::string family;
+  std::string family, no_attach;
   bench::parse_flags(argc, argv,
                      {{"--tracer", &tracer_path},
                       {"--reps", &reps},
                       {"--phases", &phases},
-                      {"--family", &family}});
+                      {"--family", &family},
+                      {"--no-attach", &no_attach}});
   if (tracer_path.empty()) {
     std::fprintf(stderr,
-                 "usage: startup-bench --tracer PATH [--reps R] [--phases 0|1] [--family NAME]\n");
+                 "usage: startup-bench --tracer PATH [--reps R] [--phases 0|1] [--family NAME] "
+                 "[--no-attach TYPES]\n");
     return 2;
   }
   std::vector<std::string> extra_args;
@@ -240,6 +243,10 @@ int main(int argc, char** argv) {
     for (const auto& name : tracer::family_names())
       if (name != family) extra_args.push_back(name);
     std::printf("Only %s on.\n", family.c_str());
+  }
+  if (!no_attach.empty()) {
+    extra_args.insert(extra_args.end(), {"--no-attach", no_attach});
+    std::printf("Attach types refused: %s.\n", no_attach.c_str());
   }
   bench::BenchCgroups cgroups("startup");
   // A process in the target: the tracer sees a live target and runs until the signal.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// syscall_bench.cpp: cost per syscall of fileio's hooks: untraced, empty programs at fileio's two
-// hook choices (per-syscall tracepoints; tp_btf sys_enter/sys_exit), podtrace-tracer (target and
-// non-target cgroup) and equivalent bpftrace scripts.
+// syscall_bench.cpp: cost per syscall of fileio's hooks: untraced, empty programs at fileio's
+// hook choices (per-syscall tracepoints; tp_btf sys_enter/sys_exit; fentry/fexit where the kernel
+// allows it), podtrace-tracer (target and non-target cgroup; on a kernel with fentry also forced
+// to its tracepoint rung) and equivalent bpftrace scripts.
 //
 // Usage: syscall-bench --tracer PATH [--bpftrace PATH|none] [--iterations N] [--reps R] [--cpu C].
 // Root: it creates two cgroups beneath its own v2 cgroup and removes them at the end.
@@ -155,8 +156,9 @@ struct EmptyHooksDeleter {
 };
 using EmptyHooks = std::unique_ptr<empty_hooks_bpf, EmptyHooksDeleter>;
 
-// The empty programs of one hook choice: "tp_btf/" (sys_enter/sys_exit, every syscall) or
-// "tracepoint/" (sys_{enter,exit}_<name> of fileio's 16 syscalls).
+// The empty programs of one hook choice, by section prefix: "tp_btf/" (sys_enter/sys_exit,
+// every syscall), "tracepoint/" (sys_{enter,exit}_<name> of fileio's 16 syscalls) or "f"
+// (fentry/fexit on their functions). Null when the kernel refuses them (fentry under lockdown).
 EmptyHooks attach_empty_hooks(const std::string& section_prefix) {
   EmptyHooks s(empty_hooks_bpf__open());
   if (!s) {
@@ -168,7 +170,7 @@ EmptyHooks attach_empty_hooks(const std::string& section_prefix) {
       prog, std::string(bpf_program__section_name(prog)).rfind(section_prefix, 0) == 0);
   if (empty_hooks_bpf__load(s.get()) != 0 || empty_hooks_bpf__attach(s.get()) != 0) {
     std::fprintf(stderr, "cannot load/attach the empty %s programs\n", section_prefix.c_str());
-    std::exit(1);
+    return nullptr;
   }
   return s;
 }
@@ -231,7 +233,10 @@ int main(int argc, char** argv) {
                               {"bpftrace raw_syscalls, non-target", {}},
                               {"bpftrace raw_syscalls, target", {}},
                               {"bpftrace syscalls:*, non-target", {}},
-                              {"bpftrace syscalls:*, target", {}}};
+                              {"bpftrace syscalls:*, target", {}},
+                              {"empty fentry/fexit", {}},
+                              {"podtrace no fentry, non-target", {}},
+                              {"podtrace no fentry, target", {}}};
   enum {
     kUntraced,
     kEmpty,
@@ -241,8 +246,14 @@ int main(int argc, char** argv) {
     kBtRawOther,
     kBtRawTarget,
     kBtSysOther,
-    kBtSysTarget
+    kBtSysTarget,
+    // Only where the kernel allows fentry: its empty programs, and podtrace forced down to its
+    // next rung (--no-attach fentry), to compare with the default run on fentry.
+    kEmptyFentry,
+    kPtTpOther,
+    kPtTpTarget,
   };
+  bool fentry_default = false;
   std::vector<std::string> count_checks;
   bool counts_ok = true;
 
@@ -256,27 +267,38 @@ int main(int argc, char** argv) {
       EmptyHooks hooks = attach_empty_hooks("tracepoint/");
       sc[kEmptyTp].samples.push_back(run_workload(other, cpu, file, iterations));
     }
-    {
-      // fileio alone: every other family is off (the list grows with the families).
-      bench::Spawned t = bench::spawn_tracer(
-          {tracer, "--cgroup", target.string(), "--disable",
-           "cpu,process,tcp,dns,udp,profile,memory,netdev,locks,db", "--interval", "1h"},
-          out, out.string() + ".err");
-      sc[kPtOther].samples.push_back(run_workload(other, cpu, file, iterations));
+    if (EmptyHooks hooks = attach_empty_hooks("f"))
+      sc[kEmptyFentry].samples.push_back(run_workload(other, cpu, file, iterations));
+    // fileio alone: every other family is off (the list grows with the families).
+    auto run_podtrace = [&](int other_slot, int target_slot, bool no_fentry) {
+      std::vector<std::string> args = {tracer,
+                                       "--cgroup",
+                                       target.string(),
+                                       "--disable",
+                                       "cpu,process,tcp,dns,udp,profile,memory,netdev,locks,db",
+                                       "--interval",
+                                       "1h"};
+      if (no_fentry) args.insert(args.end(), {"--no-attach", "fentry"});
+      bench::Spawned t = bench::spawn_tracer(args, out, out.string() + ".err");
+      sc[other_slot].samples.push_back(run_workload(other, cpu, file, iterations));
       pid_t child = -1;
-      sc[kPtTarget].samples.push_back(run_workload(target, cpu, file, iterations, &child));
+      sc[target_slot].samples.push_back(run_workload(target, cpu, file, iterations, &child));
       const auto lines = bench::stop(t);
       const TracerCounts c = tracer_counts(lines, file, child);
       const bool ok = c.file_reads == expected && c.file_writes == expected &&
                       c.op_reads == expected && c.op_writes == expected;
       counts_ok &= ok;
+      const std::string attach = fileio_attach(lines);
+      if (!no_fentry && attach == "fentry") fentry_default = true;
       count_checks.push_back(
-          "podtrace rep " + std::to_string(r + 1) + ": pread " + std::to_string(c.file_reads) +
-          ", pwrite " + std::to_string(c.file_writes) +
-          " on the file by the target's pid; op read " + std::to_string(c.op_reads) +
-          ", op write " + std::to_string(c.op_writes) + " (expected " + std::to_string(expected) +
-          " each); fileio attach: " + fileio_attach(lines) + (ok ? "" : "  MISMATCH"));
-    }
+          "podtrace" + std::string(no_fentry ? " --no-attach fentry" : "") + " rep " +
+          std::to_string(r + 1) + ": pread " + std::to_string(c.file_reads) + ", pwrite " +
+          std::to_string(c.file_writes) + " on the file by the target's pid; op read " +
+          std::to_string(c.op_reads) + ", op write " + std::to_string(c.op_writes) + " (expected " +
+          std::to_string(expected) + " each); fileio attach: " + attach + (ok ? "" : "  MISMATCH"));
+    };
+    run_podtrace(kPtOther, kPtTarget, false);
+    if (fentry_default) run_podtrace(kPtTpOther, kPtTpTarget, true);
     if (!with_bpftrace) continue;
     for (const char* kind : {"raw", "syscalls"}) {
       std::ofstream(script) << bpftrace_script(kind, target);
@@ -353,6 +375,20 @@ int main(int argc, char** argv) {
         ratio(kPtTarget, kBtSysTarget, &Scenario::all),
         ratio(kPtTarget, kBtSysTarget, &Scenario::file),
         ratio(kPtTarget, kBtSysTarget, &Scenario::other));
+  }
+  if (fentry_default && !sc[kEmptyFentry].samples.empty()) {
+    std::printf(
+        "(empty fentry/fexit - untraced) / (empty syscall tracepoints - untraced): all %.2f, "
+        "file %.2f, non-file %.2f  [the hooks alone]\n",
+        ratio(kEmptyFentry, kEmptyTp, &Scenario::all),
+        ratio(kEmptyFentry, kEmptyTp, &Scenario::file),
+        ratio(kEmptyFentry, kEmptyTp, &Scenario::other));
+    std::printf(
+        "podtrace on fentry / podtrace on tracepoints (--no-attach fentry), target overhead: all "
+        "%.2f, file %.2f; non-target: all %.2f, file %.2f  [fentry first where < 1]\n",
+        ratio(kPtTarget, kPtTpTarget, &Scenario::all),
+        ratio(kPtTarget, kPtTpTarget, &Scenario::file), ratio(kPtOther, kPtTpOther, &Scenario::all),
+        ratio(kPtOther, kPtTpOther, &Scenario::file));
   }
   std::printf(
       "\ncounts seen by the tracers (workload of each target run: %llu pread + %llu pwrite):\n",

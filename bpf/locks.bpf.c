@@ -443,6 +443,47 @@ int futex2_wait_exit_tp(struct syscall_trace_exit *ctx)
 	return on_futex_exit(ctx->ret);
 }
 
+/* fentry/fexit on the syscall functions: first where the kernel allows them (not under
+ * lockdown). Measured cheaper than the per-syscall tracepoints for both the target and every
+ * other futex caller on the node (docs/performance.md, the fentry rung). regs is a BTF-typed
+ * argument: its loads are direct. x86_64 names; 32-bit callers enter through __ia32_sys_*. */
+SEC("fentry/__x64_sys_futex")
+int BPF_PROG(futex_enter_fentry, struct pt_regs *regs)
+{
+	return on_futex_enter(regs->di, regs->si);
+}
+
+SEC("fexit/__x64_sys_futex")
+int BPF_PROG(futex_exit_fentry, struct pt_regs *regs, long ret)
+{
+	return on_futex_exit(ret);
+}
+
+SEC("fentry/__x64_sys_futex_waitv")
+int BPF_PROG(futex_waitv_enter_fentry, struct pt_regs *regs)
+{
+	return on_futex_waitv_enter(regs->di, regs->si);
+}
+
+SEC("fexit/__x64_sys_futex_waitv")
+int BPF_PROG(futex_waitv_exit_fentry, struct pt_regs *regs, long ret)
+{
+	return on_futex_exit(ret);
+}
+
+/* futex_wait's flags are its fourth argument: r10 in the syscall ABI. */
+SEC("fentry/__x64_sys_futex_wait")
+int BPF_PROG(futex2_wait_enter_fentry, struct pt_regs *regs)
+{
+	return on_futex2_wait_enter(regs->di, regs->r10);
+}
+
+SEC("fexit/__x64_sys_futex_wait")
+int BPF_PROG(futex2_wait_exit_fentry, struct pt_regs *regs, long ret)
+{
+	return on_futex_exit(ret);
+}
+
 /* Fallbacks for kernels without syscall tracepoints: every syscall of the node runs these, so
  * the syscall number is checked before anything else. */
 static __always_inline int on_sys_enter(struct pt_regs *regs, long id)

@@ -82,8 +82,8 @@ void LocksProbe::choose_klock_hook(const KernelFeatures& features) {
 }
 
 void LocksProbe::configure(locks_bpf* s) {
-  // The futex programs follow the ladder; the per-syscall tracepoints of syscalls this kernel
-  // lacks (futex_waitv before 5.16, futex_wait before 6.7) would fail the whole rung.
+  // The futex programs follow the ladder; the per-syscall tracepoints or functions of syscalls
+  // this kernel lacks (futex_waitv before 5.16, futex_wait before 6.7) would fail the whole rung.
   if (bpf_program__autoload(s->progs.futex_enter_tp)) {
     const bool waitv = !tracepoint_missing("syscalls", "sys_enter_futex_waitv");
     const bool wait2 = !tracepoint_missing("syscalls", "sys_enter_futex_wait");
@@ -91,6 +91,14 @@ void LocksProbe::configure(locks_bpf* s) {
     bpf_program__set_autoload(s->progs.futex_waitv_exit_tp, waitv);
     bpf_program__set_autoload(s->progs.futex2_wait_enter_tp, wait2);
     bpf_program__set_autoload(s->progs.futex2_wait_exit_tp, wait2);
+  }
+  if (bpf_program__autoload(s->progs.futex_enter_fentry)) {
+    const bool waitv = libbpf_find_vmlinux_btf_id("__x64_sys_futex_waitv", BPF_TRACE_FENTRY) > 0;
+    const bool wait2 = libbpf_find_vmlinux_btf_id("__x64_sys_futex_wait", BPF_TRACE_FENTRY) > 0;
+    bpf_program__set_autoload(s->progs.futex_waitv_enter_fentry, waitv);
+    bpf_program__set_autoload(s->progs.futex_waitv_exit_fentry, waitv);
+    bpf_program__set_autoload(s->progs.futex2_wait_enter_fentry, wait2);
+    bpf_program__set_autoload(s->progs.futex2_wait_exit_fentry, wait2);
   }
   bpf_program__set_autoload(s->progs.klock_begin_kbtf, klock_hook_ == KlockHook::kTpBtf);
   bpf_program__set_autoload(s->progs.klock_end_kbtf, klock_hook_ == KlockHook::kTpBtf);
@@ -144,11 +152,12 @@ Result<AttachType> LocksProbe::start(const ProbeConfig& config) {
   if (const char* m = std::getenv("PODTRACE_UPROBE_MULTI"); m && std::string_view(m) == "off")
     multi_ = Multi::kNo;
   choose_klock_hook(*config.features);
-  LoadPlan<locks_bpf> plan{{locks_bpf__open, locks_bpf__load, locks_bpf__destroy},
-                           // The futex tracepoints first, as fileio: only futex calls pay
-                           // (docs/performance.md, start-up and tear-down).
-                           {AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp},
-                           std::nullopt};
+  LoadPlan<locks_bpf> plan{
+      {locks_bpf__open, locks_bpf__load, locks_bpf__destroy},
+      // As fileio: fentry where allowed, then the futex tracepoints;
+      // either way only futex calls pay (docs/performance.md).
+      {AttachType::kFentry, AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp},
+      std::nullopt};
   plan.activity_map_fd = config.activity_map_fd;
   plan.configure = [&](locks_bpf* s) {
     configure(s);
@@ -166,6 +175,7 @@ Result<AttachType> LocksProbe::start(const ProbeConfig& config) {
   loaded_ = std::move(*loaded);
   futex_status_ = fmt::format("active: {}", attach_type_name(loaded_.attach));
   if (!bpf_program__autoload(loaded_.skel->progs.futex_waitv_enter_tp) &&
+      !bpf_program__autoload(loaded_.skel->progs.futex_waitv_enter_fentry) &&
       !bpf_program__autoload(loaded_.skel->progs.futex_sys_enter_btf) &&
       !bpf_program__autoload(loaded_.skel->progs.futex_sys_enter_raw))
     futex_status_ += " (this kernel has no futex_waitv)";

@@ -44,10 +44,13 @@ bool has_suffix(const bpf_program* prog, AttachType type) {
   return name.size() > suffix.size() && name.ends_with(suffix);
 }
 
-// A section with no target (a bare SEC("tracepoint")) names no hook: libbpf cannot attach it,
-// and it is loaded only to be tail-called by its rung's programs.
+// A tail-call target is loaded with its rung but not attached: a section with no target (a
+// bare SEC("tracepoint"), which libbpf cannot attach), or a program whose family turned
+// autoattach off (fentry needs a function to load at even for a program that only runs as a
+// tail call).
 bool names_hook(const bpf_program* prog) {
-  return std::string_view(bpf_program__section_name(prog)).find('/') != std::string_view::npos;
+  return std::string_view(bpf_program__section_name(prog)).find('/') != std::string_view::npos &&
+         bpf_program__autoattach(prog);
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ std::string_view program_suffix(AttachType type);
 void select_programs(bpf_object* obj, std::optional<AttachType> type);
 
 // Attaches every loaded program whose name ends in the suffix of `type` and whose section names
-// a hook (a bare SEC("tracepoint") is a tail-call target, loaded with its rung, not attached).
+// a hook (a tail-call target, a bare SEC("tracepoint") or one with autoattach off, is loaded with
+// its rung, not attached).
 // On error, `links` is cleared. Programs of other types (cgroup, uprobe) are the family's to
 // attach.
 Status attach_selected(bpf_object* obj, AttachType type, std::vector<LinkPtr>& links);
