@@ -24,9 +24,9 @@
 #include "probes/db_aggregate.h"
 #include "probes/fileio_aggregate.h"
 #include "probes/locks_aggregate.h"
-#include "probes/profile_aggregate.h"
 #include "probes/memory_aggregate.h"
 #include "probes/netdev_aggregate.h"
+#include "probes/profile_aggregate.h"
 #include "probes/time_breakdown.h"
 #include "probes/udp_aggregate.h"
 #include "render/terminal_report.h"
@@ -75,8 +75,9 @@ FileioReport fileio_section() {
   key.ino = 77;
   key.op = FILEIO_OP_FSYNC;
   files.push_back({key, {200, 3'600'017, 21, 420'000'000, 13'300'000}, "/data/wal"});
-  FailedOpens failed;
-  for (int i = 0; i < 57; ++i) failed.add(4243, "/etc/missing.conf", "ENOENT", 114'000 + i);
+  KeptFileRows failed;
+  for (int i = 0; i < 57; ++i)
+    failed.add_failed_open(4243, "/etc/missing.conf", "ENOENT", 114'000 + i);
   return aggregate_fileio(ops, files, failed);
 }
 
@@ -279,8 +280,8 @@ MemoryReport memory_section() {
 TimeReport time_section() {
   using podtrace::tracer::ThreadTimes;
   ThreadTimes db{4242, 4242, "postgres", 1'000, 8'001'001'000, 0, 7, {}};
-  db.ns = {2'100'000'000, 120'000'000, 310'000'000, 450'000'000, 870'000'000,
-           0,             90'000'000,  4'060'000'000, 1'000'000};
+  db.ns = {2'100'000'000, 120'000'000,   310'000'000, 450'000'000, 870'000'000, 0,
+           90'000'000,    4'060'000'000, 1'000'000};
   ThreadTimes resolver{4242, 4251, "resolver", 2'000'000'000, 0, 6'500'000'000, 0, {}};
   resolver.ns = {500'000'000, 20'000'000, 0, 0, 0, 3'700'000'000, 280'000'000, 0, 0};
   ThreadTimes worker{5151, 5151, "worker", 1'000, 3'000'001'000, 0, 0, {}};
@@ -372,8 +373,10 @@ DbReport db_section() {
         nullptr, 1062);
   agg.add_library({"libpq", "/usr/lib/x86_64-linux-gnu/libpq.so.5.15", 4242});
   agg.add_library({"libmariadb", "/usr/lib/x86_64-linux-gnu/libmariadb.so.3", 4251});
-  DbSystemRow pg{DB_SYSTEM_POSTGRES, {31, 0, 3, 5'700'000'000, 5'000'000'000},
-                 slots_around(201'000'000, 31), 27};
+  DbSystemRow pg{DB_SYSTEM_POSTGRES,
+                 {31, 0, 3, 5'700'000'000, 5'000'000'000},
+                 slots_around(201'000'000, 31),
+                 27};
   DbSystemRow my{DB_SYSTEM_MYSQL, {19, 0, 2, 9'100'000, 733'000}, slots_around(480'000, 19), 17};
   return agg.build({pg, my}, "libmysqlclient errors are counted without their error code");
 }
@@ -454,8 +457,11 @@ LocksReport locks_section() {
 // limits drop a grandchild and the quieter endpoint.
 TimelineReport timeline_section() {
   using namespace podtrace::tracer;
-  TimelineRecorder rec({.max_points = 600, .max_endpoints = 256, .shown_endpoints = 1,
-                        .max_processes = 2, .max_execs = 8});
+  TimelineRecorder rec({.max_points = 600,
+                        .max_endpoints = 256,
+                        .shown_endpoints = 1,
+                        .max_processes = 2,
+                        .max_execs = 8});
   const uint64_t t0 = 7'000'000'000'000, s = 1'000'000'000;
   rec.start(t0);
   auto process = [&](std::string kind, uint32_t pid, const char* comm, uint64_t at) {
@@ -702,17 +708,13 @@ TEST(Contract, TheFixtureSetsEveryField) {
     // Defaults that are real values: a disabled family has no attach type, a failed open moves
     // no bytes, some findings need
     // no detail, and getaddrinfo() keeps totals only, so its percentiles are unknown.
-    static const std::set<std::string> kDefaultsThatAreValues = {"diagnostics[].attach",
-                                                                 "fileio.files[].bytes",
-                                                                 "findings[].detail",
-                                                                 "dns.lookups[].latency.p50_ns",
-                                                                 "dns.lookups[].latency.p90_ns",
-                                                                 "dns.lookups[].latency.p99_ns",
-                                                                 // a quiet point counts 0
-                                                                 "timeline.series[].values[]",
-                                                                 "timeline.series[].p99_values[]",
-                                                                 "timeline.connections[].connect_values[]",
-                                                                 "timeline.connections[].failure_values[]"};
+    static const std::set<std::string> kDefaultsThatAreValues = {
+        "diagnostics[].attach", "fileio.files[].bytes", "findings[].detail",
+        "dns.lookups[].latency.p50_ns", "dns.lookups[].latency.p90_ns",
+        "dns.lookups[].latency.p99_ns",
+        // a quiet point counts 0
+        "timeline.series[].values[]", "timeline.series[].p99_values[]",
+        "timeline.connections[].connect_values[]", "timeline.connections[].failure_values[]"};
     if (kDefaultsThatAreValues.count(path)) continue;
     EXPECT_FALSE(unset) << path << " is left at its default in the fixture";
   }

@@ -2,12 +2,15 @@
 // kernel_test_util.h: real cgroups, real workloads and the real tracer binary for kernel tests.
 #pragma once
 
+#include <sys/mman.h>
 #include <sys/types.h>
 
 #include <filesystem>
 #include <functional>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -107,6 +110,14 @@ std::vector<int> run_under_tracer(TracerProcess& tracer, const std::vector<Workl
 
 std::string tracer_path();
 std::filesystem::path make_temp_dir(const std::string& prefix);
+
+// What a workload tells the test, in memory shared across its fork.
+template <typename T>
+T* shared_page() {
+  void* p = mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::runtime_error("mmap");
+  return new (p) T{};
+}
 
 // The report's entry of a JSON array whose fields match.
 std::optional<nlohmann::json> find_entry(const nlohmann::json& array, const nlohmann::json& match);

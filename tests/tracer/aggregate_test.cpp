@@ -31,8 +31,8 @@ TEST(FileioAggregate, MergesMapRowsWithFailedOpensAndSortsByTime) {
   fileio_file_key b = a;
   b.ino = 12;
   files.push_back({b, {8, 0, 0, 8'000'000, 1'000'000}, ""});  // opened before the trace
-  FailedOpens failed;
-  for (int i = 0; i < 3; ++i) failed.add(9, "/etc/missing", "ENOENT", 30'000'000);
+  KeptFileRows failed;
+  for (int i = 0; i < 3; ++i) failed.add_failed_open(9, "/etc/missing", "ENOENT", 30'000'000);
 
   const FileioReport r = aggregate_fileio(ops, files, failed);
   ASSERT_EQ(r.ops.size(), 1u);
@@ -101,14 +101,14 @@ TEST(FileioAggregate, FoldsRowsPastTheBoundKeepingEveryOpsSums) {
 
 TEST(FileioAggregate, FailedOpensStayBoundedAndExact) {
   // Every process of a loop misses the same few files (a probe, a shell looking up commands).
-  FailedOpens failed;
+  KeptFileRows failed;
   uint64_t opens = 0;
   for (uint32_t pid = 1; pid <= 20'000; ++pid)
     for (const char* path : {"/etc/ld.so.preload", "/usr/local/bin/ls", "/nonexistent"}) {
-      failed.add(pid, path, pid % 10 ? "ENOENT" : "EACCES", 1000);
+      failed.add_failed_open(pid, path, pid % 10 ? "ENOENT" : "EACCES", 1000);
       ++opens;
     }
-  EXPECT_LE(failed.files().size(), kFailedOpensMaxRows + 1);
+  EXPECT_LE(failed.files().size(), kKeptFileRowsMax + 1);
   std::map<std::string, uint64_t> per_path, errnos;
   for (const auto& [key, f] : failed.files()) {
     per_path[f.path] += f.errors;
@@ -123,6 +123,40 @@ TEST(FileioAggregate, FailedOpensStayBoundedAndExact) {
   uint64_t errors = 0;
   for (const auto& f : r.files) errors += f.errors;
   EXPECT_EQ(errors, opens);
+}
+
+TEST(FileioAggregate, ExitedProcessesRowsStayBoundedAndExact) {
+  // A loop of short-lived processes, each reading the same two files 3 times before it exits:
+  // their rows leave the kernel's map for user space at each collect.
+  KeptFileRows kept;
+  fileio_file_key key{};
+  key.op = FILEIO_OP_READ;
+  for (uint32_t pid = 100; pid < 100 + 5'000; ++pid)
+    for (uint64_t ino : {1, 2}) {
+      key.pid = pid;
+      key.ino = ino;
+      kept.add_row({key, {3, 192, 0, 3'000 + pid, 1'000 + pid}, ino == 1 ? "/etc/hosts" : ""});
+    }
+  EXPECT_LE(kept.files().size(), kKeptFileRowsMax + 1);
+  // A live process reading the same file: its own row, beside the exited ones.
+  key.pid = 9'999;
+  key.ino = 1;
+  const FileioReport r =
+      aggregate_fileio({}, {{key, {4, 256, 0, 400'000'000, 200'000'000}, "/etc/hosts"}}, kept);
+  std::map<std::string, uint64_t> calls, bytes;
+  uint64_t max_ns = 0;
+  for (const auto& f : r.files) {
+    calls[f.path] += f.count;
+    bytes[f.path] += f.bytes;
+    max_ns = std::max(max_ns, f.max_ns);
+  }
+  EXPECT_EQ(calls, (std::map<std::string, uint64_t>{{"/etc/hosts", 3 * 5'000 + 4},
+                                                    {"inode:2", 3 * 5'000}}));
+  EXPECT_EQ(bytes["/etc/hosts"], 192u * 5'000 + 256);
+  EXPECT_EQ(max_ns, 200'000'000u);
+  ASSERT_FALSE(r.files.empty());
+  EXPECT_EQ(r.files[0].pid, 9'999u);  // the most time: its own row, first
+  EXPECT_LE(r.files.size(), 2 * kFileioMaxRows + 1);
 }
 
 TEST(UdpAggregate, NamesAddressesReasonsAndOrdersByVolume) {

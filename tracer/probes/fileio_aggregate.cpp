@@ -89,33 +89,66 @@ void fold_file_rows(std::vector<FileReport>& rows, size_t limit) {
   rows = std::move(out);
 }
 
-void FailedOpens::fold() {
+namespace {
+
+// A map row's path: the one the kernel found for its inode, else the inode number.
+std::string row_path(const FileioFileRow& row) {
+  return row.path.empty() ? "inode:" + std::to_string(row.key.ino) : row.path;
+}
+
+// The row of (pid, path, op) in `rows`, created empty the first time.
+FileReport& row_of(FileRowsByKey& rows, uint32_t pid, const std::string& path,
+                   std::string_view op) {
+  auto& f = rows[{pid, path, std::string(op)}];
+  f.path = path;
+  f.pid = pid;
+  f.op = op;
+  return f;
+}
+
+// Adds one kernel map row's totals into a report row.
+void add_map_row(FileReport& f, const FileioFileRow& row) {
+  f.count += row.stats.count;
+  f.bytes += row.stats.bytes;
+  f.errors += row.stats.errors;
+  f.total_ns += row.stats.total_ns;
+  f.max_ns = std::max<uint64_t>(f.max_ns, row.stats.max_ns);
+}
+
+FileReport& row_of(FileRowsByKey& rows, const FileioFileRow& row) {
+  return row_of(rows, row.key.pid, row_path(row), fileio_op_name(row.key.op));
+}
+
+}  // namespace
+
+void KeptFileRows::fold_if_full() {
+  if (files_.size() <= kKeptFileRowsMax) return;
   std::vector<FileReport> rows;
   rows.reserve(files_.size());
   for (auto& [key, f] : files_) rows.push_back(std::move(f));
   files_.clear();
-  fold_file_rows(rows, kFailedOpensMaxRows / 4);
+  fold_file_rows(rows, kKeptFileRowsMax / 4);
   for (auto& f : rows) files_.emplace(std::tuple(f.pid, f.path, f.op), std::move(f));
 }
 
-void FailedOpens::add(uint32_t pid, const std::string& path, const std::string& error,
-                      uint64_t latency_ns) {
-  const std::string op(fileio_op_name(FILEIO_OP_OPEN));
-  auto& f = files_[{pid, path, op}];
-  f.path = path;
-  f.pid = pid;
-  f.op = op;
+void KeptFileRows::add_failed_open(uint32_t pid, const std::string& path, const std::string& error,
+                                   uint64_t latency_ns) {
+  FileReport& f = row_of(files_, pid, path, fileio_op_name(FILEIO_OP_OPEN));
   f.count++;
   f.errors++;
   f.total_ns += latency_ns;
   f.max_ns = std::max(f.max_ns, latency_ns);
   f.errnos[error]++;
-  if (files_.size() > kFailedOpensMaxRows) fold();
+  fold_if_full();
+}
+
+void KeptFileRows::add_row(const FileioFileRow& row) {
+  add_map_row(row_of(files_, row), row);
+  fold_if_full();
 }
 
 FileioReport aggregate_fileio(const std::vector<FileioOpRow>& ops,
-                              const std::vector<FileioFileRow>& files,
-                              const FailedOpens& failed_opens) {
+                              const std::vector<FileioFileRow>& files, const KeptFileRows& kept) {
   FileioReport out;
   for (const auto& row : ops) {
     if (row.stats.count == 0) continue;
@@ -127,20 +160,8 @@ FileioReport aggregate_fileio(const std::vector<FileioOpRow>& ops,
     r.latency = summarize(row.slots, row.stats.total_ns, row.stats.max_ns);
     out.ops.push_back(std::move(r));
   }
-  auto merged = failed_opens.files();
-  for (const auto& row : files) {
-    const std::string path = row.path.empty() ? "inode:" + std::to_string(row.key.ino) : row.path;
-    const std::string op(fileio_op_name(row.key.op));
-    auto& f = merged[{row.key.pid, path, op}];
-    f.path = path;
-    f.pid = row.key.pid;
-    f.op = op;
-    f.count += row.stats.count;
-    f.bytes += row.stats.bytes;
-    f.errors += row.stats.errors;
-    f.total_ns += row.stats.total_ns;
-    f.max_ns = std::max<uint64_t>(f.max_ns, row.stats.max_ns);
-  }
+  FileRowsByKey merged = kept.files();
+  for (const auto& row : files) add_map_row(row_of(merged, row), row);
   for (auto& [key, f] : merged) out.files.push_back(std::move(f));
   fold_file_rows(out.files, kFileioMaxRows);
   return out;

@@ -36,8 +36,8 @@ std::string_view fileio_op_name(uint32_t op);
 // (fold_file_rows). A pod of short-lived processes (probes, scripts) makes a row per process
 // per file: unbounded, every summary and /metrics scrape would be built from all of them.
 inline constexpr size_t kFileioMaxRows = 256;
-// Failed opens kept between summaries: past this many, they are folded to a quarter of it.
-inline constexpr size_t kFailedOpensMaxRows = 2048;
+// Rows kept in user space between summaries: past this many, they are folded to a quarter of it.
+inline constexpr size_t kKeptFileRowsMax = 2048;
 
 // Bounds `rows` (any order), sorted most time first: the `limit` rows of most time stay as they
 // are; the others merge per (path, op) with pid 0 (several processes), and of those, past
@@ -45,25 +45,30 @@ inline constexpr size_t kFailedOpensMaxRows = 2048;
 // errors, total_ns and errnos, and the largest max_ns, stay as they were.
 void fold_file_rows(std::vector<FileReport>& rows, size_t limit);
 
-// Failed opens have no inode, so they are counted from their error events instead. Bounded:
-// past kFailedOpensMaxRows rows they are folded (fold_file_rows), totals kept.
-class FailedOpens {
+// File rows merged per (pid, path, op).
+using FileRowsByKey = std::map<std::tuple<uint32_t, std::string, std::string>, FileReport>;
+
+// The file rows only user space holds, merged per (pid, path, op): failed opens (no inode to
+// count them by in the kernel: their error events are the count) and the rows of processes that
+// have exited (taken out of the kernel's per-file map, which would otherwise fill with a pod's
+// short-lived processes and refuse the files of later ones). Bounded: past kKeptFileRowsMax rows
+// they are folded (fold_file_rows), totals kept.
+class KeptFileRows {
  public:
-  void add(uint32_t pid, const std::string& path, const std::string& error, uint64_t latency_ns);
-  const std::map<std::tuple<uint32_t, std::string, std::string>, FileReport>& files() const {
-    return files_;
-  }
+  void add_failed_open(uint32_t pid, const std::string& path, const std::string& error,
+                       uint64_t latency_ns);
+  void add_row(const FileioFileRow& row);
+  const FileRowsByKey& files() const { return files_; }
 
  private:
-  void fold();
+  void fold_if_full();
 
-  std::map<std::tuple<uint32_t, std::string, std::string>, FileReport> files_;  // pid, path, op
+  FileRowsByKey files_;
 };
 
 // Ops with no calls are left out; files are merged per (pid, path, op), sorted by total time and
 // bounded to kFileioMaxRows rows of their own (fold_file_rows).
 FileioReport aggregate_fileio(const std::vector<FileioOpRow>& ops,
-                              const std::vector<FileioFileRow>& files,
-                              const FailedOpens& failed_opens);
+                              const std::vector<FileioFileRow>& files, const KeptFileRows& kept);
 
 }  // namespace podtrace::tracer

@@ -2,6 +2,11 @@
 // fileio_probe.cpp: loads fileio.bpf.c, turns its events into JSON and its maps into the report.
 #include "probes/fileio_probe.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+
 #include "fileio.h"
 #include "fileio.skel.h"
 #include "text.h"
@@ -16,12 +21,17 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
                             ? libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
                                                       BPF_FUNC_task_storage_get, nullptr) == 1
                             : inflight_ == FileioInflight::kTaskStorage;
-  // The 32 per-syscall tracepoints first: every other syscall on the node pays nothing for
-  // them (+9 ns, against +39 ns for every syscall of every process with tp_btf sys_enter/exit).
-  // Their price is ours, not the node's: each costs a grace period to detach, serialized by the
-  // kernel's event_mutex (docs/performance.md, start-up and tear-down).
+  // fentry/fexit on the 16 syscall functions first where the kernel allows them: other
+  // syscalls pay nothing and a file syscall a trampoline call, cheaper than the tracepoint path
+  // for the target and everyone else (docs/performance.md, the fentry rung). Then the 32
+  // per-syscall tracepoints: every other syscall on the node pays only the kernel's bitmap check
+  // (+9 ns, against +39 ns for every syscall of every process with tp_btf sys_enter/exit). On
+  // both, the price is ours, not the node's: each hook costs grace periods to detach, one after
+  // another (2-2.5 s in all), paid once after the report is written.
   LoadPlan<fileio_bpf> plan{
-      ops, {AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp}, std::nullopt};
+      ops,
+      {AttachType::kFentry, AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp},
+      std::nullopt};
   plan.activity_map_fd = config.activity_map_fd;
   plan.configure = [&](fileio_bpf* s) {
     s->rodata->slow_threshold_ns = config.slow_threshold_ns;
@@ -31,6 +41,10 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
       bpf_map__set_map_flags(s->maps.inflight, 0);
       bpf_map__set_max_entries(s->maps.inflight, FILEIO_MAX_INFLIGHT);
     }
+    // The fentry handlers are loaded at a syscall function (fentry needs one) but run only as
+    // tail-call targets.
+    bpf_program__set_autoattach(s->progs.fileio_enter_handler_fentry, false);
+    bpf_program__set_autoattach(s->progs.fileio_exit_handler_fentry, false);
   };
   // The per-syscall programs tail-call two handlers (each verified once, not 16 times): they go
   // into the prog array before the stubs attach. A failure ends the family rather than leaving
@@ -39,13 +53,18 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
   plan.after_load = [&](fileio_bpf* s) {
     write_targets(s, config.cgroup_ids);
     handler_set = ok_status();
-    const std::pair<uint32_t, bpf_program*> handlers[] = {
-        {FILEIO_HANDLER_ENTER, s->progs.fileio_enter_handler_tp},
-        {FILEIO_HANDLER_EXIT, s->progs.fileio_exit_handler_tp}};
-    for (const auto& [slot, prog] : handlers) {
+    const struct {
+      bpf_map* array;
+      uint32_t slot;
+      bpf_program* prog;
+    } handlers[] = {{s->maps.handlers, FILEIO_HANDLER_ENTER, s->progs.fileio_enter_handler_tp},
+                    {s->maps.handlers, FILEIO_HANDLER_EXIT, s->progs.fileio_exit_handler_tp},
+                    {s->maps.fentry_handler, 0, s->progs.fileio_enter_handler_fentry},
+                    {s->maps.fexit_handler, 0, s->progs.fileio_exit_handler_fentry}};
+    for (const auto& [array, slot, prog] : handlers) {
       if (!bpf_program__autoload(prog)) continue;
       const int fd = bpf_program__fd(prog);
-      if (bpf_map_update_elem(bpf_map__fd(s->maps.handlers), &slot, &fd, BPF_ANY))
+      if (bpf_map_update_elem(bpf_map__fd(array), &slot, &fd, BPF_ANY))
         handler_set = make_error(
             fmt::format("fileio handler {}: {}", bpf_program__name(prog), libbpf_error(-errno)));
     }
@@ -53,6 +72,7 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
   plan.attach_extra = [&](fileio_bpf*) { return handler_set; };
   auto loaded = load_skeleton(plan, *config.features);
   if (!loaded) return make_error(loaded.error());
+  proc_root_ = config.proc_root;
   inflight_per_task_ = per_task;
   loaded_ = std::move(*loaded);
   return loaded_.attach;
@@ -73,8 +93,8 @@ void FileioProbe::on_record(const void* data, size_t size, EventSink& sink) {
         const bool error = e.hdr.kind == FILEIO_EVENT_ERROR;
         // Failed opens have no inode to be counted by in the kernel: their events are the count.
         if (error && e.op == FILEIO_OP_OPEN)
-          failed_opens_.add(e.hdr.pid, c_string(e.path, sizeof(e.path)), errno_name(e.err),
-                            e.latency_ns);
+          kept_.add_failed_open(e.hdr.pid, c_string(e.path, sizeof(e.path)), errno_name(e.err),
+                                e.latency_ns);
         if (!sink.streams("fileio")) return;
         auto j = event_json(e.hdr, "fileio", error ? "error" : "slow");
         j["op"] = std::string(fileio_op_name(e.op));
@@ -93,24 +113,52 @@ void FileioProbe::on_record(const void* data, size_t size, EventSink& sink) {
 void FileioProbe::fill(Report& report) {
   if (!loaded_.skel) return;
   std::vector<FileioOpRow> ops;
-  const int stats_fd = bpf_map__fd(loaded_.skel->maps.op_stats);
+  const int op_stats_fd = bpf_map__fd(loaded_.skel->maps.op_stats);
   const int hist_fd = bpf_map__fd(loaded_.skel->maps.op_hist);
   for (uint32_t op = 0; op < FILEIO_OP_MAX; ++op)
-    ops.push_back({op, sum_op_stats(stats_fd, op), read_hist_row(hist_fd, op)});
+    ops.push_back({op, sum_op_stats(op_stats_fd, op), read_hist_row(hist_fd, op)});
 
   std::vector<FileioFileRow> files;
+  const int stats_fd = bpf_map__fd(loaded_.skel->maps.file_stats);
   const int info_fd = bpf_map__fd(loaded_.skel->maps.file_info);
+  auto path_of = [&](const fileio_file_key& key) {
+    fileio_file_id id{key.dev, key.ino};
+    fileio_file_info info{};
+    return bpf_map_lookup_elem(info_fd, &id, &info) == 0 ? c_string(info.path, sizeof(info.path))
+                                                         : std::string();
+  };
+  // Rows of processes that have exited move to user space (kept_), so the kernel's map holds
+  // only live processes' files: a pod of short-lived processes would fill it in seconds and the
+  // files of later ones would get no row. Taking a row out is atomic (lookup-and-delete): what
+  // a process reusing the pid adds after that starts a fresh row.
+  std::map<uint32_t, bool> alive;
+  std::vector<std::pair<fileio_file_key, pt_op_stats>> gone;
+  for_each_map_entry<fileio_file_key, pt_op_stats>(
+      stats_fd, [&](const fileio_file_key& key, const pt_op_stats& s) {
+        auto [it, added] = alive.try_emplace(key.pid, true);
+        if (added) it->second = access((proc_root_ / std::to_string(key.pid)).c_str(), F_OK) == 0;
+        if (it->second)
+          files.push_back({key, s, path_of(key)});
+        else
+          gone.emplace_back(key, s);
+      });
+  for (auto& [key, s] : gone) {
+    pt_op_stats taken{};
+    if (bpf_map_lookup_and_delete_elem(stats_fd, &key, &taken) == 0)
+      kept_.add_row({key, taken, path_of(key)});
+    else if (errno != ENOENT)
+      files.push_back({key, s, path_of(key)});  // not taken: still the kernel's, read as is
+  }
+  report.set(aggregate_fileio(ops, files, kept_));
+}
+
+size_t FileioProbe::kernel_file_rows() const {
+  if (!loaded_.skel) return 0;
+  size_t n = 0;
   for_each_map_entry<fileio_file_key, pt_op_stats>(
       bpf_map__fd(loaded_.skel->maps.file_stats),
-      [&](const fileio_file_key& key, const pt_op_stats& s) {
-        fileio_file_id id{key.dev, key.ino};
-        fileio_file_info info{};
-        std::string path;
-        if (bpf_map_lookup_elem(info_fd, &id, &info) == 0)
-          path = c_string(info.path, sizeof(info.path));
-        files.push_back({key, s, std::move(path)});
-      });
-  report.set(aggregate_fileio(ops, files, failed_opens_));
+      [&](const fileio_file_key&, const pt_op_stats&) { ++n; });
+  return n;
 }
 
 LostCounts FileioProbe::lost() const {

@@ -2,6 +2,8 @@
 // fileio_probe.h: the file I/O family: open/read/write/fsync latency, bytes and errors per file.
 #pragma once
 
+#include <filesystem>
+
 #include "libbpf_util.h"
 #include "probes/fileio_aggregate.h"
 #include "probes/probe.h"
@@ -27,12 +29,15 @@ class FileioProbe : public Probe {
   LostCounts lost() const override;
   // After start(): true when the calls in flight live in task storage.
   bool inflight_per_task() const { return inflight_per_task_; }
+  // The rows in the kernel's per-file map: live processes' only, once fill() has run (tests).
+  size_t kernel_file_rows() const;
 
  private:
   FileioInflight inflight_;
   bool inflight_per_task_ = false;
   LoadedSkeleton<fileio_bpf> loaded_;
-  FailedOpens failed_opens_;
+  std::filesystem::path proc_root_ = "/proc";
+  KeptFileRows kept_;
 };
 
 }  // namespace podtrace::tracer
