@@ -12,7 +12,11 @@ LogFollower::LogFollower(kube::RestClient& client, std::string path, kube::Reque
     : client_(client),
       path_(std::move(path)),
       target_(std::move(target)),
-      parser_(std::move(sink)),
+      parser_([this, sink = std::move(sink)](TracerLine&& line) {
+        const bool report = line.type == LineType::report;
+        sink(std::move(line));
+        report_seen_ = report_seen_ || report;
+      }),
       notice_(std::move(notice)),
       policy_(policy) {}
 
@@ -32,6 +36,7 @@ bool LogFollower::on_data(std::string_view chunk) {
     }
     parser_.feed(chunk.substr(0, nl + 1));
     consumed_lines_++;
+    if (report_seen_) return false;
     chunk.remove_prefix(nl + 1);
   }
   return !canceled_;
@@ -57,6 +62,7 @@ kube::StreamOutcome LogFollower::run() {
       active_ = nullptr;
     }
     if (canceled_) return {kube::StreamOutcome::Kind::canceled, {}};
+    if (report_seen_) return {kube::StreamOutcome::Kind::ended, {}};
     switch (outcome.kind) {
       case kube::StreamOutcome::Kind::ended:
         parser_.finish();

@@ -28,8 +28,10 @@ class LogFollower {
   LogFollower(kube::RestClient& client, std::string path, kube::RequestTarget target,
               JsonLinesParser::Sink sink, Notice notice, FollowPolicy policy = {});
 
-  // Blocks until the log ends (container exited), cancel(), or a failure that reconnecting
-  // cannot fix. Returns how it ended.
+  // Blocks until the log ends (container exited, or its final report line arrived: nothing
+  // after it counts, and the tracer may take seconds more to detach its programs, which the user
+  // need not wait for), cancel(), or a failure that reconnecting cannot fix. Returns how it
+  // ended.
   kube::StreamOutcome run();
 
   // Thread-safe; run() returns soon after.
@@ -52,6 +54,7 @@ class LogFollower {
   size_t skip_lines_ = 0;      // lines still to skip after a reconnect
   size_t reconnects_ = 0;
 
+  bool report_seen_ = false;  // the final report was handed to the sink
   std::atomic<bool> canceled_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -227,6 +227,15 @@ bool CriKubelet::start_container(PodRuntime& r, const json& pod, Container& c) {
     return false;
   }
   c.image_ref = *id.value;
+  for (const auto& m : host_mounts(pod, *spec)) {
+    if (std::string error; !prepare_host_path(m, error)) {
+      c.reason = "CreateContainerError";
+      c.message = error;
+      c.exited = true;
+      c.exit_code = 128;
+      return true;
+    }
+  }
   auto created =
       cri_.create_container(r.sandbox_id, container_config(pod, *spec, c.attempt, r.ip), r.sandbox);
   if (!created) {

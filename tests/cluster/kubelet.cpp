@@ -155,7 +155,13 @@ json Kubelet::start_container(PodRuntime& rt, const json& pod, const json& spec)
     env[name] = value;
   }
   std::vector<std::pair<std::string, std::string>> mounts;
-  for (const auto& m : host_mounts(pod, spec)) mounts.emplace_back(m.mount_path, m.host_path);
+  for (const auto& m : host_mounts(pod, spec)) {
+    // Processes here see the host's files: a directory that cannot be created shows up as the
+    // workload's own error, as a missing file would.
+    std::string unused;
+    (void)prepare_host_path(m, unused);
+    mounts.emplace_back(m.mount_path, m.host_path);
+  }
   std::vector<std::string> argv;
   for (const char* part : {"command", "args"})
     for (const auto& a : spec.value(part, json::array()))

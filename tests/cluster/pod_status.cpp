@@ -2,6 +2,7 @@
 // pod_status.cpp: pod conditions and hostPath mounts.
 #include "pod_status.h"
 
+#include <filesystem>
 #include <map>
 
 #include "quantity.h"
@@ -31,16 +32,28 @@ void set_condition(json& status, const json& c) {
 }
 
 std::vector<HostMount> host_mounts(const json& pod, const json& spec) {
-  std::map<std::string, std::string> volumes;
+  std::map<std::string, json> volumes;
   for (const auto& v : pod["spec"].value("volumes", json::array()))
-    if (v.contains("hostPath")) volumes[v.value("name", "")] = v["hostPath"].value("path", "");
+    if (v.contains("hostPath")) volumes[v.value("name", "")] = v["hostPath"];
   std::vector<HostMount> out;
   for (const auto& m : spec.value("volumeMounts", json::array())) {
     auto it = volumes.find(m.value("name", ""));
     if (it != volumes.end())
-      out.push_back({m.value("mountPath", ""), it->second, m.value("readOnly", false)});
+      out.push_back({m.value("mountPath", ""), it->second.value("path", ""),
+                     m.value("readOnly", false), it->second.value("type", "")});
   }
   return out;
+}
+
+bool prepare_host_path(const HostMount& m, std::string& error) {
+  if (m.type != "DirectoryOrCreate") return true;
+  std::error_code ec;
+  std::filesystem::create_directories(m.host_path, ec);
+  if (ec) {
+    error = "hostPath " + m.host_path + ": " + ec.message();
+    return false;
+  }
+  return true;
 }
 
 std::string field_ref(const json& pod, const std::string& path, const std::string& pod_ip,

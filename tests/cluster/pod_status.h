@@ -14,13 +14,17 @@ nlohmann::json condition(const char* type, bool ok, const std::string& now,
                          const char* reason = nullptr);
 // Replaces the condition of the same type, or adds it.
 void set_condition(nlohmann::json& status, const nlohmann::json& c);
-// hostPath volumes of one container, as (mountPath, hostPath, readOnly).
+// hostPath volumes of one container, as (mountPath, hostPath, readOnly, type).
 struct HostMount {
   std::string mount_path;
   std::string host_path;
   bool read_only = false;
+  std::string type;  // "Directory", "DirectoryOrCreate", ... or empty
 };
 std::vector<HostMount> host_mounts(const nlohmann::json& pod, const nlohmann::json& spec);
+// What kubelet does before a container starts: a DirectoryOrCreate host path that is missing is
+// created (0755, as kubelet's); false with `error` set when it cannot be.
+bool prepare_host_path(const HostMount& m, std::string& error);
 
 // A downward-API fieldRef of the pod (metadata.name, spec.nodeName, status.podIP...).
 std::string field_ref(const nlohmann::json& pod, const std::string& path, const std::string& pod_ip,

@@ -81,6 +81,10 @@ assert_eq "resolv.conf from the sandbox DNS config" \
 	"$(paste -sd'|' /proc/$host_pid/root/etc/resolv.conf)"
 
 # --- the tracer Job runs from its image and counts exactly ---
+# The Job's hostPath for the tracer's per-boot probe cache (manifests/job.yaml): the first trace
+# creates it, the next one reads it without rewriting it.
+feature_cache=/run/podtrace/job/kernel-features
+rm -rf /run/podtrace/job
 kubectl podtrace fsync -n e2e --diagnose 15s -o json --image "$tracer_image" >"$E2E_WORK/report.json" 2>"$E2E_WORK/plugin.err" &
 plugin=$!
 wait_until 60 sh -c "kubectl logs -n e2e -l app.kubernetes.io/name=podtrace --tail=-1 2>/dev/null | grep -q '\"type\":\"start\"'" ||
@@ -99,6 +103,9 @@ for family in fileio cpu process tcp dns udp; do
 done
 wait_until 30 sh -c "! kubectl get pods -n e2e -l app.kubernetes.io/name=podtrace -o name | grep -q ." ||
 	e2e_fail "the tracer pod was not removed"
+assert_eq "the tracer container wrote the probe cache to the node, root's only" "root 600" \
+	"$(stat -c '%U %a' "$feature_cache")"
+cache_stamp=$(stat -c '%i %y' "$feature_cache")
 
 # --- DNS from inside the pod's network namespace: the search list, counted ---
 kubectl podtrace resolver -n e2e --diagnose 12s -o json --image "$tracer_image" >"$E2E_WORK/dns.json" 2>"$E2E_WORK/dns.err" &
@@ -110,6 +117,7 @@ wait_until 30 sh -c "kubectl logs -n e2e resolver | grep -q 'resolved name=svc-x
 	e2e_fail "lookup failed: $(kubectl logs -n e2e resolver)"
 wait "$plugin" || e2e_fail "plugin failed: $(cat "$E2E_WORK/dns.err")"
 dns=$E2E_WORK/dns.json
+assert_eq "the second tracer container used the cache as it was" "$cache_stamp" "$(stat -c '%i %y' "$feature_cache")"
 # ndots:5: svc-x.e2e.svc.cluster.local and svc-x.svc.cluster.local answer NXDOMAIN, then
 # svc-x.cluster.local answers; A and AAAA each time.
 assert_eq "DNS queries on the wire for one lookup" 6 "$(jq .dns.queries "$dns")"

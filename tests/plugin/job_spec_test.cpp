@@ -60,7 +60,8 @@ TEST(JobSpec, OnePodPrivileged) {
   EXPECT_EQ(spec["tolerations"], json::parse(R"([{"operator":"Exists"}])"));
   EXPECT_EQ(spec["volumes"], json::parse(R"([
 		{"name":"host-sys","hostPath":{"path":"/sys","type":"Directory"}},
-		{"name":"host-proc","hostPath":{"path":"/proc","type":"Directory"}}])"));
+		{"name":"host-proc","hostPath":{"path":"/proc","type":"Directory"}},
+		{"name":"host-run","hostPath":{"path":"/run/podtrace/job","type":"DirectoryOrCreate"}}])"));
 
   ASSERT_EQ(spec["containers"].size(), 1u);
   const json& c = spec["containers"][0];
@@ -74,7 +75,8 @@ TEST(JobSpec, OnePodPrivileged) {
   EXPECT_EQ(c["securityContext"], json({{"privileged", true}}));
   EXPECT_EQ(c["volumeMounts"], json::parse(R"([
 		{"name":"host-sys","mountPath":"/host/sys","readOnly":true},
-		{"name":"host-proc","mountPath":"/host/proc","readOnly":true}])"));
+		{"name":"host-proc","mountPath":"/host/proc","readOnly":true},
+		{"name":"host-run","mountPath":"/run/podtrace"}])"));
 }
 
 TEST(JobSpec, UnprivilegedUsesCapabilities) {

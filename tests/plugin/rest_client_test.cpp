@@ -334,6 +334,36 @@ TEST(LogFollower, StreamsChunkedLogAndResumesAfterADrop) {
   ASSERT_EQ(notices.size(), 1u);
 }
 
+// The tracer's final report ends the stream: the tracer may still be detaching its programs
+// (seconds), and nothing it prints after the report counts.
+TEST(LogFollower, TheFinalReportEndsTheStream) {
+  TestServer server(false);
+  std::atomic<bool> release{false};
+  server.http().Get("/log", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/plain", [&](size_t offset, httplib::DataSink& sink) {
+      if (offset == 0) {
+        const std::string l = "{\"type\":\"start\"}\n{\"type\":\"report\"}\n{\"type\":\"event\"}\n";
+        sink.write(l.data(), l.size());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      return !release.load();  // the connection stays open, as while the tracer detaches
+    });
+  });
+  server.start();
+  auto client = make_client(server.url(), pki().ca.cert_pem, false, nullptr, "t");
+  ASSERT_TRUE(client);
+  std::vector<LineType> got;
+  LogFollower follower(
+      *(*client)->rest, "/log", {"get", "pods/log", "", "y", "p"},
+      [&](TracerLine&& l) { got.push_back(l.type); }, nullptr);
+  auto start = std::chrono::steady_clock::now();
+  auto outcome = follower.run();
+  release = true;
+  EXPECT_EQ(outcome.kind, StreamOutcome::Kind::ended) << outcome.message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_EQ(got, (std::vector<LineType>{LineType::start, LineType::report}));
+}
+
 TEST(LogFollower, CancelStopsABlockedStream) {
   TestServer server(false);
   std::atomic<bool> release{false};
