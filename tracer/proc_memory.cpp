@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// proc_memory.cpp: parses /proc/PID/status and /proc/PID/task/TID/stat.
+// proc_memory.cpp: parses /proc/PID/status and /proc/PID/task/TID/stat, and tells whether /proc
+// still lists a pid.
 #include "proc_memory.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -10,6 +13,10 @@
 namespace podtrace::tracer {
 
 namespace fs = std::filesystem;
+
+bool process_listed(const fs::path& proc_root, uint32_t pid) {
+  return access((proc_root / std::to_string(pid)).c_str(), F_OK) == 0;
+}
 
 std::optional<ProcStatus> read_proc_status(const fs::path& proc_root, int pid) {
   std::ifstream in(proc_root / std::to_string(pid) / "status");

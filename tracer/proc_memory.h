@@ -20,6 +20,9 @@ struct ProcStatus {
   uint64_t rss_bytes = 0;  // VmRSS: (0 for kernel threads and zombies, which have none)
 };
 
+// Whether /proc still lists the process: a zombie is listed until its parent reaps it.
+bool process_listed(const std::filesystem::path& proc_root, uint32_t pid);
+
 // Nullopt when the process is gone.
 std::optional<ProcStatus> read_proc_status(const std::filesystem::path& proc_root, int pid);
 

@@ -1,9 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// cpu_test.cpp: CFS throttling under a real quota, and on-CPU time that matches it.
-#include <gtest/gtest.h>
-#include <time.h>
+// cpu_test.cpp: CFS throttling under a real quota, on-CPU time that matches it, and the threads
+// of short-lived processes kept exact once they leave the kernel's map.
+#include "sections/cpu.h"
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernel_features.h"
 #include "kernel_test_util.h"
+#include "probes/cpu_probe.h"
+#include "report.h"
+#include "row_fold.h"
+#include "sections/time.h"
 
 namespace podtrace::tracer::testing {
 namespace {
@@ -76,6 +87,73 @@ TEST(CpuTest, RunQueueLatencyAppearsUnderContention) {
   // Only the target's thread is listed.
   ASSERT_EQ(cpu["threads"].size(), 1u) << cpu["threads"].dump();
   EXPECT_EQ(cpu["threads"][0]["tid"], a.pid());
+}
+
+// More short-lived processes than the probe keeps rows for (2048): each runs, exits, and is
+// reaped before the next starts.
+constexpr int kShortLived = 2100;
+
+int fork_short_lived() {
+  for (int i = 0; i < kShortLived; ++i) {
+    const pid_t child = fork();
+    if (child < 0) return 20;
+    if (child == 0) _exit(0);
+    int status = 0;
+    if (waitpid(child, &status, 0) != child || status != 0) return 21;
+  }
+  return 0;
+}
+
+// Threads that have exited leave the kernel's per-thread map at each collect (a pod's shell loop
+// filled its 16 384 entries in under two minutes) and stay in the report: every process counted
+// once however many collects follow, the folded rows included, and the per-thread sums equal to
+// the family's own totals, which the kernel keeps apart from the map.
+TEST(CpuExitedThreadsTest, LeaveTheKernelMapAndStayExactInTheReport) {
+  TestCgroup target("pt-cpu-exited");
+  Workload traced(target, fork_short_lived);
+  LiveKernelFeatures live;
+  CpuProbe probe;
+  ProbeConfig config;
+  config.features = &live;
+  config.cgroup_ids = {target.id()};
+  auto started = probe.start(config);
+  ASSERT_TRUE(started) << started.error();
+  traced.go();
+  ASSERT_EQ(traced.wait(), 0);
+  // The forking parent and its 2100 children, all exited.
+  const size_t processes = kShortLived + 1;
+  ASSERT_EQ(probe.kernel_threads(), processes);
+
+  for (int collect = 1; collect <= 2; ++collect) {
+    SCOPED_TRACE(fmt::format("collect {}", collect));
+    Report report;
+    probe.fill(report);
+    EXPECT_EQ(probe.kernel_threads(), 0u);
+    const auto* cpu = report.find<CpuReport>();
+    const auto* time = report.find<TimeReport>();
+    ASSERT_TRUE(cpu && time);
+    ASSERT_EQ(cpu->threads.size(), kProcessRowsKept + 1);
+    uint64_t threads = 0, on_cpu = 0, run_queue = 0;
+    for (const auto& t : cpu->threads) {
+      threads += rows_in(t);
+      on_cpu += t.on_cpu_ns;
+      run_queue += t.run_queue_ns;
+    }
+    EXPECT_EQ(threads, processes);
+    EXPECT_EQ(on_cpu, cpu->on_cpu_ns);
+    EXPECT_EQ(run_queue, cpu->run_queue_ns);
+
+    ASSERT_EQ(time->processes.size(), kProcessRowsKept + 1);
+    uint64_t time_processes = 0;
+    for (const auto& p : time->processes) time_processes += rows_in(p);
+    EXPECT_EQ(time_processes, processes);
+    const TimeShare total = time->total();
+    EXPECT_EQ(total.threads, processes);
+    uint64_t states = 0;
+    for (uint64_t ns : total.ns) states += ns;
+    EXPECT_EQ(states, total.wall_ns);
+  }
+  EXPECT_EQ(probe.lost().map_full, 0u);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // memory_test.cpp: exact page faults, a memory limit's reclaim, limit hits and OOM kill, and RSS
 // growth, from real workloads in real cgroups.
+#include "sections/memory.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -17,7 +19,11 @@
 #include <vector>
 
 #include "in_process_trace.h"
+#include "kernel_features.h"
 #include "kernel_test_util.h"
+#include "probes/memory_probe.h"
+#include "report.h"
+#include "row_fold.h"
 #include "units.h"
 
 namespace podtrace::tracer::testing {
@@ -131,6 +137,71 @@ TEST(MemoryTest, CountsMinorFaultsOfFreshPagesPerProcess) {
   EXPECT_LT(user, kPages + kFaultSlack);
   EXPECT_EQ((*faults)["major_faults"], 0);
   EXPECT_FALSE(find_entry(memory["faults"], {{"pid", untraced.pid()}}));
+}
+
+// More short-lived processes than the probe keeps rows for (2048): each touches 16 fresh pages,
+// exits, and is reaped before the next starts.
+constexpr int kShortLived = 2100;
+constexpr long kChildPages = 16;
+
+int fork_page_touchers() {
+  for (int i = 0; i < kShortLived; ++i) {
+    const pid_t child = fork();
+    if (child < 0) return 20;
+    if (child == 0) _exit(touch_anon_pages(kChildPages));
+    int status = 0;
+    if (waitpid(child, &status, 0) != child || status != 0) return 21;
+  }
+  return 0;
+}
+
+// Processes that have exited leave the kernel's per-process map at each collect (a pod's shell
+// loop filled its 8192 entries in under a minute) and stay in the report: each counted once
+// however many collects follow, the folded ones included, with its own faults.
+TEST(MemoryExitedProcsTest, LeaveTheKernelMapAndStayExactInTheReport) {
+  TestCgroup target("pt-memory-exited");
+  Workload traced(target, fork_page_touchers);
+  LiveKernelFeatures live;
+  MemoryProbe probe;
+  ProbeConfig config;
+  config.features = &live;
+  config.cgroup_ids = {target.id()};
+  config.cgroup_paths = {target.v2()};
+  auto started = probe.start(config);
+  ASSERT_TRUE(started) << started.error();
+  traced.go();
+  ASSERT_EQ(traced.wait(), 0);
+  // The forking parent and its 2100 children, all exited.
+  const size_t processes = kShortLived + 1;
+  ASSERT_EQ(probe.kernel_procs(), processes);
+
+  std::optional<ProcessFaults> first_total;
+  for (int collect = 1; collect <= 2; ++collect) {
+    SCOPED_TRACE(fmt::format("collect {}", collect));
+    Report report;
+    probe.fill(report);
+    EXPECT_EQ(probe.kernel_procs(), 0u);
+    const auto* memory = report.find<MemoryReport>();
+    ASSERT_TRUE(memory);
+    ASSERT_EQ(memory->faults.size(), kProcessRowsKept + 1);
+    ProcessFaults total;
+    for (const auto& f : memory->faults) {
+      total.folded += rows_in(f);
+      total.minor += f.minor;
+      total.user_faults += f.user_faults;
+      total.major += f.major;
+      if (f.folded || f.pid == static_cast<uint32_t>(traced.pid())) continue;
+      EXPECT_GE(f.minor, uint64_t{kChildPages}) << f.pid;
+      EXPECT_LT(f.minor, kChildPages + kFaultSlack) << f.pid;
+    }
+    EXPECT_EQ(total.folded, processes);
+    EXPECT_GE(total.minor, uint64_t{kShortLived * kChildPages});
+    if (first_total)
+      EXPECT_EQ(total, *first_total);
+    else
+      first_total = total;
+  }
+  EXPECT_EQ(probe.lost().map_full, 0u);
 }
 
 TEST(MemoryTest, CountsMajorFaultsOfAColdFileMapping) {

@@ -3,15 +3,23 @@
 // of every 4 ms in one named function and 1 in another must be reported at 75% / 25%; a busy
 // process in another cgroup must be absent; kernel time must resolve to kernel function names;
 // a binary without frame pointers must be counted and named as such.
+#include "sections/profile.h"
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 
 #include "kernel_features.h"
 #include "kernel_test_util.h"
 #include "probes/profile_probe.h"
+#include "report.h"
 
 namespace podtrace::tracer::testing {
 namespace {
@@ -249,6 +257,71 @@ TEST(ProfileProbeTest, CheckNamesTheFamilyAndItsAttachType) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\nperf_event       ok\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\nprofile          perf_event\n"), std::string::npos) << r.out;
+}
+
+// More sampled short-lived processes than the probe keeps (64): each spins 25 ms (2-3 samples at
+// 99 Hz) and exits before the next starts.
+constexpr int kSpinners = 80;
+
+int fork_spinners() {
+  for (int i = 0; i < kSpinners; ++i) {
+    const pid_t child = fork();
+    if (child < 0) return 20;
+    if (child == 0) {
+      timespec start{}, now{};
+      clock_gettime(CLOCK_MONOTONIC, &start);
+      do clock_gettime(CLOCK_MONOTONIC, &now);
+      while ((now.tv_sec - start.tv_sec) * 1'000'000'000L + (now.tv_nsec - start.tv_nsec) <
+             25'000'000L);
+      _exit(0);
+    }
+    int status = 0;
+    if (waitpid(child, &status, 0) != child || status != 0) return 21;
+  }
+  return 0;
+}
+
+// The stacks of processes that have exited leave the kernel's map at each collect, with their
+// names and mappings (a pod's shell loop kept them all, and filled the maps), and stay in the
+// report: the heaviest with their own samples, the others counted as dropped, every sample in
+// the total and in the folded lines, the same in two collects in a row.
+TEST(ProfileProbeTest, ExitedProcessesLeaveTheKernelMapAndStayCounted) {
+  TestCgroup target("pt-profile-exited");
+  Workload traced(target, fork_spinners);
+  LiveKernelFeatures live;
+  ProfileProbe probe;
+  ProbeConfig config;
+  config.features = &live;
+  config.cgroup_ids = {target.id()};
+  auto started = probe.start(config);
+  ASSERT_TRUE(started) << started.error();
+  traced.go();
+  ASSERT_EQ(traced.wait(), 0);
+  const std::map<uint32_t, uint64_t> sampled = probe.kernel_samples_by_pid();
+  ASSERT_GT(sampled.size(), 64u);
+  uint64_t total = 0;
+  for (const auto& [pid, n] : sampled) total += n;
+
+  std::optional<ProfileReport> first;
+  for (int collect = 1; collect <= 2; ++collect) {
+    SCOPED_TRACE(fmt::format("collect {}", collect));
+    Report report;
+    probe.fill(report);
+    EXPECT_TRUE(probe.kernel_samples_by_pid().empty());
+    const auto* r = report.find<ProfileReport>();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->samples, total);
+    EXPECT_EQ(r->processes.size() + r->processes_dropped, sampled.size());
+    for (const auto& p : r->processes) EXPECT_EQ(p.samples, sampled.at(p.pid)) << p.pid;
+    uint64_t lines = 0;
+    for (const auto& line : r->folded) lines += std::stoull(line.substr(line.rfind(' ') + 1));
+    EXPECT_EQ(lines + r->folded_dropped_samples, total);
+    if (first)
+      EXPECT_EQ(*r, *first);
+    else
+      first = *r;
+  }
+  EXPECT_EQ(probe.lost().map_full, 0u);
 }
 
 }  // namespace

@@ -132,6 +132,36 @@ TEST(MemoryAggregate, FaultsAndRssPastTheBoundAreFoldedIntoOneRow) {
   EXPECT_EQ(major_findings, kProcessRowsKept);
 }
 
+// The probe moves exited processes' rows out of the kernel's map into ExitedFaults: bounded at
+// kExitedFaultsKept rows (the lightest half folded when it is passed), and still in the report,
+// exact, next to the kernel's rows; a pid in both (reused) is two rows.
+TEST(MemoryAggregate, ExitedProcessesAreKeptBoundedAndExact) {
+  ExitedFaults exited;
+  const uint32_t n = 5000;
+  uint64_t minor_total = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    exited.add(1000 + i, proc("sh", 2, 10 + i, i % 3));
+    minor_total += 10 + i;
+    ASSERT_LE(exited.rows().size(), ExitedFaults::kExitedFaultsKept);
+  }
+  EXPECT_GT(exited.other().folded, 0u);
+  const std::vector<MemoryProcRow> live = {{1000 + n - 1, proc("sh", 1, 7, 0)},
+                                           {42, proc("app", 1, 100, 5)}};
+  const auto faults = aggregate_faults(live, {}, &exited);
+  ASSERT_EQ(faults.size(), kProcessRowsKept + 1);
+  uint64_t minor = 0, user = 0, rows = 0;
+  for (const auto& f : faults) {
+    minor += f.minor;
+    user += f.user_faults;
+    rows += rows_in(f);
+  }
+  EXPECT_EQ(rows, n + 2);
+  EXPECT_EQ(minor, minor_total + 107);
+  EXPECT_EQ(user, 2ull * n + 2);
+  EXPECT_EQ(faults[0].pid, 42u);  // most major faults first
+  EXPECT_EQ(faults.back().comm, "other");
+}
+
 TEST(MemoryAggregate, ReclaimKindsProcessesAndOomKillsFromTheProcessSection) {
   MemoryInputs in;
   in.window_ns = 10'000'000'000;

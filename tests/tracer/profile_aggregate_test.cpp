@@ -161,6 +161,34 @@ TEST(ProfileAggregate, MergesEqualFoldedStacksAndBoundsTheRest) {
   EXPECT_EQ(r.samples, 105u);  // counted from the rows when the kernel total is lower
 }
 
+// The probe keeps exited processes' stacks in a bounded ProfileTables and starts each report
+// from a copy: past the bound the lightest processes and lines are dropped, counted as dropped,
+// and the sample total and the folded lines' sum stay exact.
+TEST(ProfileAggregate, BoundedTablesOfExitedProcessesKeepExactTotals) {
+  ProfileTables exited;
+  const uint32_t n = 300;
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    // Process i: i + 1 samples in its own function, so each folded line is its own.
+    exited.add({100 + i, "sh", i + 1, {user("f" + std::to_string(i))}, {}, 1, false});
+    total += i + 1;
+    exited.bound(64, 100);
+  }
+  ProfileTables tables = exited;
+  tables.add({7, "app", 1000, {user("main")}, {}, 1, false});
+  const ProfileReport r = std::move(tables).report({});
+  ASSERT_EQ(r.processes.size(), 20u);
+  EXPECT_EQ(r.processes[0].pid, 7u);
+  EXPECT_EQ(r.processes[1].pid, 100 + n - 1);
+  EXPECT_EQ(r.processes[1].samples, n);
+  EXPECT_EQ(r.processes.size() + r.processes_dropped, n + 1);
+  EXPECT_EQ(r.samples, total + 1000);
+  uint64_t lines = 0;
+  for (const auto& line : r.folded) lines += std::stoull(line.substr(line.rfind(' ') + 1));
+  EXPECT_EQ(lines + r.folded_dropped_samples, total + 1000);
+  EXPECT_EQ(r.folded.size() + r.folded_dropped_stacks, n + 1);
+}
+
 TEST(ProfileAggregate, FoldedFramesCannotBreakTheFormat) {
   ProfileStack s{1, "my app", 1, {user("a;b\nc")}, {}, 1, false};
   EXPECT_EQ(folded_stack(s), "my_app;a_b_c");

@@ -78,6 +78,43 @@ TEST(TimeBreakdown, ProcessesSumTheirThreadsAndAreNamedAfterTheMainThread) {
 
 // Every short-lived process of a shell loop is a row: past kProcessRowsKept they are one "other"
 // row (the last), and the pod's totals, threads and process count stay exact.
+// The cpu probe keeps exited threads in a bounded TimeTables and starts each collect from a copy:
+// rows folded there stay in the report's "other" row, even when the table itself is short, and a
+// live thread of a kept process joins its row.
+TEST(TimeBreakdown, ABoundedTableOfExitedThreadsKeepsExactTotals) {
+  TimeTables exited(true);
+  const uint32_t n = 3000;
+  for (uint32_t i = 0; i < n; ++i) {
+    // Process i lived (i + 1) us, all of it on CPU.
+    ThreadTimes t{1000 + i, 1000 + i, "sh", 0, 0, (i + 1) * 1'000ull, PT_STATE_ON_CPU, {}};
+    t.ns[PT_STATE_ON_CPU] = (i + 1) * 1'000ull;
+    exited.add(t, 1);
+    exited.bound(100);
+  }
+  TimeTables tables = exited;
+  // A live thread of the longest-lived process, on CPU since t = 0.
+  tables.add({1000 + n - 1, 7, "worker", 0, 0, 0, PT_STATE_ON_CPU, {}}, 5'000'000);
+  const TimeReport r = std::move(tables).report();
+  ASSERT_LE(r.processes.size(), 101u);
+  EXPECT_EQ(r.processes[0].pid, 1000 + n - 1);
+  EXPECT_EQ(r.processes[0].threads, 2u);
+  EXPECT_EQ(r.processes[0].wall_ns, n * 1'000ull + 5'000'000);
+  const TimeShare& other = r.processes.back();
+  EXPECT_EQ(other.comm, "other");
+  uint32_t processes = 0;
+  for (const auto& p : r.processes) processes += rows_in(p);
+  EXPECT_EQ(processes, n);
+  uint32_t threads = 0;
+  for (const auto& t : r.threads) threads += rows_in(t);
+  EXPECT_EQ(threads, n + 1);
+  const TimeShare total = r.total();
+  EXPECT_EQ(total.threads, n + 1);
+  EXPECT_EQ(total.wall_ns, 1'000ull * n * (n + 1) / 2 + 5'000'000);
+  EXPECT_EQ(sum(total), total.wall_ns);
+  // The copy left the kept table as it was.
+  EXPECT_EQ(std::move(exited).report().total().threads, n);
+}
+
 TEST(TimeBreakdown, ProcessesPastTheBoundAreFoldedIntoOneRowWithExactTotals) {
   const size_t n = kProcessRowsKept + 50;
   std::vector<ThreadTimes> threads;

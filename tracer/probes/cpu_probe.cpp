@@ -3,6 +3,8 @@
 // report.
 #include "probes/cpu_probe.h"
 
+#include <errno.h>
+
 #include <algorithm>
 
 #include "clock.h"
@@ -28,12 +30,90 @@ Result<AttachType> CpuProbe::start(const ProbeConfig& config) {
       [&](cpu_bpf* s) { write_targets(s, config.cgroup_ids); });
   if (!loaded) return make_error(loaded.error());
   loaded_ = std::move(*loaded);
-  per_thread_ = config.time_per_thread;
+  exited_times_ = TimeTables(config.time_per_thread);
   return loaded_.attach;
 }
 
 void CpuProbe::set_targets(const std::vector<uint64_t>& ids) {
   if (loaded_.skel) write_targets(loaded_.skel.get(), ids);
+}
+
+namespace {
+
+ThreadCpu cpu_row(uint32_t tid, const sched_thread& t) {
+  return {t.pid,
+          tid,
+          c_string(t.comm, sizeof(t.comm)),
+          t.ns[SCHED_ROW_ONCPU],
+          t.ns[SCHED_ROW_RUNQ],
+          t.ns[SCHED_ROW_OFF_IO],
+          t.ns[SCHED_ROW_OFF_SLEEP],
+          t.ns[SCHED_ROW_PREEMPTED],
+          t.switches,
+          t.involuntary};
+}
+
+ThreadTimes times_row(uint32_t tid, const sched_thread& t) {
+  ThreadTimes row{
+      t.pid,       tid, c_string(t.comm, sizeof(t.comm)), t.first_ns, t.state_since, t.end_ns,
+      t.cur_state, {}};
+  std::copy(std::begin(t.state_ns), std::end(t.state_ns), row.ns.begin());
+  return row;
+}
+
+bool more_cpu(const ThreadCpu& a, const ThreadCpu& b) {
+  return a.on_cpu_ns + a.run_queue_ns > b.on_cpu_ns + b.run_queue_ns;
+}
+
+void add_cpu(ThreadCpu& o, const ThreadCpu& t) {
+  o.on_cpu_ns += t.on_cpu_ns;
+  o.run_queue_ns += t.run_queue_ns;
+  o.io_ns += t.io_ns;
+  o.sleep_ns += t.sleep_ns;
+  o.preempted_ns += t.preempted_ns;
+  o.switches += t.switches;
+  o.involuntary += t.involuntary;
+}
+
+}  // namespace
+
+std::vector<std::pair<uint32_t, sched_thread>> CpuProbe::take_live_threads() {
+  const int fd = bpf_map__fd(loaded_.skel->maps.threads);
+  std::vector<std::pair<uint32_t, sched_thread>> live;
+  std::vector<uint32_t> exited;
+  for_each_map_entry<uint32_t, sched_thread>(fd, [&](uint32_t tid, const sched_thread& t) {
+    if (t.end_ns)
+      exited.push_back(tid);
+    else
+      live.emplace_back(tid, t);
+  });
+  // A thread's entry is final once it has switched out dead (end_ns): nothing updates it again.
+  for (uint32_t tid : exited) {
+    sched_thread t{};
+    if (bpf_map_lookup_and_delete_elem(fd, &tid, &t) != 0) {
+      // Not taken: still the kernel's, read as is (gone: the tid is no longer there at all).
+      if (errno != ENOENT && bpf_map_lookup_elem(fd, &tid, &t) == 0) live.emplace_back(tid, t);
+      continue;
+    }
+    if (!t.end_ns) {
+      // The tid was reused by a new thread in between: it is live, and goes back.
+      bpf_map_update_elem(fd, &tid, &t, BPF_NOEXIST);
+      live.emplace_back(tid, t);
+      continue;
+    }
+    exited_cpu_.push_back(cpu_row(tid, t));
+    exited_times_.add(times_row(tid, t), t.end_ns);
+  }
+  bound_rows(exited_cpu_, kExitedThreadsKept, exited_cpu_other_, more_cpu, add_cpu);
+  exited_times_.bound(kExitedThreadsKept);
+  return live;
+}
+
+size_t CpuProbe::kernel_threads() const {
+  size_t n = 0;
+  for_each_map_entry<uint32_t, sched_thread>(bpf_map__fd(loaded_.skel->maps.threads),
+                                             [&](uint32_t, const sched_thread&) { ++n; });
+  return n;
 }
 
 void CpuProbe::fill(Report& report) {
@@ -52,38 +132,17 @@ void CpuProbe::fill(Report& report) {
   cpu.off_sleep = row(SCHED_ROW_OFF_SLEEP, cpu.sleep_ns);
   cpu.preempted = row(SCHED_ROW_PREEMPTED, cpu.preempted_ns);
 
-  cpu.threads.clear();
-  const int threads_fd = bpf_map__fd(loaded_.skel->maps.threads);
-  for_each_map_entry<uint32_t, sched_thread>(threads_fd, [&](uint32_t tid, const sched_thread& t) {
-    cpu.threads.push_back({t.pid, tid, c_string(t.comm, sizeof(t.comm)), t.ns[SCHED_ROW_ONCPU],
-                           t.ns[SCHED_ROW_RUNQ], t.ns[SCHED_ROW_OFF_IO], t.ns[SCHED_ROW_OFF_SLEEP],
-                           t.ns[SCHED_ROW_PREEMPTED], t.switches, t.involuntary});
-  });
-  std::sort(cpu.threads.begin(), cpu.threads.end(), [](const ThreadCpu& a, const ThreadCpu& b) {
-    return a.on_cpu_ns + a.run_queue_ns > b.on_cpu_ns + b.run_queue_ns;
-  });
-  fold_rows(cpu.threads, kProcessRowsKept, ThreadCpu{}, [](ThreadCpu& o, const ThreadCpu& t) {
-    o.on_cpu_ns += t.on_cpu_ns;
-    o.run_queue_ns += t.run_queue_ns;
-    o.io_ns += t.io_ns;
-    o.sleep_ns += t.sleep_ns;
-    o.preempted_ns += t.preempted_ns;
-    o.switches += t.switches;
-    o.involuntary += t.involuntary;
-  });
-  fill_time(report, threads_fd);
-}
+  const auto live = take_live_threads();
+  cpu.threads = exited_cpu_;
+  for (const auto& [tid, t] : live) cpu.threads.push_back(cpu_row(tid, t));
+  std::sort(cpu.threads.begin(), cpu.threads.end(), more_cpu);
+  fold_rows(cpu.threads, kProcessRowsKept, exited_cpu_other_, add_cpu);
 
-void CpuProbe::fill_time(Report& report, int threads_fd) const {
-  std::vector<ThreadTimes> threads;
-  for_each_map_entry<uint32_t, sched_thread>(threads_fd, [&](uint32_t tid, const sched_thread& t) {
-    ThreadTimes row{
-        t.pid,       tid, c_string(t.comm, sizeof(t.comm)), t.first_ns, t.state_since, t.end_ns,
-        t.cur_state, {}};
-    std::copy(std::begin(t.state_ns), std::end(t.state_ns), row.ns.begin());
-    threads.push_back(std::move(row));
-  });
-  report.set(time_breakdown(threads, monotonic_ns(), per_thread_));
+  // The time breakdown, from the same threads.
+  TimeTables times = exited_times_;
+  const uint64_t now = monotonic_ns();
+  for (const auto& [tid, t] : live) times.add(times_row(tid, t), now);
+  report.set(std::move(times).report());
 }
 
 LostCounts CpuProbe::lost() const {

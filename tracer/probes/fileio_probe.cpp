@@ -2,13 +2,12 @@
 // fileio_probe.cpp: loads fileio.bpf.c, turns its events into JSON and its maps into the report.
 #include "probes/fileio_probe.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <map>
 
 #include "fileio.h"
 #include "fileio.skel.h"
+#include "proc_memory.h"
 #include "text.h"
 
 namespace podtrace::tracer {
@@ -136,7 +135,7 @@ void FileioProbe::fill(Report& report) {
   for_each_map_entry<fileio_file_key, pt_op_stats>(
       stats_fd, [&](const fileio_file_key& key, const pt_op_stats& s) {
         auto [it, added] = alive.try_emplace(key.pid, true);
-        if (added) it->second = access((proc_root_ / std::to_string(key.pid)).c_str(), F_OK) == 0;
+        if (added) it->second = process_listed(proc_root_, key.pid);
         if (it->second)
           files.push_back({key, s, path_of(key)});
         else

@@ -37,19 +37,36 @@ void fold_rss(std::vector<ProcessRss>& rows) {
   });
 }
 
+void add_proc(ProcessFaults& f, uint32_t pid, const memory_proc& proc) {
+  f.pid = pid;
+  f.comm = c_string(proc.comm, sizeof(proc.comm));
+  f.user_faults += proc.user_faults;
+  f.minor += proc.minor;
+  f.major += proc.major;
+}
+
+bool more_faults(const ProcessFaults& a, const ProcessFaults& b) {
+  return a.major != b.major ? a.major > b.major : a.minor > b.minor;
+}
+
+void add_faults(ProcessFaults& o, const ProcessFaults& f) {
+  o.user_faults += f.user_faults;
+  o.minor += f.minor;
+  o.major += f.major;
+}
+
 }  // namespace
 
+void ExitedFaults::add(uint32_t pid, const memory_proc& proc) {
+  add_proc(rows_.emplace_back(), pid, proc);
+  bound_rows(rows_, kExitedFaultsKept, other_, more_faults, add_faults);
+}
+
 std::vector<ProcessFaults> aggregate_faults(const std::vector<MemoryProcRow>& procs,
-                                            const std::vector<MemoryThreadRow>& threads) {
+                                            const std::vector<MemoryThreadRow>& threads,
+                                            const ExitedFaults* exited) {
   std::map<uint32_t, ProcessFaults> by_pid;
-  for (const auto& row : procs) {
-    auto& f = by_pid[row.pid];
-    f.pid = row.pid;
-    f.comm = c_string(row.proc.comm, sizeof(row.proc.comm));
-    f.user_faults += row.proc.user_faults;
-    f.minor += row.proc.minor;
-    f.major += row.proc.major;
-  }
+  for (const auto& row : procs) add_proc(by_pid[row.pid], row.pid, row.proc);
   for (const auto& row : threads) {
     auto& f = by_pid[row.thread.pid];
     f.pid = row.thread.pid;
@@ -63,21 +80,16 @@ std::vector<ProcessFaults> aggregate_faults(const std::vector<MemoryProcRow>& pr
   }
   std::vector<ProcessFaults> out;
   for (auto& [pid, f] : by_pid) out.push_back(std::move(f));
-  std::stable_sort(out.begin(), out.end(), [](const ProcessFaults& a, const ProcessFaults& b) {
-    return a.major != b.major ? a.major > b.major : a.minor > b.minor;
-  });
-  fold_rows(out, kProcessRowsKept, ProcessFaults{}, [](ProcessFaults& o, const ProcessFaults& f) {
-    o.user_faults += f.user_faults;
-    o.minor += f.minor;
-    o.major += f.major;
-  });
+  if (exited) out.insert(out.end(), exited->rows().begin(), exited->rows().end());
+  std::stable_sort(out.begin(), out.end(), more_faults);
+  fold_rows(out, kProcessRowsKept, exited ? exited->other() : ProcessFaults{}, add_faults);
   return out;
 }
 
 MemoryReport aggregate_memory(const MemoryInputs& in) {
   MemoryReport m;
   m.window_ns = in.window_ns;
-  m.faults = aggregate_faults(in.procs, in.threads);
+  m.faults = aggregate_faults(in.procs, in.threads, in.exited);
   for (const auto& row : in.reclaim_kinds) {
     if (row.stats.count == 0) continue;
     ReclaimStall r;

@@ -40,6 +40,22 @@ struct MemoryReclaimRow {
   memory_reclaim_stats stats{};
 };
 
+// The fault rows of processes that have exited, taken out of the kernel's per-process map, which
+// holds MEMORY_MAX_PROCS processes (a pod's shell loop of short-lived processes filled it in under
+// a minute, and later processes' faults went uncounted). Final; past kExitedFaultsKept rows the
+// lightest half is summed into one "other" row, totals exact.
+class ExitedFaults {
+ public:
+  static constexpr size_t kExitedFaultsKept = 2048;
+  void add(uint32_t pid, const memory_proc& proc);
+  const std::vector<ProcessFaults>& rows() const { return rows_; }
+  const ProcessFaults& other() const { return other_; }
+
+ private:
+  std::vector<ProcessFaults> rows_;
+  ProcessFaults other_;
+};
+
 struct MemoryInputs {
   uint64_t window_ns = 0;
   std::vector<MemoryProcRow> procs;
@@ -50,14 +66,17 @@ struct MemoryInputs {
   std::vector<ProcessRss> rss;
   // The process family's section, when it runs: the one count of OOM kills.
   const ProcessReport* process = nullptr;
+  const ExitedFaults* exited = nullptr;
 };
 
 std::string_view reclaim_kind_name(uint32_t kind);
 
 // Per process: exited threads' deltas (folded in by the kernel) plus each live thread's counters
-// now minus its first reading. Most major faults first, then most minor.
+// now minus its first reading, and the exited processes' rows. Most major faults first, then most
+// minor.
 std::vector<ProcessFaults> aggregate_faults(const std::vector<MemoryProcRow>& procs,
-                                            const std::vector<MemoryThreadRow>& threads);
+                                            const std::vector<MemoryThreadRow>& threads,
+                                            const ExitedFaults* exited = nullptr);
 
 MemoryReport aggregate_memory(const MemoryInputs& in);
 

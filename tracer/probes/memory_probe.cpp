@@ -3,9 +3,11 @@
 // counters, the memory cgroups' files and the processes' RSS into the memory section.
 #include "probes/memory_probe.h"
 
+#include <errno.h>
 #include <time.h>
 
 #include <algorithm>
+#include <set>
 
 #include "clock.h"
 #include "memory.h"
@@ -65,6 +67,22 @@ std::vector<int> MemoryProbe::target_pids() const {
   return pids;
 }
 
+void MemoryProbe::take_exited_procs(MemoryInputs& in) {
+  std::set<uint32_t> with_threads;
+  for (const auto& t : in.threads) with_threads.insert(t.thread.pid);
+  const int fd = bpf_map__fd(loaded_.skel->maps.procs);
+  // A process gone from /proc has been reaped: each of its threads folded its counters into the
+  // entry as it exited, so the entry is final.
+  std::erase_if(in.procs, [&](const MemoryProcRow& row) {
+    if (with_threads.count(row.pid) || process_listed(proc_root_, row.pid)) return false;
+    memory_proc taken{};
+    if (bpf_map_lookup_and_delete_elem(fd, &row.pid, &taken) != 0)
+      return errno == ENOENT;  // not taken: still the kernel's, read as is
+    exited_.add(row.pid, taken);
+    return true;
+  });
+}
+
 void MemoryProbe::fill(Report& report) {
   if (!loaded_.skel) return;
   MemoryInputs in;
@@ -81,6 +99,8 @@ void MemoryProbe::fill(Report& report) {
             {tid, t,
              read_thread_faults(proc_root_, static_cast<int>(t.pid), static_cast<int>(tid))});
       });
+  take_exited_procs(in);
+  in.exited = &exited_;
   const int totals_fd = bpf_map__fd(loaded_.skel->maps.reclaim_totals);
   const int hist_fd = bpf_map__fd(loaded_.skel->maps.reclaim_hist);
   for (uint32_t kind = 0; kind < MEMORY_RECLAIM_MAX; ++kind)
@@ -98,6 +118,13 @@ void MemoryProbe::fill(Report& report) {
   // The process family fills before this one (registry order), so this tick's count is in.
   in.process = report.find<ProcessReport>();
   report.set(aggregate_memory(in));
+}
+
+size_t MemoryProbe::kernel_procs() const {
+  size_t n = 0;
+  for_each_map_entry<uint32_t, memory_proc>(bpf_map__fd(loaded_.skel->maps.procs),
+                                            [&](uint32_t, const memory_proc&) { ++n; });
+  return n;
 }
 
 LostCounts MemoryProbe::lost() const {

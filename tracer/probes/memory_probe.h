@@ -9,6 +9,7 @@
 
 #include "cgroup.h"
 #include "memcg_state.h"
+#include "probes/memory_aggregate.h"
 #include "probes/probe.h"
 #include "probes/skeleton_loader.h"
 #include "proc_memory.h"
@@ -26,9 +27,13 @@ class MemoryProbe : public Probe {
   void flush(EventSink&) override {}
   void fill(Report& report) override;
   LostCounts lost() const override;
+  // Entries in the kernel's per-process map; for tests.
+  size_t kernel_procs() const;
 
  private:
   std::vector<int> target_pids() const;
+  // Moves the rows of processes that have exited from the kernel's map (and `in`) to exited_.
+  void take_exited_procs(MemoryInputs& in);
 
   LoadedSkeleton<memory_bpf> loaded_;
   std::optional<CgroupFs> cgroups_;
@@ -37,6 +42,7 @@ class MemoryProbe : public Probe {
   MemcgMonitor memcg_;
   std::optional<RssTracker> rss_;
   uint64_t started_ns_ = 0;
+  ExitedFaults exited_;
 };
 
 }  // namespace podtrace::tracer

@@ -26,20 +26,6 @@ double rounded_share(uint64_t part, uint64_t whole) {
   return std::round(static_cast<double>(part) / static_cast<double>(whole) * 1e4) / 1e4;
 }
 
-struct FunctionKey {
-  bool kernel;
-  std::string module;
-  std::string name;
-  auto operator<=>(const FunctionKey&) const = default;
-};
-
-struct ProcessTally {
-  std::string comm;
-  uint64_t samples = 0;
-  uint64_t short_user_stacks = 0;
-  std::map<FunctionKey, std::pair<uint64_t, uint64_t>> functions;  // self, total
-};
-
 FunctionKey key_of(const ProfileFrame& f) { return {f.kernel, f.module, f.name}; }
 
 // Where every thread's stack starts: glibc's and musl's process entry, and thread start-up.
@@ -125,27 +111,50 @@ std::string folded_stack(const ProfileStack& s) {
   return out;
 }
 
-ProfileReport aggregate_profile(const std::vector<ProfileStack>& stacks,
-                                const ProfileTotals& totals, const ProfileLimits& limits) {
+void ProfileTables::add(const ProfileStack& s) {
+  if (!s.samples) return;
+  counted_ += s.samples;
+  if (s.without_maps) without_maps_ += s.samples;
+  tally(processes_[s.pid], s);
+  folded_[folded_stack(s)] += s.samples;
+}
+
+void ProfileTables::bound(size_t processes, size_t lines) {
+  if (processes_.size() > processes) {
+    std::vector<std::pair<uint64_t, uint32_t>> by_samples;
+    for (const auto& [pid, t] : processes_) by_samples.emplace_back(t.samples, pid);
+    std::stable_sort(by_samples.begin(), by_samples.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = processes / 2; i < by_samples.size(); ++i) {
+      auto it = processes_.find(by_samples[i].second);
+      dropped_short_ += it->second.short_user_stacks;
+      processes_.erase(it);
+      ++dropped_processes_;
+    }
+  }
+  if (folded_.size() > lines) {
+    std::vector<std::pair<std::string, uint64_t>> all(folded_.begin(), folded_.end());
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (size_t i = lines / 2; i < all.size(); ++i) {
+      folded_.erase(all[i].first);
+      ++dropped_lines_;
+      dropped_line_samples_ += all[i].second;
+    }
+  }
+}
+
+ProfileReport ProfileTables::report(const ProfileTotals& totals, const ProfileLimits& limits) && {
   ProfileReport out;
   out.frequency_hz = totals.frequency_hz;
   out.user_stacks_lost = totals.user_lost;
   out.kernel_stacks_lost = totals.kernel_lost;
   out.kernel_symbols = totals.kernel_symbols;
+  out.samples = std::max(totals.samples, counted_);
+  out.samples_without_maps = without_maps_;
+  out.short_user_stacks = dropped_short_;
 
-  std::map<uint32_t, ProcessTally> processes;
-  std::map<std::string, uint64_t> folded;
-  uint64_t counted = 0;
-  for (const auto& s : stacks) {
-    if (!s.samples) continue;
-    counted += s.samples;
-    if (s.without_maps) out.samples_without_maps += s.samples;
-    tally(processes[s.pid], s);
-    folded[folded_stack(s)] += s.samples;
-  }
-  out.samples = std::max(totals.samples, counted);
-
-  for (auto& [pid, tally] : processes) {
+  for (auto& [pid, tally] : processes_) {
     ProfileProcess p;
     p.pid = pid;
     p.comm = tally.comm;
@@ -158,14 +167,17 @@ ProfileReport aggregate_profile(const std::vector<ProfileStack>& stacks,
   std::stable_sort(
       out.processes.begin(), out.processes.end(),
       [](const ProfileProcess& a, const ProfileProcess& b) { return a.samples > b.samples; });
+  out.processes_dropped = dropped_processes_;
   if (out.processes.size() > limits.processes) {
-    out.processes_dropped = out.processes.size() - limits.processes;
+    out.processes_dropped += out.processes.size() - limits.processes;
     out.processes.resize(limits.processes);
   }
 
-  std::vector<std::pair<std::string, uint64_t>> lines(folded.begin(), folded.end());
+  std::vector<std::pair<std::string, uint64_t>> lines(folded_.begin(), folded_.end());
   std::stable_sort(lines.begin(), lines.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
+  out.folded_dropped_stacks = dropped_lines_;
+  out.folded_dropped_samples = dropped_line_samples_;
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i < limits.folded) {
       out.folded.push_back(fmt::format("{} {}", lines[i].first, lines[i].second));
@@ -175,6 +187,13 @@ ProfileReport aggregate_profile(const std::vector<ProfileStack>& stacks,
     }
   }
   return out;
+}
+
+ProfileReport aggregate_profile(const std::vector<ProfileStack>& stacks,
+                                const ProfileTotals& totals, const ProfileLimits& limits) {
+  ProfileTables tables;
+  for (const auto& s : stacks) tables.add(s);
+  return std::move(tables).report(totals, limits);
 }
 
 }  // namespace podtrace::tracer

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,43 @@ struct ProfileLimits {
 // under __libc_start_call_main, is short but whole.)
 inline constexpr size_t kShortUserStack = 2;
 bool cut_short(const ProfileStack& s);
+
+struct FunctionKey {
+  bool kernel;
+  std::string module;
+  std::string name;
+  auto operator<=>(const FunctionKey&) const = default;
+};
+
+struct ProcessTally {
+  std::string comm;
+  uint64_t samples = 0;
+  uint64_t short_user_stacks = 0;
+  std::map<FunctionKey, std::pair<uint64_t, uint64_t>> functions;  // self, total
+};
+
+// Symbolised stacks summed per process and per folded line. The probe keeps one for the stacks
+// of processes that have exited (taken out of the kernel's map, their caches dropped) and starts
+// each report from a copy of it.
+class ProfileTables {
+ public:
+  void add(const ProfileStack& s);
+  // Past `processes` processes, the ones with the fewest samples are dropped to half of it, and
+  // past `lines` folded lines, the lightest to half of it: both are counted as dropped, as the
+  // report's own bounds count theirs, and the sample total stays exact.
+  void bound(size_t processes, size_t lines);
+  ProfileReport report(const ProfileTotals& totals, const ProfileLimits& limits = {}) &&;
+
+ private:
+  std::map<uint32_t, ProcessTally> processes_;
+  std::map<std::string, uint64_t> folded_;
+  uint64_t counted_ = 0;
+  uint64_t without_maps_ = 0;
+  uint64_t dropped_processes_ = 0;
+  uint64_t dropped_short_ = 0;
+  uint64_t dropped_lines_ = 0;
+  uint64_t dropped_line_samples_ = 0;
+};
 
 ProfileReport aggregate_profile(const std::vector<ProfileStack>& stacks,
                                 const ProfileTotals& totals, const ProfileLimits& limits = {});

@@ -11,8 +11,11 @@
 #include <cerrno>
 #include <charconv>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
+#include "proc_memory.h"
 #include "profile.h"
 #include "profile.skel.h"
 #include "text.h"
@@ -224,32 +227,75 @@ std::vector<ProfileFrame> ProfileProbe::kernel_frames(const std::vector<uint64_t
   return frames;
 }
 
+ProfileStack ProfileProbe::resolve(const profile_key& key, uint64_t samples) {
+  ProfileStack s;
+  s.pid = key.pid;
+  s.comm = comms_[key.pid];
+  s.samples = samples;
+  s.without_maps = !symbolizer_->known(key.pid);
+  if (key.user_stack_id >= 0) {
+    const auto& ips = stack(key.user_stack_id);
+    s.user_depth = ips.size();
+    s.user = user_frames(key.pid, ips);
+  }
+  if (s.user.empty()) s.user.push_back({"[user stack lost]", "", false});
+  if (key.kernel_stack_id >= 0) {
+    s.kernel = kernel_frames(stack(key.kernel_stack_id));
+  } else if (key.kernel_stack_id == PROFILE_STACK_LOST) {
+    s.kernel.push_back({"[kernel stack lost]", "kernel", true});
+  }
+  return s;
+}
+
+void ProfileProbe::forget(uint32_t pid) {
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &pid);
+  discovered_.erase(pid);
+  comms_.erase(pid);
+  renaming_.erase(pid);
+  user_cache_.erase(user_cache_.lower_bound({pid, 0}), user_cache_.lower_bound({pid + 1, 0}));
+  symbolizer_->forget(pid);
+}
+
 void ProfileProbe::fill(Report& report) {
   if (!skel_) return;
   discover_processes();
   refresh_names(true);
   symbolizer_->new_round();
-  std::vector<ProfileStack> stacks;
-  for_each_map_entry<profile_key, uint64_t>(
-      bpf_map__fd(skel_->maps.counts), [&](const profile_key& key, const uint64_t& samples) {
-        ProfileStack s;
-        s.pid = key.pid;
-        s.comm = comms_[key.pid];
-        s.samples = samples;
-        s.without_maps = !symbolizer_->known(key.pid);
-        if (key.user_stack_id >= 0) {
-          const auto& ips = stack(key.user_stack_id);
-          s.user_depth = ips.size();
-          s.user = user_frames(key.pid, ips);
-        }
-        if (s.user.empty()) s.user.push_back({"[user stack lost]", "", false});
-        if (key.kernel_stack_id >= 0) {
-          s.kernel = kernel_frames(stack(key.kernel_stack_id));
-        } else if (key.kernel_stack_id == PROFILE_STACK_LOST) {
-          s.kernel.push_back({"[kernel stack lost]", "kernel", true});
-        }
-        stacks.push_back(std::move(s));
-      });
+  ProfileTables tables = exited_;
+  const int counts_fd = bpf_map__fd(skel_->maps.counts);
+  std::map<uint32_t, bool> listed;
+  std::vector<profile_key> gone;
+  for_each_map_entry<profile_key, uint64_t>(counts_fd,
+                                            [&](const profile_key& key, const uint64_t& samples) {
+                                              auto [it, added] = listed.try_emplace(key.pid);
+                                              if (added)
+                                                it->second = process_listed(proc_root_, key.pid);
+                                              if (it->second)
+                                                tables.add(resolve(key, samples));
+                                              else
+                                                gone.push_back(key);
+                                            });
+  // A process that has exited takes no more samples: its stacks are final. They leave the
+  // kernel's map (which holds PROFILE_MAX_KEYS) for exited_, and its names and mappings go.
+  std::set<uint32_t> gone_pids;
+  for (const auto& key : gone) {
+    uint64_t samples = 0;
+    if (bpf_map_lookup_and_delete_elem(counts_fd, &key, &samples) == 0) {
+      const ProfileStack s = resolve(key, samples);
+      exited_.add(s);
+      tables.add(s);
+      gone_pids.insert(key.pid);
+    } else if (errno != ENOENT && bpf_map_lookup_elem(counts_fd, &key, &samples) == 0) {
+      tables.add(resolve(key, samples));  // not taken: still the kernel's, read as is
+    }
+  }
+  for (uint32_t pid : gone_pids) forget(pid);
+  // A user stack is the process's own addresses: its cached copy goes with it (the kernel's
+  // entry stays, as another process may have hashed to it).
+  for (const auto& key : gone)
+    if (key.user_stack_id >= 0) stacks_.erase(key.user_stack_id);
+  exited_.bound(kExitedProcessesKept, kExitedLinesKept);
+
   ProfileTotals totals;
   totals.frequency_hz = PROFILE_SAMPLE_HZ;
   totals.samples = sum_percpu_u64(bpf_map__fd(skel_->maps.totals), PROFILE_TOTAL_SAMPLES);
@@ -257,7 +303,15 @@ void ProfileProbe::fill(Report& report) {
   totals.user_lost = read_loss(errors_fd, PROFILE_STACK_USER);
   totals.kernel_lost = read_loss(errors_fd, PROFILE_STACK_KERNEL);
   if (kallsyms_) totals.kernel_symbols = kallsyms_->status();
-  report.set(aggregate_profile(stacks, totals));
+  report.set(std::move(tables).report(totals));
+}
+
+std::map<uint32_t, uint64_t> ProfileProbe::kernel_samples_by_pid() const {
+  std::map<uint32_t, uint64_t> out;
+  for_each_map_entry<profile_key, uint64_t>(
+      bpf_map__fd(skel_->maps.counts),
+      [&](const profile_key& key, const uint64_t& samples) { out[key.pid] += samples; });
+  return out;
 }
 
 LostCounts ProfileProbe::lost() const {

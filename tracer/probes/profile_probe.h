@@ -19,6 +19,7 @@
 #include "probes/skeleton_loader.h"
 
 struct profile_bpf;
+struct profile_key;
 
 namespace podtrace::tracer {
 
@@ -38,6 +39,8 @@ class ProfileProbe : public Probe {
   LostCounts lost() const override;
   // Perf events attached (one per online CPU); for tests.
   size_t perf_events() const { return perf_links_.size(); }
+  // Samples per process in the kernel's map (not yet taken out); for tests.
+  std::map<uint32_t, uint64_t> kernel_samples_by_pid() const;
 
  private:
   Status open_perf_events(profile_bpf* skel);
@@ -46,6 +49,9 @@ class ProfileProbe : public Probe {
   const std::vector<uint64_t>& stack(int32_t id);
   std::vector<ProfileFrame> user_frames(uint32_t pid, const std::vector<uint64_t>& ips);
   std::vector<ProfileFrame> kernel_frames(const std::vector<uint64_t>& ips);
+  ProfileStack resolve(const profile_key& key, uint64_t samples);
+  // Drops what is kept per process once it has exited and its stacks are in exited_.
+  void forget(uint32_t pid);
 
   SkeletonPtr<profile_bpf> skel_{nullptr, nullptr};
   // After skel_: destroyed first, each closing its perf event fd.
@@ -62,6 +68,11 @@ class ProfileProbe : public Probe {
   std::map<int32_t, std::vector<uint64_t>> stacks_;
   std::map<std::pair<uint32_t, uint64_t>, ProfileFrame> user_cache_;
   std::map<uint64_t, ProfileFrame> kernel_cache_;
+  // Exited processes' stacks, resolved. Bounded: a pod's shell loop of short-lived processes
+  // kept a name, mappings and frames per sampled process, and filled the kernel's maps.
+  static constexpr size_t kExitedProcessesKept = 64;
+  static constexpr size_t kExitedLinesKept = 1024;
+  ProfileTables exited_;
 };
 
 }  // namespace podtrace::tracer

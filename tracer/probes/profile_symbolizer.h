@@ -37,6 +37,8 @@ class UserSymbolizer {
   // false when the process is gone (or its maps cannot be read).
   bool snapshot(uint32_t pid);
   bool known(uint32_t pid) const { return processes_.count(pid) > 0; }
+  // Drops the process's mappings (it has exited); the binaries stay cached for others.
+  void forget(uint32_t pid) { processes_.erase(pid); }
   // The frame at `addr` in process `pid`. An address outside every known mapping (a library
   // loaded since the snapshot) re-reads the mappings, at most once per round.
   ProfileFrame resolve(uint32_t pid, uint64_t addr);

@@ -3,7 +3,6 @@
 #include "probes/time_breakdown.h"
 
 #include <algorithm>
-#include <map>
 
 #include "row_fold.h"
 
@@ -29,40 +28,66 @@ bool more_time(const TimeShare& a, const TimeShare& b) {
   return a.pid != b.pid ? a.pid < b.pid : a.tid < b.tid;
 }
 
+void add_time(TimeShare& o, const TimeShare& t) {
+  o.threads += t.threads;
+  o.wall_ns += t.wall_ns;
+  for (size_t s = 0; s < kTimeStates; ++s) o.ns[s] += t.ns[s];
+}
+
+std::vector<TimeShare> sorted_processes(std::map<uint32_t, TimeShare> processes) {
+  std::vector<TimeShare> rows;
+  rows.reserve(processes.size());
+  for (auto& [pid, p] : processes) rows.push_back(std::move(p));
+  std::sort(rows.begin(), rows.end(), more_time);
+  return rows;
+}
+
 }  // namespace
+
+TimeShare TimeTables::folded_row() {
+  TimeShare other;
+  other.threads = 0;
+  return other;
+}
+
+void TimeTables::add(const ThreadTimes& t, uint64_t now_ns) {
+  TimeShare row = closed(t, now_ns);
+  auto [it, fresh] = processes_.try_emplace(t.pid);
+  TimeShare& p = it->second;
+  if (fresh) {
+    p.pid = t.pid;
+    p.threads = 0;
+  }
+  // The process is named after its main thread when that thread was seen.
+  if (fresh || t.tid == t.pid) p.comm = t.comm;
+  add_time(p, row);
+  if (per_thread_) threads_.push_back(std::move(row));
+}
+
+void TimeTables::bound(size_t max) {
+  bound_rows(threads_, max, thread_other_, more_time, add_time);
+  if (processes_.size() <= max) return;
+  std::vector<TimeShare> rows = sorted_processes(std::move(processes_));
+  processes_.clear();
+  fold_into(rows, max / 2, process_other_, add_time);
+  for (auto& p : rows) processes_.emplace(p.pid, std::move(p));
+}
+
+TimeReport TimeTables::report() && {
+  TimeReport report;
+  report.processes = sorted_processes(std::move(processes_));
+  report.threads = std::move(threads_);
+  std::sort(report.threads.begin(), report.threads.end(), more_time);
+  fold_rows(report.processes, kProcessRowsKept, std::move(process_other_), add_time);
+  fold_rows(report.threads, kProcessRowsKept, std::move(thread_other_), add_time);
+  return report;
+}
 
 TimeReport time_breakdown(const std::vector<ThreadTimes>& threads, uint64_t now_ns,
                           bool per_thread) {
-  TimeReport report;
-  std::map<uint32_t, TimeShare> processes;
-  for (const auto& t : threads) {
-    const TimeShare row = closed(t, now_ns);
-    auto [it, fresh] = processes.try_emplace(t.pid);
-    TimeShare& p = it->second;
-    if (fresh) {
-      p.pid = t.pid;
-      p.threads = 0;
-    }
-    // The process is named after its main thread when that thread was seen.
-    if (fresh || t.tid == t.pid) p.comm = t.comm;
-    ++p.threads;
-    p.wall_ns += row.wall_ns;
-    for (size_t s = 0; s < kTimeStates; ++s) p.ns[s] += row.ns[s];
-    if (per_thread) report.threads.push_back(row);
-  }
-  for (auto& [pid, p] : processes) report.processes.push_back(std::move(p));
-  std::sort(report.processes.begin(), report.processes.end(), more_time);
-  std::sort(report.threads.begin(), report.threads.end(), more_time);
-  TimeShare other;
-  other.threads = 0;
-  const auto add = [](TimeShare& o, const TimeShare& t) {
-    o.threads += t.threads;
-    o.wall_ns += t.wall_ns;
-    for (size_t s = 0; s < kTimeStates; ++s) o.ns[s] += t.ns[s];
-  };
-  fold_rows(report.processes, kProcessRowsKept, other, add);
-  fold_rows(report.threads, kProcessRowsKept, other, add);
-  return report;
+  TimeTables tables(per_thread);
+  for (const auto& t : threads) tables.add(t, now_ns);
+  return std::move(tables).report();
 }
 
 }  // namespace podtrace::tracer

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,29 @@ struct ThreadTimes {
   uint64_t end_ns = 0;       // when it exited; 0 while it lives
   uint32_t cur_state = 0;
   std::array<uint64_t, kTimeStates> ns{};
+};
+
+// Threads summed into processes (and kept as thread rows when `per_thread`). The cpu probe keeps
+// one for the threads that have exited, whose rows are final, and starts each collect's breakdown
+// from a copy of it.
+class TimeTables {
+ public:
+  explicit TimeTables(bool per_thread) : per_thread_(per_thread) {}
+  // Closes a live thread's open interval at `now_ns` and adds the thread to its process.
+  void add(const ThreadTimes& t, uint64_t now_ns);
+  // Past `max` rows, a table's least thread-time half is summed into its "other" row: exact
+  // totals in bounded memory. A process folded here and seen again later is a second row.
+  void bound(size_t max);
+  // Sorted most thread-time first, kProcessRowsKept rows of their own and "other" last.
+  TimeReport report() &&;
+
+ private:
+  bool per_thread_;
+  std::map<uint32_t, TimeShare> processes_;
+  std::vector<TimeShare> threads_;
+  TimeShare process_other_ = folded_row();
+  TimeShare thread_other_ = folded_row();
+  static TimeShare folded_row();
 };
 
 // Closes each live thread's open interval at `now_ns`, sums threads into processes (most
