@@ -11,6 +11,7 @@
 
 #include "kernel_features.h"
 #include "kernel_test_util.h"
+#include "probe_config.h"
 #include "probes/cpu_probe.h"
 #include "report.h"
 #include "row_fold.h"
@@ -94,14 +95,7 @@ TEST(CpuTest, RunQueueLatencyAppearsUnderContention) {
 constexpr int kShortLived = 2100;
 
 int fork_short_lived() {
-  for (int i = 0; i < kShortLived; ++i) {
-    const pid_t child = fork();
-    if (child < 0) return 20;
-    if (child == 0) _exit(0);
-    int status = 0;
-    if (waitpid(child, &status, 0) != child || status != 0) return 21;
-  }
-  return 0;
+  return fork_one_by_one(kShortLived, [] { return 0; });
 }
 
 // Threads that have exited leave the kernel's per-thread map at each collect (a pod's shell loop
@@ -113,10 +107,7 @@ TEST(CpuExitedThreadsTest, LeaveTheKernelMapAndStayExactInTheReport) {
   Workload traced(target, fork_short_lived);
   LiveKernelFeatures live;
   CpuProbe probe;
-  ProbeConfig config;
-  config.features = &live;
-  config.cgroup_ids = {target.id()};
-  auto started = probe.start(config);
+  auto started = probe.start(probe_config(target, live));
   ASSERT_TRUE(started) << started.error();
   traced.go();
   ASSERT_EQ(traced.wait(), 0);

@@ -17,6 +17,7 @@
 
 #include "kernel_features.h"
 #include "kernel_test_util.h"
+#include "probe_config.h"
 #include "probes/fileio_probe.h"
 #include "report.h"
 #include "sections/fileio.h"
@@ -86,10 +87,7 @@ TEST_P(FileioInflightTest, CountsEveryCallExactlyAndOtherCgroupsAreAbsent) {
   Workload untraced(other, [&] { return pread_pwrite_loop(theirs); });
 
   FileioProbe probe(inflight);
-  ProbeConfig config;
-  config.features = &features;
-  config.cgroup_ids = {target.id()};
-  auto started = probe.start(config);
+  auto started = probe.start(probe_config(target, features));
   ASSERT_TRUE(started) << started.error();
   EXPECT_EQ(*started, expected);
   EXPECT_EQ(probe.inflight_per_task(), inflight == FileioInflight::kTaskStorage);
@@ -173,10 +171,7 @@ TEST(FileioExitedRowsTest, LeaveTheKernelMapAndStayExactInTheReport) {
 
   LiveKernelFeatures live;
   FileioProbe probe;
-  ProbeConfig config;
-  config.features = &live;
-  config.cgroup_ids = {target.id()};
-  auto started = probe.start(config);
+  auto started = probe.start(probe_config(target, live));
   ASSERT_TRUE(started) << started.error();
   traced.go();
   ASSERT_EQ(traced.wait(), 0);

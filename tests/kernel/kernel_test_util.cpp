@@ -361,4 +361,15 @@ std::optional<nlohmann::json> find_entry(const nlohmann::json& array, const nloh
   return std::nullopt;
 }
 
+int fork_one_by_one(int n, const std::function<int()>& child) {
+  for (int i = 0; i < n; ++i) {
+    const pid_t pid = fork();
+    if (pid < 0) return 20;
+    if (pid == 0) _exit(child());
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || status != 0) return 21;
+  }
+  return 0;
+}
+
 }  // namespace podtrace::tracer::testing

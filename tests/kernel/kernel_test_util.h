@@ -111,6 +111,11 @@ std::vector<int> run_under_tracer(TracerProcess& tracer, const std::vector<Workl
 std::string tracer_path();
 std::filesystem::path make_temp_dir(const std::string& prefix);
 
+// Forks `n` children one after another, each exiting with child()'s value and reaped before the
+// next starts, as a pod's shell loop runs short-lived processes. 0; 20: a fork failed; 21: a
+// child failed.
+int fork_one_by_one(int n, const std::function<int()>& child);
+
 // What a workload tells the test, in memory shared across its fork.
 template <typename T>
 T* shared_page() {

@@ -21,6 +21,7 @@
 #include "in_process_trace.h"
 #include "kernel_features.h"
 #include "kernel_test_util.h"
+#include "probe_config.h"
 #include "probes/memory_probe.h"
 #include "report.h"
 #include "row_fold.h"
@@ -145,14 +146,7 @@ constexpr int kShortLived = 2100;
 constexpr long kChildPages = 16;
 
 int fork_page_touchers() {
-  for (int i = 0; i < kShortLived; ++i) {
-    const pid_t child = fork();
-    if (child < 0) return 20;
-    if (child == 0) _exit(touch_anon_pages(kChildPages));
-    int status = 0;
-    if (waitpid(child, &status, 0) != child || status != 0) return 21;
-  }
-  return 0;
+  return fork_one_by_one(kShortLived, [] { return touch_anon_pages(kChildPages); });
 }
 
 // Processes that have exited leave the kernel's per-process map at each collect (a pod's shell
@@ -163,11 +157,7 @@ TEST(MemoryExitedProcsTest, LeaveTheKernelMapAndStayExactInTheReport) {
   Workload traced(target, fork_page_touchers);
   LiveKernelFeatures live;
   MemoryProbe probe;
-  ProbeConfig config;
-  config.features = &live;
-  config.cgroup_ids = {target.id()};
-  config.cgroup_paths = {target.v2()};
-  auto started = probe.start(config);
+  auto started = probe.start(probe_config(target, live));
   ASSERT_TRUE(started) << started.error();
   traced.go();
   ASSERT_EQ(traced.wait(), 0);

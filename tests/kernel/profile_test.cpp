@@ -18,6 +18,7 @@
 
 #include "kernel_features.h"
 #include "kernel_test_util.h"
+#include "probe_config.h"
 #include "probes/profile_probe.h"
 #include "report.h"
 
@@ -264,21 +265,14 @@ TEST(ProfileProbeTest, CheckNamesTheFamilyAndItsAttachType) {
 constexpr int kSpinners = 80;
 
 int fork_spinners() {
-  for (int i = 0; i < kSpinners; ++i) {
-    const pid_t child = fork();
-    if (child < 0) return 20;
-    if (child == 0) {
-      timespec start{}, now{};
-      clock_gettime(CLOCK_MONOTONIC, &start);
-      do clock_gettime(CLOCK_MONOTONIC, &now);
-      while ((now.tv_sec - start.tv_sec) * 1'000'000'000L + (now.tv_nsec - start.tv_nsec) <
-             25'000'000L);
-      _exit(0);
-    }
-    int status = 0;
-    if (waitpid(child, &status, 0) != child || status != 0) return 21;
-  }
-  return 0;
+  return fork_one_by_one(kSpinners, [] {
+    timespec start{}, now{};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do clock_gettime(CLOCK_MONOTONIC, &now);
+    while ((now.tv_sec - start.tv_sec) * 1'000'000'000L + (now.tv_nsec - start.tv_nsec) <
+           25'000'000L);
+    return 0;
+  });
 }
 
 // The stacks of processes that have exited leave the kernel's map at each collect, with their
@@ -290,10 +284,7 @@ TEST(ProfileProbeTest, ExitedProcessesLeaveTheKernelMapAndStayCounted) {
   Workload traced(target, fork_spinners);
   LiveKernelFeatures live;
   ProfileProbe probe;
-  ProbeConfig config;
-  config.features = &live;
-  config.cgroup_ids = {target.id()};
-  auto started = probe.start(config);
+  auto started = probe.start(probe_config(target, live));
   ASSERT_TRUE(started) << started.error();
   traced.go();
   ASSERT_EQ(traced.wait(), 0);
