@@ -5,9 +5,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "podtrace_common.h"
@@ -79,6 +81,22 @@ void for_each_map_entry(int map_fd, Fn&& fn) {
     prev = &key;
     Value value{};
     if (bpf_map_lookup_elem(map_fd, &key, &value) == 0) fn(key, value);
+  }
+}
+
+// Takes each listed entry (key, value as read) out of a BPF hash map with lookup-and-delete, for
+// entries that are final (their process or thread has exited): taken(key, last value). An entry
+// the kernel would not give up (no lookup-and-delete) stays the kernel's: kept(key, value as
+// read). One already gone (ENOENT) goes to neither.
+template <typename Key, typename Value, typename Taken, typename Kept>
+void take_map_entries(int map_fd, const std::vector<std::pair<Key, Value>>& entries, Taken&& taken,
+                      Kept&& kept) {
+  for (const auto& [key, read] : entries) {
+    Value last{};
+    if (bpf_map_lookup_and_delete_elem(map_fd, &key, &last) == 0)
+      taken(key, last);
+    else if (errno != ENOENT)
+      kept(key, read);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sections/memory.h"
@@ -22,6 +23,21 @@ struct ProcStatus {
 
 // Whether /proc still lists the process: a zombie is listed until its parent reaps it.
 bool process_listed(const std::filesystem::path& proc_root, uint32_t pid);
+
+// process_listed, asked of /proc once per pid: one collect's view of which processes remain.
+class ListedPids {
+ public:
+  explicit ListedPids(std::filesystem::path proc_root) : proc_root_(std::move(proc_root)) {}
+  bool operator()(uint32_t pid) {
+    auto [it, added] = listed_.try_emplace(pid);
+    if (added) it->second = process_listed(proc_root_, pid);
+    return it->second;
+  }
+
+ private:
+  std::filesystem::path proc_root_;
+  std::map<uint32_t, bool> listed_;
+};
 
 // Nullopt when the process is gone.
 std::optional<ProcStatus> read_proc_status(const std::filesystem::path& proc_root, int pid);

@@ -3,8 +3,6 @@
 // report.
 #include "probes/cpu_probe.h"
 
-#include <errno.h>
-
 #include <algorithm>
 
 #include "clock.h"
@@ -79,31 +77,24 @@ void add_cpu(ThreadCpu& o, const ThreadCpu& t) {
 
 std::vector<std::pair<uint32_t, sched_thread>> CpuProbe::take_live_threads() {
   const int fd = bpf_map__fd(loaded_.skel->maps.threads);
-  std::vector<std::pair<uint32_t, sched_thread>> live;
-  std::vector<uint32_t> exited;
-  for_each_map_entry<uint32_t, sched_thread>(fd, [&](uint32_t tid, const sched_thread& t) {
-    if (t.end_ns)
-      exited.push_back(tid);
-    else
-      live.emplace_back(tid, t);
-  });
+  std::vector<std::pair<uint32_t, sched_thread>> live, exited;
   // A thread's entry is final once it has switched out dead (end_ns): nothing updates it again.
-  for (uint32_t tid : exited) {
-    sched_thread t{};
-    if (bpf_map_lookup_and_delete_elem(fd, &tid, &t) != 0) {
-      // Not taken: still the kernel's, read as is (gone: the tid is no longer there at all).
-      if (errno != ENOENT && bpf_map_lookup_elem(fd, &tid, &t) == 0) live.emplace_back(tid, t);
-      continue;
-    }
-    if (!t.end_ns) {
-      // The tid was reused by a new thread in between: it is live, and goes back.
-      bpf_map_update_elem(fd, &tid, &t, BPF_NOEXIST);
-      live.emplace_back(tid, t);
-      continue;
-    }
-    exited_cpu_.push_back(cpu_row(tid, t));
-    exited_times_.add(times_row(tid, t), t.end_ns);
-  }
+  for_each_map_entry<uint32_t, sched_thread>(fd, [&](uint32_t tid, const sched_thread& t) {
+    (t.end_ns ? exited : live).emplace_back(tid, t);
+  });
+  take_map_entries(
+      fd, exited,
+      [&](uint32_t tid, const sched_thread& t) {
+        if (!t.end_ns) {
+          // The tid was reused by a new thread in between: it is live, and goes back.
+          bpf_map_update_elem(fd, &tid, &t, BPF_NOEXIST);
+          live.emplace_back(tid, t);
+          return;
+        }
+        exited_cpu_.push_back(cpu_row(tid, t));
+        exited_times_.add(times_row(tid, t), t.end_ns);
+      },
+      [&](uint32_t tid, const sched_thread& t) { live.emplace_back(tid, t); });
   bound_rows(exited_cpu_, kExitedThreadsKept, exited_cpu_other_, more_cpu, add_cpu);
   exited_times_.bound(kExitedThreadsKept);
   return live;

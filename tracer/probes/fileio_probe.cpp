@@ -2,9 +2,6 @@
 // fileio_probe.cpp: loads fileio.bpf.c, turns its events into JSON and its maps into the report.
 #include "probes/fileio_probe.h"
 
-#include <cerrno>
-#include <map>
-
 #include "fileio.h"
 #include "fileio.skel.h"
 #include "proc_memory.h"
@@ -130,24 +127,21 @@ void FileioProbe::fill(Report& report) {
   // only live processes' files: a pod of short-lived processes would fill it in seconds and the
   // files of later ones would get no row. Taking a row out is atomic (lookup-and-delete): what
   // a process reusing the pid adds after that starts a fresh row.
-  std::map<uint32_t, bool> alive;
+  ListedPids listed(proc_root_);
   std::vector<std::pair<fileio_file_key, pt_op_stats>> gone;
   for_each_map_entry<fileio_file_key, pt_op_stats>(
       stats_fd, [&](const fileio_file_key& key, const pt_op_stats& s) {
-        auto [it, added] = alive.try_emplace(key.pid, true);
-        if (added) it->second = process_listed(proc_root_, key.pid);
-        if (it->second)
+        if (listed(key.pid))
           files.push_back({key, s, path_of(key)});
         else
           gone.emplace_back(key, s);
       });
-  for (auto& [key, s] : gone) {
-    pt_op_stats taken{};
-    if (bpf_map_lookup_and_delete_elem(stats_fd, &key, &taken) == 0)
-      kept_.add_row({key, taken, path_of(key)});
-    else if (errno != ENOENT)
-      files.push_back({key, s, path_of(key)});  // not taken: still the kernel's, read as is
-  }
+  auto row = [&](const fileio_file_key& key, const pt_op_stats& s) {
+    return FileioFileRow{key, s, path_of(key)};
+  };
+  take_map_entries(
+      stats_fd, gone, [&](const auto& key, const auto& s) { kept_.add_row(row(key, s)); },
+      [&](const auto& key, const auto& s) { files.push_back(row(key, s)); });
   report.set(aggregate_fileio(ops, files, kept_));
 }
 

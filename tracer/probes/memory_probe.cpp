@@ -3,7 +3,6 @@
 // counters, the memory cgroups' files and the processes' RSS into the memory section.
 #include "probes/memory_probe.h"
 
-#include <errno.h>
 #include <time.h>
 
 #include <algorithm>
@@ -73,14 +72,17 @@ void MemoryProbe::take_exited_procs(MemoryInputs& in) {
   const int fd = bpf_map__fd(loaded_.skel->maps.procs);
   // A process gone from /proc has been reaped: each of its threads folded its counters into the
   // entry as it exited, so the entry is final.
+  std::vector<std::pair<uint32_t, memory_proc>> gone;
   std::erase_if(in.procs, [&](const MemoryProcRow& row) {
     if (with_threads.count(row.pid) || process_listed(proc_root_, row.pid)) return false;
-    memory_proc taken{};
-    if (bpf_map_lookup_and_delete_elem(fd, &row.pid, &taken) != 0)
-      return errno == ENOENT;  // not taken: still the kernel's, read as is
-    exited_.add(row.pid, taken);
+    gone.emplace_back(row.pid, row.proc);
     return true;
   });
+  take_map_entries(
+      fd, gone, [&](uint32_t pid, const memory_proc& p) { exited_.add(pid, p); },
+      [&](uint32_t pid, const memory_proc& p) {
+        in.procs.push_back({pid, p});
+      });
 }
 
 void MemoryProbe::fill(Report& report) {

@@ -263,36 +263,31 @@ void ProfileProbe::fill(Report& report) {
   symbolizer_->new_round();
   ProfileTables tables = exited_;
   const int counts_fd = bpf_map__fd(skel_->maps.counts);
-  std::map<uint32_t, bool> listed;
-  std::vector<profile_key> gone;
+  ListedPids listed(proc_root_);
+  std::vector<std::pair<profile_key, uint64_t>> gone;
   for_each_map_entry<profile_key, uint64_t>(counts_fd,
                                             [&](const profile_key& key, const uint64_t& samples) {
-                                              auto [it, added] = listed.try_emplace(key.pid);
-                                              if (added)
-                                                it->second = process_listed(proc_root_, key.pid);
-                                              if (it->second)
+                                              if (listed(key.pid))
                                                 tables.add(resolve(key, samples));
                                               else
-                                                gone.push_back(key);
+                                                gone.emplace_back(key, samples);
                                             });
   // A process that has exited takes no more samples: its stacks are final. They leave the
   // kernel's map (which holds PROFILE_MAX_KEYS) for exited_, and its names and mappings go.
   std::set<uint32_t> gone_pids;
-  for (const auto& key : gone) {
-    uint64_t samples = 0;
-    if (bpf_map_lookup_and_delete_elem(counts_fd, &key, &samples) == 0) {
-      const ProfileStack s = resolve(key, samples);
-      exited_.add(s);
-      tables.add(s);
-      gone_pids.insert(key.pid);
-    } else if (errno != ENOENT && bpf_map_lookup_elem(counts_fd, &key, &samples) == 0) {
-      tables.add(resolve(key, samples));  // not taken: still the kernel's, read as is
-    }
-  }
+  take_map_entries(
+      counts_fd, gone,
+      [&](const profile_key& key, uint64_t samples) {
+        const ProfileStack s = resolve(key, samples);
+        exited_.add(s);
+        tables.add(s);
+        gone_pids.insert(key.pid);
+      },
+      [&](const profile_key& key, uint64_t samples) { tables.add(resolve(key, samples)); });
   for (uint32_t pid : gone_pids) forget(pid);
   // A user stack is the process's own addresses: its cached copy goes with it (the kernel's
   // entry stays, as another process may have hashed to it).
-  for (const auto& key : gone)
+  for (const auto& [key, samples] : gone)
     if (key.user_stack_id >= 0) stacks_.erase(key.user_stack_id);
   exited_.bound(kExitedProcessesKept, kExitedLinesKept);
 
