@@ -3,7 +3,8 @@
 // and where that time goes.
 //
 // Usage: startup-bench --tracer PATH [--reps R] [--phases 0|1] [--family NAME]
-// [--no-attach TYPES] (passed to the tracer: e.g. "fentry" to time a family's next rung). Root: it
+// [--no-attach TYPES] [--syscall-hooks shared|per-syscall] (passed to the tracer: e.g. "fentry"
+// to time a family's next rung; the phases use the same syscall hooks). Root: it
 // loads BPF programs and creates a cgroup beneath its own v2 cgroup.
 //
 // End to end (the figures of docs/performance.md), R runs of the tracer binary against a cgroup
@@ -178,7 +179,7 @@ double timed(Fn&& fn) {
   return now_ms() - t0;
 }
 
-void print_phases(const fs::path& cgroup, uint64_t cgroup_id) {
+void print_phases(const fs::path& cgroup, uint64_t cgroup_id, tracer::SyscallHooks syscall_hooks) {
   libbpf_set_print(quiet);
   std::printf("\n| phase (in process) | ms |\n|---|---:|\n");
   std::vector<double> btf;
@@ -200,6 +201,7 @@ void print_phases(const fs::path& cgroup, uint64_t cgroup_id) {
   config.features = &features;
   config.cgroup_ids = {cgroup_id};
   config.cgroup_paths = {cgroup};
+  config.syscall_hooks = syscall_hooks;
   double start_total = 0, stop_total = 0;
   for (const auto& family : tracer::families()) {
     auto probe = family.make();
@@ -224,17 +226,23 @@ int main(int argc, char** argv) {
   std::string tracer_path;
   int reps = 5;
   int phases = 1;
-  std::string family, no_attach;
+  std::string family, no_attach, syscall_hooks = "shared";
   bench::parse_flags(argc, argv,
                      {{"--tracer", &tracer_path},
                       {"--reps", &reps},
                       {"--phases", &phases},
                       {"--family", &family},
-                      {"--no-attach", &no_attach}});
+                      {"--no-attach", &no_attach},
+                      {"--syscall-hooks", &syscall_hooks}});
   if (tracer_path.empty()) {
     std::fprintf(stderr,
                  "usage: startup-bench --tracer PATH [--reps R] [--phases 0|1] [--family NAME] "
-                 "[--no-attach TYPES]\n");
+                 "[--no-attach TYPES] [--syscall-hooks shared|per-syscall]\n");
+    return 2;
+  }
+  const auto hooks = tracer::syscall_hooks_from_name(syscall_hooks);
+  if (!hooks) {
+    std::fprintf(stderr, "startup-bench: --syscall-hooks is shared or per-syscall\n");
     return 2;
   }
   std::vector<std::string> extra_args;
@@ -248,6 +256,8 @@ int main(int argc, char** argv) {
     extra_args.insert(extra_args.end(), {"--no-attach", no_attach});
     std::printf("Attach types refused: %s.\n", no_attach.c_str());
   }
+  extra_args.insert(extra_args.end(), {"--syscall-hooks", syscall_hooks});
+  std::printf("Syscall hooks: %s.\n", syscall_hooks.c_str());
   bench::BenchCgroups cgroups("startup");
   // A process in the target: the tracer sees a live target and runs until the signal.
   const pid_t sleeper = fork();
@@ -261,7 +271,7 @@ int main(int argc, char** argv) {
   if (phases) {
     struct stat st {};
     stat(cgroups.target.c_str(), &st);
-    print_phases(cgroups.target, st.st_ino);
+    print_phases(cgroups.target, st.st_ino, *hooks);
   }
   kill(sleeper, SIGKILL);
   waitpid(sleeper, nullptr, 0);

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     podtrace::tracer::probe_features_cached(live, podtrace::tracer::feature_cache_path(), cache_key,
                                             options.check);
     podtrace::tracer::MaskedKernelFeatures features{live, options.no_attach};
-    if (options.check) return podtrace::tracer::run_check(features, stdout);
+    if (options.check) return podtrace::tracer::run_check(features, options.syscall_hooks, stdout);
     return podtrace::tracer::run_session(options, features, stdout);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "podtrace-tracer: fatal: %s\n", e.what());

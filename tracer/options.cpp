@@ -80,6 +80,12 @@ ParseOutcome parse_options(int argc, char** argv) {
       ->check([](const std::string& name) {
         return attach_type_from_name(name) ? std::string() : "unknown attach type " + name;
       });
+  std::string syscall_hooks = "shared";
+  app.add_option("--syscall-hooks", syscall_hooks,
+                 "how fileio and the futex hooks hook syscalls: shared (sys_enter/sys_exit: "
+                 "stops in under 100 ms) or per-syscall (fentry or each syscall's tracepoints: "
+                 "other syscalls pay less, detaching takes seconds)")
+      ->check(CLI::IsMember({"shared", "per-syscall"}));
   std::string dns_timeout = "5s";
   app.add_option("--dns-timeout", dns_timeout,
                  "count a DNS query without an answer after this long as a timeout");
@@ -116,6 +122,7 @@ ParseOutcome parse_options(int argc, char** argv) {
   if (!proc_root.empty()) o.roots.proc = proc_root;
   o.disabled.insert(disable.begin(), disable.end());
   for (const auto& name : no_attach) o.no_attach.insert(*attach_type_from_name(name));
+  o.syscall_hooks = *syscall_hooks_from_name(syscall_hooks);
   if (!thresholds_file.empty()) {
     std::ifstream in(thresholds_file);
     if (!in) return fail("cannot read --thresholds-file " + thresholds_file);

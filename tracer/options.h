@@ -8,10 +8,11 @@
 #include <string>
 
 #include "cgroup.h"
+#include "finding.h"
 #include "kernel_features.h"
+#include "probes/syscall_hooks.h"
 #include "result.h"
 #include "target.h"
-#include "finding.h"
 #include "units.h"
 
 namespace podtrace::tracer {
@@ -32,15 +33,17 @@ struct SessionOptions {
   std::string metrics_addr;
   size_t metrics_top = 20;  // --metrics-top: label values kept per family (kDefaultMetricsTop)
   std::string html_path;
-  DiagnoseThresholds thresholds;  // --threshold NAME=VALUE, --thresholds-file FILE  // --html FILE: the final report as one self-contained page
+  DiagnoseThresholds thresholds;  // --threshold NAME=VALUE, --thresholds-file FILE  // --html FILE:
+                                  // the final report as one self-contained page
   // The traced pod as Kubernetes names it: constant labels of every metric (the plugin sets them).
   std::string k8s_namespace;
   std::string k8s_pod;
   std::string k8s_container;
   std::set<std::string> disabled;  // diagnostic names
   std::set<AttachType> no_attach;  // --no-attach: attach types treated as unavailable
-  bool histograms = false;         // --output text: full histograms
-  bool time_per_thread = false;    // --time-per-thread: the time breakdown per thread too
+  SyscallHooks syscall_hooks = SyscallHooks::kShared;  // --syscall-hooks
+  bool histograms = false;                             // --output text: full histograms
+  bool time_per_thread = false;  // --time-per-thread: the time breakdown per thread too
   bool check = false;
   bool verbose = false;
 };

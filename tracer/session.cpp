@@ -172,6 +172,7 @@ class TraceSession {
     config_.cgroup_root = options_.roots.cgroup;
     config_.dns_timeout_ns = options_.dns_timeout_ns;
     config_.time_per_thread = options_.time_per_thread;
+    config_.syscall_hooks = options_.syscall_hooks;
     // Without the shared map the breakdown still works; it cannot name DNS, DB or lock waits.
     if (auto ok = activity_.create(); ok)
       config_.activity_map_fd = activity_.fd();
@@ -401,7 +402,7 @@ class TraceSession {
 
 }  // namespace
 
-int run_check(const KernelFeatures& features, FILE* out) {
+int run_check(const KernelFeatures& features, SyscallHooks syscall_hooks, FILE* out) {
   fmt::print(out, "{:<16} {}\n", "ATTACH TYPE", "STATUS");
   for (AttachType type : kAllAttachTypes) {
     auto r = features.probe(type);
@@ -411,6 +412,7 @@ int run_check(const KernelFeatures& features, FILE* out) {
   fmt::print(out, "\n{:<16} {}\n", "DIAGNOSTIC", "USES");
   ProbeConfig config;
   config.features = &features;
+  config.syscall_hooks = syscall_hooks;
   for (const auto& family : families()) {
     auto probe = family.make();
     auto r = probe->start(config);

@@ -16,6 +16,6 @@ namespace podtrace::tracer {
 int run_session(const SessionOptions& options, const KernelFeatures& features, FILE* out);
 
 // --check: the feature table and each diagnostic's choice.
-int run_check(const KernelFeatures& features, FILE* out);
+int run_check(const KernelFeatures& features, SyscallHooks syscall_hooks, FILE* out);
 
 }  // namespace podtrace::tracer

@@ -66,10 +66,9 @@ class FileioInflightTest : public ::testing::TestWithParam<Param> {
 TEST_P(FileioInflightTest, CountsEveryCallExactlyAndOtherCgroupsAreAbsent) {
   const auto [inflight, rung] = GetParam();
   LiveKernelFeatures live;
-  // The rungs above the one under test are masked, as --no-attach does.
+  // The rungs above the one under test in the default ladder are masked, as --no-attach does.
   std::set<AttachType> masked;
-  for (AttachType t :
-       {AttachType::kFentry, AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp}) {
+  for (AttachType t : syscall_hook_ladder(SyscallHooks::kShared)) {
     if (t == rung) break;
     masked.insert(t);
   }

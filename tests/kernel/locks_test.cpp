@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -34,16 +35,22 @@ std::vector<std::string> locks_only(const TestCgroup& target) {
   return {"--cgroup", target.v2().string(), "--disable", off};
 }
 
-// The first rung of a ladder that the kernel matrix has not masked (--no-attach in
-// PODTRACE_TEST_TRACER_ARGS, tests/vm/matrix) and the kernel allows (fentry: not on this
-// repository's locked-down host, yes in the 6.1 and 6.12 VMs): the one the tracer must use.
-std::string first_rung(const std::vector<std::string>& ladder) {
-  static const LiveKernelFeatures live;
+// The tracer arguments the kernel matrix adds (tests/vm/matrix), as words.
+std::vector<std::string> matrix_tracer_args() {
   const char* args = std::getenv("PODTRACE_TEST_TRACER_ARGS");
   std::istringstream words(args ? args : "");
+  return {std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+}
+
+// The first rung of a ladder that the kernel matrix has not masked (--no-attach in
+// PODTRACE_TEST_TRACER_ARGS) and the kernel allows (fentry: not on this repository's
+// locked-down host, yes in the 6.1 and 6.12 VMs): the one the tracer must use.
+std::string first_rung(const std::vector<std::string>& ladder) {
+  static const LiveKernelFeatures live;
   std::string masked = ",";
-  for (std::string w, prev; words >> w; prev = w)
-    if (prev == "--no-attach") masked += w + ",";
+  const auto args = matrix_tracer_args();
+  for (size_t i = 1; i < args.size(); ++i)
+    if (args[i - 1] == "--no-attach") masked += args[i] + ",";
   for (const auto& rung : ladder) {
     const auto type = attach_type_from_name(rung);
     if (masked.find("," + rung + ",") == std::string::npos && type && live.has(*type)) return rung;
@@ -51,8 +58,18 @@ std::string first_rung(const std::vector<std::string>& ladder) {
   return "none";
 }
 
-// The futex and kernel lock hooks' ladders (locks_probe.cpp).
-const std::vector<std::string> kFutexLadder = {"fentry", "tracepoint", "tp_btf", "raw_tracepoint"};
+// The futex hooks' ladder: the one --syscall-hooks picks (syscall_hooks.h).
+std::vector<std::string> futex_ladder() {
+  SyscallHooks hooks = SyscallHooks::kShared;
+  const auto args = matrix_tracer_args();
+  for (size_t i = 1; i < args.size(); ++i)
+    if (args[i - 1] == "--syscall-hooks") hooks = *syscall_hooks_from_name(args[i]);
+  std::vector<std::string> names;
+  for (AttachType t : syscall_hook_ladder(hooks)) names.emplace_back(attach_type_name(t));
+  return names;
+}
+
+// The kernel lock hooks' ladder (locks_probe.cpp).
 const std::vector<std::string> kKernelLockLadder = {"tp_btf", "raw_tracepoint", "tracepoint"};
 
 uint64_t now_ns() {
@@ -471,7 +488,7 @@ TEST(LocksTest, CountsEveryFutexWaitExactlyAndEagainApart) {
 
   const auto report = tracer.report();
   const auto locks = report["locks"];
-  EXPECT_EQ(locks["futex_status"], "active: " + first_rung(kFutexLadder));
+  EXPECT_EQ(locks["futex_status"], "active: " + first_rung(futex_ladder()));
   auto check = [&](uint64_t addr, uint64_t waits, uint64_t not_blocked, bool shared,
                    const std::string& ops) {
     SCOPED_TRACE(ops + (shared ? " shared" : " private"));

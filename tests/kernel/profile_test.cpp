@@ -292,6 +292,7 @@ TEST(ProfileProbeTest, ExitedProcessesLeaveTheKernelMapAndStayCounted) {
   ASSERT_GT(sampled.size(), 64u);
   uint64_t total = 0;
   for (const auto& [pid, n] : sampled) total += n;
+  ASSERT_GT(probe.kernel_stacks(), 0u);
 
   std::optional<ProfileReport> first;
   for (int collect = 1; collect <= 2; ++collect) {
@@ -299,6 +300,8 @@ TEST(ProfileProbeTest, ExitedProcessesLeaveTheKernelMapAndStayCounted) {
     Report report;
     probe.fill(report);
     EXPECT_TRUE(probe.kernel_samples_by_pid().empty());
+    // No entry refers to a stack any more: the stack map is empty again, for later processes.
+    EXPECT_EQ(probe.kernel_stacks(), 0u);
     const auto* r = report.find<ProfileReport>();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->samples, total);

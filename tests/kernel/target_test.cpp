@@ -310,8 +310,8 @@ TEST(FallbackDiagnosticsTest, ExplainsEveryDisabledDiagnostic) {
   EXPECT_EQ(run_session(options, none, out), 1);
   const std::string err = ::testing::internal::GetCapturedStderr();
   fclose(out);
-  EXPECT_NE(err.find("fileio diagnostics disabled: fentry: disabled by test; tracepoint: disabled "
-                     "by test; tp_btf: disabled by test; raw_tracepoint: disabled by test"),
+  EXPECT_NE(err.find("fileio diagnostics disabled: tp_btf: disabled by test; raw_tracepoint: "
+                     "disabled by test; fentry: disabled by test; tracepoint: disabled by test"),
             std::string::npos)
       << err;
   EXPECT_NE(err.find("no diagnostic could start on this kernel"), std::string::npos);

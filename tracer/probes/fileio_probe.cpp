@@ -17,17 +17,11 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
                             ? libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
                                                       BPF_FUNC_task_storage_get, nullptr) == 1
                             : inflight_ == FileioInflight::kTaskStorage;
-  // fentry/fexit on the 16 syscall functions first where the kernel allows them: other
-  // syscalls pay nothing and a file syscall a trampoline call, cheaper than the tracepoint path
-  // for the target and everyone else (docs/performance.md, the fentry rung). Then the 32
-  // per-syscall tracepoints: every other syscall on the node pays only the kernel's bitmap check
-  // (+9 ns, against +39 ns for every syscall of every process with tp_btf sys_enter/exit). On
-  // both, the price is ours, not the node's: each hook costs grace periods to detach, one after
-  // another (2-2.5 s in all), paid once after the report is written.
-  LoadPlan<fileio_bpf> plan{
-      ops,
-      {AttachType::kFentry, AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp},
-      std::nullopt};
+  // The programs for each rung: tp_btf/raw sys_enter and sys_exit programs that return on a
+  // syscall number we do not trace; fentry/fexit on the 16 `__x64_sys_*` functions and the 32
+  // per-syscall tracepoints, stubs that tail-call one handler. Which comes first is the user's
+  // choice between a fast stop and the node's per-syscall cost (syscall_hooks.h).
+  LoadPlan<fileio_bpf> plan{ops, syscall_hook_ladder(config.syscall_hooks), std::nullopt};
   plan.activity_map_fd = config.activity_map_fd;
   plan.configure = [&](fileio_bpf* s) {
     s->rodata->slow_threshold_ns = config.slow_threshold_ns;

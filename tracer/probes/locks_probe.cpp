@@ -152,12 +152,10 @@ Result<AttachType> LocksProbe::start(const ProbeConfig& config) {
   if (const char* m = std::getenv("PODTRACE_UPROBE_MULTI"); m && std::string_view(m) == "off")
     multi_ = Multi::kNo;
   choose_klock_hook(*config.features);
-  LoadPlan<locks_bpf> plan{
-      {locks_bpf__open, locks_bpf__load, locks_bpf__destroy},
-      // As fileio: fentry where allowed, then the futex tracepoints;
-      // either way only futex calls pay (docs/performance.md).
-      {AttachType::kFentry, AttachType::kTracepoint, AttachType::kTpBtf, AttachType::kRawTp},
-      std::nullopt};
+  LoadPlan<locks_bpf> plan{{locks_bpf__open, locks_bpf__load, locks_bpf__destroy},
+                           // The futex hooks follow fileio's choice (syscall_hooks.h).
+                           syscall_hook_ladder(config.syscall_hooks),
+                           std::nullopt};
   plan.activity_map_fd = config.activity_map_fd;
   plan.configure = [&](locks_bpf* s) {
     configure(s);

@@ -15,6 +15,7 @@
 #include "event.h"
 #include "kernel_features.h"
 #include "podtrace_common.h"
+#include "probes/syscall_hooks.h"
 #include "report.h"
 #include "result.h"
 
@@ -36,6 +37,8 @@ struct ProbeConfig {
   int activity_map_fd = -1;
   // The time breakdown per thread as well as per process.
   bool time_per_thread = false;
+  // How fileio and the futex hooks hook syscalls (syscall_hooks.h).
+  SyscallHooks syscall_hooks = SyscallHooks::kShared;
 };
 
 // Receives one decoded event per streamed kernel record.

@@ -175,19 +175,21 @@ void ProfileProbe::flush(EventSink&) {
   refresh_names(false);
 }
 
-const std::vector<uint64_t>& ProfileProbe::stack(int32_t id) {
+const std::vector<uint64_t>* ProfileProbe::stack(int32_t id) {
   auto it = stacks_.find(id);
-  if (it != stacks_.end()) return it->second;
+  if (it != stacks_.end()) return &it->second;
   std::vector<uint64_t> ips(PROFILE_STACK_DEPTH);
   const uint32_t key = static_cast<uint32_t>(id);
-  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stacks), &key, ips.data()) != 0) ips.clear();
+  // Missing: released (release_stacks) after a sample that took the id before it was; not
+  // cached, as the next sample of the same stack stores it again under the same id.
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stacks), &key, ips.data()) != 0) return nullptr;
   // The walk ends at the first zero.
   for (size_t i = 0; i < ips.size(); ++i)
     if (ips[i] == 0) {
       ips.resize(i);
       break;
     }
-  return stacks_[id] = std::move(ips);
+  return &(stacks_[id] = std::move(ips));
 }
 
 // Every frame but the first is a return address: the call is the instruction before it, and
@@ -227,24 +229,44 @@ std::vector<ProfileFrame> ProfileProbe::kernel_frames(const std::vector<uint64_t
   return frames;
 }
 
-ProfileStack ProfileProbe::resolve(const profile_key& key, uint64_t samples) {
+ProfileStack ProfileProbe::resolve(const profile_key& key, uint64_t samples, Released& missing) {
   ProfileStack s;
   s.pid = key.pid;
   s.comm = comms_[key.pid];
   s.samples = samples;
   s.without_maps = !symbolizer_->known(key.pid);
   if (key.user_stack_id >= 0) {
-    const auto& ips = stack(key.user_stack_id);
-    s.user_depth = ips.size();
-    s.user = user_frames(key.pid, ips);
+    if (const auto* ips = stack(key.user_stack_id)) {
+      s.user_depth = ips->size();
+      s.user = user_frames(key.pid, *ips);
+    } else {
+      missing.user += samples;
+    }
   }
   if (s.user.empty()) s.user.push_back({"[user stack lost]", "", false});
-  if (key.kernel_stack_id >= 0) {
-    s.kernel = kernel_frames(stack(key.kernel_stack_id));
-  } else if (key.kernel_stack_id == PROFILE_STACK_LOST) {
+  const auto* kernel = key.kernel_stack_id >= 0 ? stack(key.kernel_stack_id) : nullptr;
+  if (kernel) {
+    s.kernel = kernel_frames(*kernel);
+  } else if (key.kernel_stack_id == PROFILE_STACK_LOST || key.kernel_stack_id >= 0) {
+    if (key.kernel_stack_id >= 0) missing.kernel += samples;
     s.kernel.push_back({"[kernel stack lost]", "kernel", true});
   }
   return s;
+}
+
+void ProfileProbe::release_stacks(const std::vector<std::pair<profile_key, uint64_t>>& gone,
+                                  const std::set<int32_t>& live) {
+  const int fd = bpf_map__fd(skel_->maps.stacks);
+  for (const auto& [key, samples] : gone)
+    for (int32_t id : {key.user_stack_id, key.kernel_stack_id}) {
+      if (id < 0 || live.count(id)) continue;
+      const uint32_t slot = static_cast<uint32_t>(id);
+      bpf_map_delete_elem(fd, &slot);
+      stacks_.erase(id);
+    }
+  // Kernel frames are a function of the address alone: cheap to look up again, so the cache is
+  // emptied rather than grown past a bound (a shell loop's processes reach new kernel paths).
+  if (kernel_cache_.size() > kKernelFramesKept) kernel_cache_.clear();
 }
 
 void ProfileProbe::forget(uint32_t pid) {
@@ -265,10 +287,17 @@ void ProfileProbe::fill(Report& report) {
   const int counts_fd = bpf_map__fd(skel_->maps.counts);
   ListedPids listed(proc_root_);
   std::vector<std::pair<profile_key, uint64_t>> gone;
+  std::set<int32_t> live_stacks;  // stack ids of the keys that stay in the kernel's map
+  Released missing = exited_missing_;
+  auto keep = [&](const profile_key& key, uint64_t samples) {
+    live_stacks.insert(key.user_stack_id);
+    live_stacks.insert(key.kernel_stack_id);
+    tables.add(resolve(key, samples, missing));
+  };
   for_each_map_entry<profile_key, uint64_t>(counts_fd,
                                             [&](const profile_key& key, const uint64_t& samples) {
                                               if (listed(key.pid))
-                                                tables.add(resolve(key, samples));
+                                                keep(key, samples);
                                               else
                                                 gone.emplace_back(key, samples);
                                             });
@@ -278,17 +307,22 @@ void ProfileProbe::fill(Report& report) {
   take_map_entries(
       counts_fd, gone,
       [&](const profile_key& key, uint64_t samples) {
-        const ProfileStack s = resolve(key, samples);
+        Released lost;
+        const ProfileStack s = resolve(key, samples, lost);
+        exited_missing_.user += lost.user;
+        exited_missing_.kernel += lost.kernel;
+        missing.user += lost.user;
+        missing.kernel += lost.kernel;
         exited_.add(s);
         tables.add(s);
         gone_pids.insert(key.pid);
       },
-      [&](const profile_key& key, uint64_t samples) { tables.add(resolve(key, samples)); });
+      keep);
   for (uint32_t pid : gone_pids) forget(pid);
-  // A user stack is the process's own addresses: its cached copy goes with it (the kernel's
-  // entry stays, as another process may have hashed to it).
-  for (const auto& [key, samples] : gone)
-    if (key.user_stack_id >= 0) stacks_.erase(key.user_stack_id);
+  // The stacks only exited processes' entries named leave the kernel's stack map and the cache:
+  // the map holds PROFILE_MAX_STACKS and never frees a bucket itself, so a long trace of
+  // short-lived processes filled it (every later stack lost as EEXIST) and the cache with it.
+  release_stacks(gone, live_stacks);
   exited_.bound(kExitedProcessesKept, kExitedLinesKept);
 
   ProfileTotals totals;
@@ -297,6 +331,8 @@ void ProfileProbe::fill(Report& report) {
   const int errors_fd = bpf_map__fd(skel_->maps.stack_errors);
   totals.user_lost = read_loss(errors_fd, PROFILE_STACK_USER);
   totals.kernel_lost = read_loss(errors_fd, PROFILE_STACK_KERNEL);
+  totals.user_lost.other += missing.user;
+  totals.kernel_lost.other += missing.kernel;
   if (kallsyms_) totals.kernel_symbols = kallsyms_->status();
   report.set(std::move(tables).report(totals));
 }
@@ -307,6 +343,14 @@ std::map<uint32_t, uint64_t> ProfileProbe::kernel_samples_by_pid() const {
       bpf_map__fd(skel_->maps.counts),
       [&](const profile_key& key, const uint64_t& samples) { out[key.pid] += samples; });
   return out;
+}
+
+size_t ProfileProbe::kernel_stacks() const {
+  const int fd = bpf_map__fd(skel_->maps.stacks);
+  size_t n = 0;
+  uint32_t key = 0;  // the kernel reads the previous key before it writes the next one
+  for (uint32_t* prev = nullptr; bpf_map_get_next_key(fd, prev, &key) == 0; prev = &key) ++n;
+  return n;
 }
 
 LostCounts ProfileProbe::lost() const {

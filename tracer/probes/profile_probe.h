@@ -41,15 +41,26 @@ class ProfileProbe : public Probe {
   size_t perf_events() const { return perf_links_.size(); }
   // Samples per process in the kernel's map (not yet taken out); for tests.
   std::map<uint32_t, uint64_t> kernel_samples_by_pid() const;
+  // Entries in the kernel's stack map; for tests.
+  size_t kernel_stacks() const;
 
  private:
   Status open_perf_events(profile_bpf* skel);
   void discover_processes();
   void refresh_names(bool all);
-  const std::vector<uint64_t>& stack(int32_t id);
+  // The stack map's entry, read once; null when it has been released.
+  const std::vector<uint64_t>* stack(int32_t id);
   std::vector<ProfileFrame> user_frames(uint32_t pid, const std::vector<uint64_t>& ips);
   std::vector<ProfileFrame> kernel_frames(const std::vector<uint64_t>& ips);
-  ProfileStack resolve(const profile_key& key, uint64_t samples);
+  // Samples whose stack was released before they were read: counted as lost ("other").
+  struct Released {
+    uint64_t user = 0;
+    uint64_t kernel = 0;
+  };
+  ProfileStack resolve(const profile_key& key, uint64_t samples, Released& missing);
+  // Frees the stack map entries (and cached copies) that only `gone`'s entries referred to.
+  void release_stacks(const std::vector<std::pair<profile_key, uint64_t>>& gone,
+                      const std::set<int32_t>& live);
   // Drops what is kept per process once it has exited and its stacks are in exited_.
   void forget(uint32_t pid);
 
@@ -64,10 +75,13 @@ class ProfileProbe : public Probe {
   // Processes first seen in the last kRenameTicks poll ticks: their names are re-read each tick.
   static constexpr int kRenameTicks = 10;
   std::map<uint32_t, int> renaming_;
-  // Stack map buckets never change once written (no BPF_F_REUSE_STACKID): read each once.
+  // Stack map buckets never change once written (no BPF_F_REUSE_STACKID): read each once, until
+  // release_stacks() frees the bucket.
   std::map<int32_t, std::vector<uint64_t>> stacks_;
   std::map<std::pair<uint32_t, uint64_t>, ProfileFrame> user_cache_;
+  static constexpr size_t kKernelFramesKept = 8192;
   std::map<uint64_t, ProfileFrame> kernel_cache_;
+  Released exited_missing_;  // those of exited_'s stacks
   // Exited processes' stacks, resolved. Bounded: a pod's shell loop of short-lived processes
   // kept a name, mappings and frames per sampled process, and filled the kernel's maps.
   static constexpr size_t kExitedProcessesKept = 64;
