@@ -3,12 +3,12 @@
 #include "family_start.h"
 
 #include <libelf.h>
-#include <malloc.h>
 
 #include <thread>
 
 #include "families.h"
 #include "kernel_features.h"
+#include "malloc_setup.h"
 
 namespace podtrace::tracer {
 
@@ -44,7 +44,7 @@ std::vector<StartedFamily> start_families_at_once(const ProbeConfig& config,
     if (s.probe) s.probe->all_started();
   // Each load parsed the kernel's BTF (~5 MB, freed after the load) in its thread's malloc
   // arena; the free pages stay resident unless given back: 190 MB of RSS before this.
-  malloc_trim(0);
+  settle_malloc_after_start();
   return started;
 }
 

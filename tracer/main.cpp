@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // main.cpp: podtrace-tracer entry point: parse flags, check privileges, run.
 #include <bpf/libbpf.h>
-#include <malloc.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 
 #include "feature_cache.h"
 #include "kernel_features.h"
+#include "malloc_setup.h"
 #include "options.h"
 #include "privileges.h"
 #include "session.h"
@@ -35,10 +35,8 @@ void ensure_tracefs() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A fixed threshold: each BPF object's load reads the kernel's BTF into a 5 MB buffer, and
-  // glibc's adaptive threshold would move such buffers into the heaps of the start-up threads,
-  // where they stayed resident (~11 MB per thread, 180 MB of RSS; docs/performance.md).
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  podtrace::tracer::exec_with_huge_page_malloc(argv);
+  podtrace::tracer::set_malloc_thresholds();
   try {
     auto parsed = podtrace::tracer::parse_options(argc, argv);
     if (!parsed.options) return parsed.exit_code;

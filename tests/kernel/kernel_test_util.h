@@ -89,6 +89,7 @@ class TracerProcess {
   nlohmann::json report() const;
   std::vector<nlohmann::json> events(const std::string& family, const std::string& kind) const;
   const std::string& stderr_text() const { return err_; }
+  pid_t pid() const { return pid_; }
 
  private:
   bool read_line(std::string& line);
