@@ -26,7 +26,7 @@
 
 #include "accuracy_util.h"
 #include "elf_functions.h"
-#include "families.h"
+#include "family_args.h"
 #include "kernel_test_util.h"
 #include "net_fixtures.h"
 
@@ -212,13 +212,6 @@ class DbTest : public ::testing::Test {
 Servers* DbTest::servers_ = nullptr;
 
 // Every family but db: the test reads one section, and starts faster.
-std::string other_families() {
-  std::string out;
-  for (const auto& name : family_names())
-    if (name != "db") out += (out.empty() ? "" : ",") + name;
-  return out;
-}
-
 // A client process in `cgroup` that execs `argv` once released, with stdin from a pipe the test
 // writes "go" to when the tracer has probed its libraries.
 struct Client {
@@ -352,7 +345,7 @@ TEST_F(DbTest, PythonDriversExactCountsPerStatementOnlyForTarget) {
   const std::vector<std::string> argv = {"/usr/bin/python3", env("PODTRACE_DB_CLIENT_PY"),
                                          pg_port(), my_port()};
   Client traced(target, argv), untraced(other, argv);
-  TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", other_families(),
+  TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", families_except("db"),
                         "--slow-threshold", "100ms", "--duration", "60s"});
   ASSERT_EQ(run_clients(tracer, traced, untraced), std::vector<int>({0, 0}));
   ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
@@ -413,7 +406,7 @@ TEST_F(DbTest, CClientAsyncAndPreparedCallsOnlyForTarget) {
   TestCgroup target("pt-db-c-target"), other("pt-db-c-other");
   const std::vector<std::string> argv = {env("PODTRACE_DB_CLIENT"), "run", pg_port(), my_port()};
   Client traced(target, argv), untraced(other, argv);
-  TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", other_families(),
+  TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", families_except("db"),
                         "--slow-threshold", "100ms", "--duration", "60s"});
   ASSERT_EQ(run_clients(tracer, traced, untraced), std::vector<int>({0, 0}));
   ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();

@@ -13,7 +13,7 @@
 #include <functional>
 #include <sstream>
 
-#include "families.h"
+#include "family_args.h"
 #include "kernel_features.h"
 #include "kernel_test_util.h"
 
@@ -238,9 +238,7 @@ TEST_F(FeatureCacheTest, ADirectoryOthersCanWriteIsNeitherReadNorWritten) {
 // The tracer binary itself: the planted answer reaches its report when the file is sound, and
 // not when the same file is writable by others.
 nlohmann::json tracer_kernel_features(const fs::path& cache, const TestCgroup& target) {
-  std::string off;
-  for (const auto& name : family_names())
-    if (name != "process") off += (off.empty() ? "" : ",") + name;
+  const std::string off = families_except("process");
   setenv("PODTRACE_FEATURE_CACHE", cache.c_str(), 1);
   TracerProcess tracer({"--cgroup", target.v2().string(), "--disable", off});
   unsetenv("PODTRACE_FEATURE_CACHE");

@@ -14,12 +14,12 @@
 
 #include <atomic>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <thread>
 #include <vector>
 
 #include "families.h"
+#include "family_args.h"
 #include "kernel_features.h"
 #include "kernel_test_util.h"
 #include "session.h"
@@ -29,17 +29,17 @@ namespace {
 
 // Every family but locks is off: the tests stay fast and see only what they caused.
 std::vector<std::string> locks_only(const TestCgroup& target) {
-  std::string off;
-  for (const auto& name : family_names())
-    if (name != "locks") off += (off.empty() ? "" : ",") + name;
-  return {"--cgroup", target.v2().string(), "--disable", off};
+  return {"--cgroup", target.v2().string(), "--disable", families_except("locks")};
 }
 
-// The tracer arguments the kernel matrix adds (tests/vm/matrix), as words.
-std::vector<std::string> matrix_tracer_args() {
+// The values of `flag` among the tracer arguments the kernel matrix adds (tests/vm/matrix).
+std::vector<std::string> matrix_flag_values(std::string_view flag) {
   const char* args = std::getenv("PODTRACE_TEST_TRACER_ARGS");
   std::istringstream words(args ? args : "");
-  return {std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+  std::vector<std::string> values;
+  for (std::string w, prev; words >> w; prev = w)
+    if (prev == flag) values.push_back(w);
+  return values;
 }
 
 // The first rung of a ladder that the kernel matrix has not masked (--no-attach in
@@ -48,9 +48,7 @@ std::vector<std::string> matrix_tracer_args() {
 std::string first_rung(const std::vector<std::string>& ladder) {
   static const LiveKernelFeatures live;
   std::string masked = ",";
-  const auto args = matrix_tracer_args();
-  for (size_t i = 1; i < args.size(); ++i)
-    if (args[i - 1] == "--no-attach") masked += args[i] + ",";
+  for (const auto& list : matrix_flag_values("--no-attach")) masked += list + ",";
   for (const auto& rung : ladder) {
     const auto type = attach_type_from_name(rung);
     if (masked.find("," + rung + ",") == std::string::npos && type && live.has(*type)) return rung;
@@ -61,9 +59,8 @@ std::string first_rung(const std::vector<std::string>& ladder) {
 // The futex hooks' ladder: the one --syscall-hooks picks (syscall_hooks.h).
 std::vector<std::string> futex_ladder() {
   SyscallHooks hooks = SyscallHooks::kShared;
-  const auto args = matrix_tracer_args();
-  for (size_t i = 1; i < args.size(); ++i)
-    if (args[i - 1] == "--syscall-hooks") hooks = *syscall_hooks_from_name(args[i]);
+  for (const auto& name : matrix_flag_values("--syscall-hooks"))
+    hooks = *syscall_hooks_from_name(name);
   std::vector<std::string> names;
   for (AttachType t : syscall_hook_ladder(hooks)) names.emplace_back(attach_type_name(t));
   return names;

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "families.h"
+#include "family_args.h"
 #include "kernel_test_util.h"
 
 namespace podtrace::tracer::testing {
@@ -36,10 +36,7 @@ std::string environment_of(pid_t pid) {
 }
 
 std::vector<std::string> fileio_only(const TestCgroup& target) {
-  std::string off;
-  for (const auto& name : family_names())
-    if (name != "fileio") off += (off.empty() ? "" : ",") + name;
-  return {"--cgroup", target.v2().string(), "--disable", off};
+  return {"--cgroup", target.v2().string(), "--disable", families_except("fileio")};
 }
 
 TEST(MallocSetupTest, ExecsOnceWithHugePageMallocUnderItsOwnName) {
