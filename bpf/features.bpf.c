@@ -81,3 +81,25 @@ int BPF_PROG(probe_ringbuf_output)
 	bpf_ringbuf_output(&probe_ringbuf, &v, sizeof(v), 0);
 	return 0;
 }
+
+/* A hash map whose elements are allocated on update (BPF_F_NO_PREALLOC), updated from the
+ * strictest tracing context, a perf event (NMI): Linux 6.1's BPF memory allocator lets every
+ * tracing program do that. Before it, perf_event programs were refused such a map at load and
+ * other tracing programs loaded with a kernel warning, so the families preallocate there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} probe_hash SEC(".maps");
+
+SEC("perf_event")
+int probe_hash_on_demand(void *ctx)
+{
+	__u32 key = 0;
+	__u64 one = 1;
+
+	bpf_map_update_elem(&probe_hash, &key, &one, BPF_ANY);
+	return 0;
+}

@@ -14,10 +14,11 @@ ActivityMap::~ActivityMap() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status ActivityMap::create() {
+Status ActivityMap::create(bool on_demand) {
   if (fd_ >= 0) return ok_status();
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = on_demand ? unsigned{BPF_F_NO_PREALLOC} : 0u);
   const int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "pt_activity", sizeof(__u32),
-                                sizeof(pt_thread_activity), PT_ACTIVITY_MAX_THREADS, nullptr);
+                                sizeof(pt_thread_activity), PT_ACTIVITY_MAX_THREADS, &opts);
   if (fd < 0) return make_error("cannot create the activity map: " + libbpf_error(fd));
   fd_ = fd;
   return ok_status();

@@ -19,7 +19,9 @@ class ActivityMap {
   ActivityMap(const ActivityMap&) = delete;
   ActivityMap& operator=(const ActivityMap&) = delete;
 
-  Status create();
+  // `on_demand`: entries allocated on update (AttachType::kHashOnDemand), as the families' own
+  // hash maps are where the kernel allows it.
+  Status create(bool on_demand);
   int fd() const { return fd_; }
 
  private:

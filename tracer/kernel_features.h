@@ -29,13 +29,17 @@ enum class AttachType {
   // One link for many uprobes of a file (Linux 6.6), with process (not thread) filtering by pid
   // (fixed in 6.9): the locks family's pthread probes.
   kUprobeMulti,
+  // Not an attach type but a rule of the same probing: tracing programs (perf_event ones too)
+  // may use hash maps that allocate their elements on update (BPF_F_NO_PREALLOC; Linux 6.1).
+  // Where they may, the families' hash maps cost the node only the entries they hold.
+  kHashOnDemand,
 };
 
 inline constexpr std::array kAllAttachTypes = {
     AttachType::kFentry,        AttachType::kKprobe,     AttachType::kTpBtf,
     AttachType::kRawTp,         AttachType::kTracepoint, AttachType::kUprobe,
     AttachType::kCgroupSockops, AttachType::kCgroupSkb,  AttachType::kRingbuf,
-    AttachType::kPerfEvent,     AttachType::kUprobeMulti};
+    AttachType::kPerfEvent,     AttachType::kUprobeMulti, AttachType::kHashOnDemand};
 
 std::string_view attach_type_name(AttachType type);
 // The type named by attach_type_name() (or "raw_tp"); nullopt for other names.

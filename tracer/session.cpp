@@ -174,7 +174,7 @@ class TraceSession {
     config_.time_per_thread = options_.time_per_thread;
     config_.syscall_hooks = options_.syscall_hooks;
     // Without the shared map the breakdown still works; it cannot name DNS, DB or lock waits.
-    if (auto ok = activity_.create(); ok)
+    if (auto ok = activity_.create(features_.has(AttachType::kHashOnDemand)); ok)
       config_.activity_map_fd = activity_.fd();
     else
       fmt::print(stderr, "podtrace-tracer: {}\n", ok.error());

@@ -32,6 +32,8 @@ std::string_view program_suffix(AttachType type) {
       return "_perf";
     case AttachType::kUprobeMulti:
       return "_umulti";
+    case AttachType::kHashOnDemand:
+      return "_on_demand";  // no family's rung: a rule for its maps, not its programs
   }
   return "";
 }
@@ -59,6 +61,15 @@ void select_programs(bpf_object* obj, std::optional<AttachType> type) {
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
     bpf_program__set_autoload(prog, type && has_suffix(prog, *type));
+  }
+}
+
+void allocate_hashes_on_demand(bpf_object* obj) {
+  bpf_map* map;
+  bpf_object__for_each_map(map, obj) {
+    // A reused map (the shared activity map) already exists: its creator chose.
+    if (bpf_map__type(map) != BPF_MAP_TYPE_HASH || bpf_map__fd(map) >= 0) continue;
+    bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_NO_PREALLOC);
   }
 }
 

@@ -26,6 +26,13 @@ std::string_view program_suffix(AttachType type);
 // Enables exactly the programs whose name ends in the suffix of `type` (none for nullopt).
 void select_programs(bpf_object* obj, std::optional<AttachType> type);
 
+// Makes every hash map the object creates (not one it reuses) allocate its entries on update
+// (BPF_F_NO_PREALLOC). Call only where the kernel allows it (AttachType::kHashOnDemand): a
+// preallocated map costs the node its whole size in kernel memory for the whole trace, and
+// creating it fills that memory at start-up (docs/performance.md, "Kernel memory").
+// LRU maps keep their preallocation: the kernel has no other kind.
+void allocate_hashes_on_demand(bpf_object* obj);
+
 // Attaches every loaded program whose name ends in the suffix of `type` and whose section names
 // a hook (a tail-call target, a bare SEC("tracepoint") or one with autoattach off, is loaded with
 // its rung, not attached).
@@ -85,6 +92,7 @@ Result<LoadedSkeleton<Skel>> load_skeleton(const LoadPlan<Skel>& plan,
     select_programs(loaded.skel->obj, type);
     if (auto shared = share_activity_map(loaded.skel->obj, plan.activity_map_fd); !shared)
       return shared.take_error();
+    if (features.has(AttachType::kHashOnDemand)) allocate_hashes_on_demand(loaded.skel->obj);
     plan.configure(loaded.skel.get());
     if (int err = plan.ops.load(loaded.skel.get()); err) {
       note(rung, "load: " + libbpf_error(err));
