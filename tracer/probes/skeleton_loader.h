@@ -18,6 +18,7 @@
 #include "libbpf_util.h"
 #include "podtrace_common.h"
 #include "probes/probe.h"
+#include "resident_pages.h"
 
 namespace podtrace::tracer {
 
@@ -107,6 +108,8 @@ Result<LoadedSkeleton<Skel>> load_skeleton(const LoadPlan<Skel>& plan,
     }
     if (auto ok = plan.attach_extra(loaded.skel.get()); !ok) return ok.take_error();
     loaded.attach = plan.core ? *plan.core : *type;
+    // Loaded for good: the object's embedded bytes (the binary's constants) are not read again.
+    release_read_only_pages(loaded.skel->skeleton->data, loaded.skel->skeleton->data_sz);
     return loaded;
   };
   for (AttachType type : plan.ladder) {
