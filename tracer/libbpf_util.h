@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -48,13 +49,33 @@ inline uint64_t sum_percpu_u64(int map_fd, uint32_t key) {
   return total;
 }
 
+// Slots first .. first + n - 1 of a per-CPU u64 array, each summed over CPUs: one bpf() call
+// (BPF_MAP_LOOKUP_BATCH) where the kernel has it, one per slot where not. The families read
+// their histograms this way every collect (docs/performance.md, "Tracer CPU").
+inline std::vector<uint64_t> sum_percpu_u64_range(int map_fd, uint32_t first, uint32_t n) {
+  static const int possible = libbpf_num_possible_cpus();
+  const size_t ncpus = possible > 0 ? static_cast<size_t>(possible) : 1;
+  std::vector<uint64_t> sums(n);
+  std::vector<uint32_t> keys(n);
+  std::vector<uint64_t> values(size_t{n} * ncpus);
+  // The batch resumes after its token's key: key first - 1, or the start for key 0.
+  uint32_t in = first - 1, out = 0, count = n;
+  const int err = bpf_map_lookup_batch(map_fd, first ? &in : nullptr, &out, keys.data(),
+                                       values.data(), &count, nullptr);
+  if ((err == 0 || errno == ENOENT) && n > 0 && count == n && keys[0] == first &&
+      keys[n - 1] == first + n - 1) {
+    for (size_t i = 0; i < n; ++i)
+      for (size_t cpu = 0; cpu < ncpus; ++cpu) sums[i] += values[i * ncpus + cpu];
+    return sums;
+  }
+  for (uint32_t i = 0; i < n; ++i) sums[i] = sum_percpu_u64(map_fd, first + i);
+  return sums;
+}
+
 // One row of a per-CPU log-linear histogram array (rows of PT_HIST_SLOTS u64 slots), summed
 // over CPUs.
 inline std::vector<uint64_t> read_hist_row(int map_fd, uint32_t row) {
-  std::vector<uint64_t> slots(PT_HIST_SLOTS);
-  for (uint32_t s = 0; s < PT_HIST_SLOTS; ++s)
-    slots[s] = sum_percpu_u64(map_fd, row * PT_HIST_SLOTS + s);
-  return slots;
+  return sum_percpu_u64_range(map_fd, row * PT_HIST_SLOTS, PT_HIST_SLOTS);
 }
 
 // A per-CPU pt_op_stats entry, summed over CPUs (max is the max).
@@ -70,10 +91,44 @@ inline pt_op_stats sum_op_stats(int map_fd, uint32_t key) {
   return total;
 }
 
-// Calls fn(key, value) for every entry of a BPF hash map. An entry deleted between the key walk
-// and the lookup is skipped; one added meanwhile may or may not be seen (the kernel's semantics).
+// Calls fn(key, value) for every entry of a BPF hash map: a batch of entries per bpf() call
+// (BPF_MAP_LOOKUP_BATCH, Linux 5.6), where walking the keys costs two calls per entry (the
+// families read tens of thousands of entries a second; docs/performance.md, "Tracer CPU").
+// Each batch is whole buckets as they were at that moment; an entry added or deleted meanwhile
+// may or may not be seen (the kernel's semantics). A kernel or map type without batches gets
+// the key walk, which skips an entry deleted between its key and its lookup.
 template <typename Key, typename Value, typename Fn>
 void for_each_map_entry(int map_fd, Fn&& fn) {
+  // The kernel's resume token: a bucket index for hash maps, a key for others.
+  union Token {
+    Key key;
+    uint64_t bucket;
+  };
+  size_t capacity = 256;
+  std::vector<Key> keys(capacity);
+  std::vector<Value> values(capacity);
+  Token in{}, out{};
+  bool started = false;
+  for (;;) {
+    auto count = static_cast<uint32_t>(capacity);
+    const int err = bpf_map_lookup_batch(map_fd, started ? &in : nullptr, &out, keys.data(),
+                                         values.data(), &count, nullptr);
+    const int error = err ? errno : 0;
+    for (uint32_t i = 0; i < count && i < capacity; ++i) fn(keys[i], values[i]);
+    if (error == ENOENT) return;          // the last batch
+    if (error == ENOSPC && count == 0) {  // one bucket holds more than a batch: again, larger
+      capacity *= 2;
+      keys.resize(capacity);
+      values.resize(capacity);
+      continue;
+    }
+    if (error) {
+      if (!started && count == 0) break;  // no batches here: walk the keys
+      return;
+    }
+    in = out;
+    started = true;
+  }
   Key key{}, next{};
   Key* prev = nullptr;
   while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {

@@ -109,8 +109,8 @@ TEST(MapAllocationTest, PreallocatesWhereTheProbeSaysNoAndChargesTheNodeForIt) {
   // entry they may hold). Preallocated, they charge the node tens of MB more (measured here:
   // 68.5 against 7.9 MB; docs/performance.md, "Kernel memory").
   EXPECT_GT(preallocated.hash_memlock, 5 * on_demand.hash_memlock)
-      << "preallocated " << preallocated.hash_memlock << " B, on demand "
-      << on_demand.hash_memlock << " B";
+      << "preallocated " << preallocated.hash_memlock << " B, on demand " << on_demand.hash_memlock
+      << " B";
   std::printf("hash maps: %d; kernel memory charged: preallocated %.1f MB, on demand %.1f MB\n",
               on_demand.hashes, preallocated.hash_memlock / 1e6, on_demand.hash_memlock / 1e6);
 }

@@ -32,7 +32,8 @@ TEST(ResidentPagesTest, UnmapsTheWholePagesInsideAndTheDataReadsBackTheSame) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   constexpr size_t kPages = 16;
   std::vector<unsigned char> content(kPages * page);
-  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<unsigned char>(i * 7 + i / page);
+  for (size_t i = 0; i < content.size(); ++i)
+    content[i] = static_cast<unsigned char>(i * 7 + i / page);
   char path[] = "/tmp/pt-resident-pages.XXXXXX";
   const int fd = mkstemp(path);
   ASSERT_GE(fd, 0);

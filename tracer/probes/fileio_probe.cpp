@@ -2,6 +2,8 @@
 // fileio_probe.cpp: loads fileio.bpf.c, turns its events into JSON and its maps into the report.
 #include "probes/fileio_probe.h"
 
+#include <map>
+
 #include "fileio.h"
 #include "fileio.skel.h"
 #include "proc_memory.h"
@@ -111,11 +113,16 @@ void FileioProbe::fill(Report& report) {
   std::vector<FileioFileRow> files;
   const int stats_fd = bpf_map__fd(loaded_.skel->maps.file_stats);
   const int info_fd = bpf_map__fd(loaded_.skel->maps.file_info);
+  // Every process of a pod opens the same few files: one lookup per file, not per row.
+  std::map<std::pair<uint64_t, uint64_t>, std::string> paths;
   auto path_of = [&](const fileio_file_key& key) {
+    auto [it, added] = paths.try_emplace({key.dev, key.ino});
+    if (!added) return it->second;
     fileio_file_id id{key.dev, key.ino};
     fileio_file_info info{};
-    return bpf_map_lookup_elem(info_fd, &id, &info) == 0 ? c_string(info.path, sizeof(info.path))
-                                                         : std::string();
+    if (bpf_map_lookup_elem(info_fd, &id, &info) == 0)
+      it->second = c_string(info.path, sizeof(info.path));
+    return it->second;
   };
   // Rows of processes that have exited move to user space (kept_), so the kernel's map holds
   // only live processes' files: a pod of short-lived processes would fill it in seconds and the
