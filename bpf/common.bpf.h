@@ -15,8 +15,8 @@
 __u64 target_cgroup_ids[PT_INLINE_TARGET_CGROUPS];
 __u32 target_cgroup_count;
 
-/* The ids past the inline ones. Preallocated: perf_event programs (profile) may only use
- * preallocated hash maps. */
+/* The ids past the inline ones. Allocated on update where the kernel lets perf_event programs
+ * (profile) use such maps (hash_on_demand); only user space inserts ids. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PT_MAX_TARGET_CGROUPS);
@@ -36,6 +36,17 @@ static __always_inline void count_lost(__u32 kind)
 	__u64 *n = bpf_map_lookup_elem(&lost, &kind);
 	if (n)
 		(*n)++;
+}
+
+/* Counts a new key that a map did not take: it is full (-E2BIG) or, allocating its entries on
+ * update (hash_on_demand), it had no memory for one then (-ENOMEM). -EEXIST, another CPU
+ * inserting the same key first, is no loss. True when the key was lost. */
+static __always_inline bool count_insert_lost(long err)
+{
+	if (!err || err == -17 /* EEXIST */)
+		return false;
+	count_lost(PT_LOST_MAP_FULL);
+	return true;
 }
 
 /* The submit flags of a streamed record: the tracer is woken only once its ring holds a batch

@@ -78,10 +78,8 @@ static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u
 	fresh.first_ns = start > trace_start_ns ? start : trace_start_ns;
 	fresh.state_since = fresh.first_ns;
 	fresh.cur_state = first_state;
-	if (bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST) == -7 /* E2BIG */) {
-		count_lost(PT_LOST_MAP_FULL);
+	if (count_insert_lost(bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST)))
 		return NULL;
-	}
 	return bpf_map_lookup_elem(&threads, &tid);
 }
 

@@ -12,7 +12,6 @@ const volatile bool inflight_per_task = true;
 
 #define S_IFMT 00170000
 #define S_IFREG 0100000
-#define E2BIG 7
 
 struct inflight {
 	__u64 start_ns; /* 0: no call in flight */
@@ -379,8 +378,7 @@ static __always_inline void remember_dentry_name(struct file *f, struct fileio_f
 		return;
 	info->from_open = 0;
 	dentry_path(f, info->path);
-	if (bpf_map_update_elem(&file_info, id, info, BPF_NOEXIST) == -E2BIG)
-		count_lost(PT_LOST_MAP_FULL);
+	count_insert_lost(bpf_map_update_elem(&file_info, id, info, BPF_NOEXIST));
 }
 
 /* An absolute path is kept as the program gave it (symlinks and all); a relative one, against
@@ -411,10 +409,8 @@ static __always_inline bool file_stats_add(struct fileio_file_key *key, __u64 la
 	struct pt_op_stats *s = bpf_map_lookup_elem(&file_stats, key);
 	if (!s) {
 		struct pt_op_stats zero = {};
-		if (bpf_map_update_elem(&file_stats, key, &zero, BPF_NOEXIST) == -E2BIG) {
-			count_lost(PT_LOST_MAP_FULL);
+		if (count_insert_lost(bpf_map_update_elem(&file_stats, key, &zero, BPF_NOEXIST)))
 			return false;
-		}
 		created = true;
 		s = bpf_map_lookup_elem(&file_stats, key);
 		if (!s)

@@ -17,7 +17,6 @@ const volatile __u64 mutex_min_wait_ns = 1000 * 1000;
 #define EINTR 4
 #define ETIMEDOUT 110
 #define EEXIST 17
-#define E2BIG 7
 /* Kernel-internal restart codes a sleeping futex wait can exit with at sys_exit. */
 #define ERESTARTSYS 512
 #define ERESTARTNOHAND 514

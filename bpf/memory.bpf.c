@@ -6,7 +6,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define E2BIG 7
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -57,10 +56,8 @@ static __always_inline struct memory_proc *proc_of(__u32 pid)
 		return p;
 	struct memory_proc fresh = {};
 	bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
-	if (bpf_map_update_elem(&procs, &pid, &fresh, BPF_NOEXIST) == -E2BIG) {
-		count_lost(PT_LOST_MAP_FULL);
+	if (count_insert_lost(bpf_map_update_elem(&procs, &pid, &fresh, BPF_NOEXIST)))
 		return NULL;
-	}
 	return bpf_map_lookup_elem(&procs, &pid);
 }
 
@@ -95,8 +92,7 @@ static __always_inline void on_user_fault(void)
 		.last_min = min,
 		.last_maj = maj,
 	};
-	if (bpf_map_update_elem(&threads, &tid, &fresh, BPF_ANY) == -E2BIG)
-		count_lost(PT_LOST_MAP_FULL);
+	count_insert_lost(bpf_map_update_elem(&threads, &tid, &fresh, BPF_ANY));
 }
 
 /* A thread's counters die with it: fold what it did into its process. Runs in the exiting
@@ -162,10 +158,8 @@ static __always_inline void reclaim_end(__u32 kind, __u64 nr_reclaimed)
 	if (!s) {
 		struct memory_reclaim_stats fresh = {};
 		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
-		if (bpf_map_update_elem(&reclaim_procs, &pk, &fresh, BPF_NOEXIST) == -E2BIG) {
-			count_lost(PT_LOST_MAP_FULL);
+		if (count_insert_lost(bpf_map_update_elem(&reclaim_procs, &pk, &fresh, BPF_NOEXIST)))
 			return;
-		}
 		s = bpf_map_lookup_elem(&reclaim_procs, &pk);
 		if (!s)
 			return;

@@ -6,7 +6,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define E2BIG 7
 /* include/net/tcp_states.h: minisocks without cgroup data. */
 #define TCP_TIME_WAIT 6
 #define TCP_NEW_SYN_RECV 12
@@ -127,10 +126,8 @@ static __always_inline void count(struct netdev_xmit_key *key, __u32 len)
 	struct netdev_xmit_stats *s = bpf_map_lookup_elem(&xmit_errors, key);
 	if (!s) {
 		struct netdev_xmit_stats fresh = {};
-		if (bpf_map_update_elem(&xmit_errors, key, &fresh, BPF_NOEXIST) == -E2BIG) {
-			count_lost(PT_LOST_MAP_FULL);
+		if (count_insert_lost(bpf_map_update_elem(&xmit_errors, key, &fresh, BPF_NOEXIST)))
 			return;
-		}
 		s = bpf_map_lookup_elem(&xmit_errors, key);
 		if (!s)
 			return;

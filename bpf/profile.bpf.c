@@ -10,7 +10,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EFAULT 14
 #define ENOMEM 12
 #define EEXIST 17
-#define E2BIG 7
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -84,8 +83,7 @@ static __always_inline void remember_process(__u32 tgid)
 		return;
 	struct profile_proc p = {};
 	bpf_get_current_comm(p.comm, sizeof(p.comm));
-	if (bpf_map_update_elem(&procs, &tgid, &p, BPF_NOEXIST) == -E2BIG)
-		count_lost(PT_LOST_MAP_FULL);
+	count_insert_lost(bpf_map_update_elem(&procs, &tgid, &p, BPF_NOEXIST));
 }
 
 static __always_inline void count_sample(struct profile_key *key)

@@ -17,7 +17,6 @@ const volatile __u64 slow_threshold_ns = 10 * 1000 * 1000;
 const volatile bool have_current_pid = true;
 const volatile bool have_current_comm = true;
 
-#define E2BIG 7
 #define EEXIST 17
 #define EPIPE 32
 #define ENETUNREACH 101

@@ -96,15 +96,16 @@ inline pt_op_stats sum_op_stats(int map_fd, uint32_t key) {
 // families read tens of thousands of entries a second; docs/performance.md, "Tracer CPU").
 // Each batch is whole buckets as they were at that moment; an entry added or deleted meanwhile
 // may or may not be seen (the kernel's semantics). A kernel or map type without batches gets
-// the key walk, which skips an entry deleted between its key and its lookup.
+// the key walk, which skips an entry deleted between its key and its lookup. `batch`: entries
+// per call to start with (it doubles whenever one bucket holds more).
 template <typename Key, typename Value, typename Fn>
-void for_each_map_entry(int map_fd, Fn&& fn) {
+void for_each_map_entry(int map_fd, Fn&& fn, size_t batch = 256) {
   // The kernel's resume token: a bucket index for hash maps, a key for others.
   union Token {
     Key key;
     uint64_t bucket;
   };
-  size_t capacity = 256;
+  size_t capacity = batch > 0 ? batch : 1;
   std::vector<Key> keys(capacity);
   std::vector<Value> values(capacity);
   Token in{}, out{};
@@ -114,17 +115,20 @@ void for_each_map_entry(int map_fd, Fn&& fn) {
     const int err = bpf_map_lookup_batch(map_fd, started ? &in : nullptr, &out, keys.data(),
                                          values.data(), &count, nullptr);
     const int error = err ? errno : 0;
+    // The kernel writes the count back only for a batch it ran (libbpf then returns the count
+    // it was given): success, ENOENT (the last batch) or ENOSPC.
+    if (error && error != ENOENT && error != ENOSPC) {
+      if (!started) break;  // no batches for this kernel or map type: walk the keys
+      return;
+    }
     for (uint32_t i = 0; i < count && i < capacity; ++i) fn(keys[i], values[i]);
-    if (error == ENOENT) return;          // the last batch
-    if (error == ENOSPC && count == 0) {  // one bucket holds more than a batch: again, larger
-      capacity *= 2;
+    if (error == ENOENT) return;
+    if (error == ENOSPC) {
+      if (count != 0) return;  // not what the kernel does: ENOSPC only ever comes empty
+      capacity *= 2;           // one bucket holds more than a batch: again, larger
       keys.resize(capacity);
       values.resize(capacity);
       continue;
-    }
-    if (error) {
-      if (!started && count == 0) break;  // no batches here: walk the keys
-      return;
     }
     in = out;
     started = true;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // map_allocation_test.cpp: where the kernel lets tracing programs use hash maps allocated on
-// update (the hash_on_demand probe), every hash map of every family is created that way, the
-// LRU maps stay preallocated (the kernel has no other kind), and the kernel memory the maps
-// charge falls accordingly; `--no-attach hash_on_demand` brings back the preallocated maps of
+// update (the hash_on_demand probe), every hash map of every family is created that way but the
+// memory family's two reclaim maps (written under memory pressure), the LRU maps stay
+// preallocated (the kernel has no other kind), and the kernel memory the maps charge falls
+// accordingly; `--no-attach hash_on_demand` brings back the preallocated maps of
 // kernels before 6.1, and the families still start.
+#include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <unistd.h>
@@ -54,6 +56,28 @@ bool tracer_found_hash_on_demand(const nlohmann::json& report) {
   return false;
 }
 
+// The hash maps kept preallocated on purpose: memory's reclaim_inflight and reclaim_procs.
+constexpr int kKeptPreallocated = 2;
+
+// Whether this kernel's fdinfo `memlock` is what a map holds (Linux 6.4's map_mem_usage) rather
+// than a formula of its size (before: the same for both allocations). Asked of two maps of its
+// own, not of the version.
+bool memlock_shows_usage() {
+  auto memlock_of = [](uint32_t flags) {
+    LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
+    const int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "pt_memlock", 4, 64, 4096, &opts);
+    EXPECT_GE(fd, 0);
+    std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
+    uint64_t memlock = 0;
+    std::string key;
+    while (info >> key)
+      if (key == "memlock:") info >> memlock;
+    close(fd);
+    return memlock;
+  };
+  return memlock_of(0) != memlock_of(BPF_F_NO_PREALLOC);
+}
+
 struct HashTotals {
   int hashes = 0, on_demand = 0, lru = 0, lru_on_demand = 0;
   uint64_t hash_memlock = 0;
@@ -91,7 +115,7 @@ TEST(MapAllocationTest, EveryHashMapAllocatesOnUpdateWhereTheKernelAllowsIt) {
   // programs: the probe must say so.
   EXPECT_TRUE(tracer_found_hash_on_demand(report));
   EXPECT_GE(t.hashes, 20);  // the families' aggregates, the activity map, the target sets
-  EXPECT_EQ(t.on_demand, t.hashes);
+  EXPECT_EQ(t.on_demand, t.hashes - kKeptPreallocated);
   EXPECT_GE(t.lru, 5);
   EXPECT_EQ(t.lru_on_demand, 0);
 }
@@ -105,6 +129,10 @@ TEST(MapAllocationTest, PreallocatesWhereTheProbeSaysNoAndChargesTheNodeForIt) {
 
   const HashTotals on_demand = run_and_count({}, report);
   EXPECT_EQ(on_demand.hashes, preallocated.hashes);  // the same maps, allocated differently
+  if (!memlock_shows_usage()) {
+    std::printf("this kernel's fdinfo memlock is a formula of the map's size: not compared\n");
+    return;
+  }
   // An idle target: the on-demand maps hold almost nothing but their bucket arrays (16 B per
   // entry they may hold). Preallocated, they charge the node tens of MB more (measured here:
   // 68.5 against 7.9 MB; docs/performance.md, "Kernel memory").

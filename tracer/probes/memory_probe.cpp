@@ -35,7 +35,14 @@ Result<AttachType> MemoryProbe::start(const ProbeConfig& config) {
   const SkeletonOps<memory_bpf> ops{memory_bpf__open, memory_bpf__load, memory_bpf__destroy};
   auto loaded = load_first_working<memory_bpf>(
       ops, config, {AttachType::kTpBtf, AttachType::kRawTp, AttachType::kTracepoint},
-      [](memory_bpf*) {}, [&](memory_bpf* s) { write_targets(s, config.cgroup_ids); });
+      [](memory_bpf* s) {
+        // Written when a reclaim starts and ends: under memory pressure, when a map that
+        // allocates on update is likeliest to find no memory. These two stay preallocated
+        // (2.3 MB of the node's kernel memory) so reclaims are counted when they matter most.
+        for (bpf_map* map : {s->maps.reclaim_inflight, s->maps.reclaim_procs})
+          bpf_map__set_map_flags(map, bpf_map__map_flags(map) & ~BPF_F_NO_PREALLOC);
+      },
+      [&](memory_bpf* s) { write_targets(s, config.cgroup_ids); });
   if (!loaded) return make_error(loaded.error());
   loaded_ = std::move(*loaded);
   started_ns_ = monotonic_ns();

@@ -31,7 +31,8 @@ void select_programs(bpf_object* obj, std::optional<AttachType> type);
 // (BPF_F_NO_PREALLOC). Call only where the kernel allows it (AttachType::kHashOnDemand): a
 // preallocated map costs the node its whole size in kernel memory for the whole trace, and
 // creating it fills that memory at start-up (docs/performance.md, "Kernel memory").
-// LRU maps keep their preallocation: the kernel has no other kind.
+// LRU maps keep their preallocation: the kernel has no other kind. A family's configure step,
+// which runs after this, may keep a map preallocated (memory: the maps written in reclaim).
 void allocate_hashes_on_demand(bpf_object* obj);
 
 // Attaches every loaded program whose name ends in the suffix of `type` and whose section names
