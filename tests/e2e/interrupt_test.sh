@@ -160,12 +160,20 @@ for run in $(seq 1 "$runs"); do
 					e2e_fail "run $run: the Job failed before its deadline"
 				advance_clock 3
 				wait_until 10 job_finished || e2e_fail "run $run: the Job outlived its activeDeadlineSeconds ($deadline)"
-				reason=$(kubectl get jobs -A -o json | jq -r '.items[0].status.conditions[]? | select(.type == "Failed" or .type == "Complete") | .reason')
-				[ "$reason" = DeadlineExceeded ] && deadline_ends=$((deadline_ends + 1))
 			fi
-			# The pod is stopped (the tracer gets SIGTERM and detaches); the Job stays until its TTL.
-			wait_until 30 sh -c '[ "$(kubectl get pods -A -l app.kubernetes.io/name=podtrace -o name | wc -l)" = 0 ]' ||
-				e2e_fail "run $run: the tracer pod outlived its Job's deadline"
+			reason=$(kubectl get jobs -A -o json | jq -r '.items[0].status.conditions[]? | select(.type == "Failed" or .type == "Complete") | .reason')
+			if [ "$reason" = DeadlineExceeded ]; then
+				deadline_ends=$((deadline_ends + 1))
+				# The pod is deleted (the tracer gets SIGTERM and detaches); the Job stays until its TTL.
+				wait_until 30 sh -c '[ "$(kubectl get pods -A -l app.kubernetes.io/name=podtrace -o name | wc -l)" = 0 ]' ||
+					e2e_fail "run $run: the tracer pod outlived its Job's deadline"
+			else
+				# The tracer ended its --diagnose run before the deadline came: the Job completed and,
+				# as in Kubernetes, keeps its finished pod until the TTL deletes both. It must not run.
+				wait_until 30 sh -c '[ "$(kubectl get pods -A -l app.kubernetes.io/name=podtrace -o json |
+					jq "[.items[] | select(.status.phase == \"Running\" or .status.phase == \"Pending\")] | length")" = 0 ]' ||
+					e2e_fail "run $run: the tracer pod of a completed Job ($reason) still runs"
+			fi
 			[ "$(job_count)" = 1 ] || e2e_fail "run $run: the Job went before its TTL"
 			advance_clock $((ttl + 1))
 			wait_until 10 sh -c '[ "$(kubectl get jobs -A -o name | wc -l)" = 0 ]' || e2e_fail "run $run: the Job outlived its TTL"
