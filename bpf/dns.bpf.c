@@ -259,11 +259,8 @@ static __always_inline struct dns_name_stats *name_stats(struct dns_name_key *na
 	if (s)
 		return s;
 	struct dns_name_stats zero = {};
-	long err = bpf_map_update_elem(&dns_names, name, &zero, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_lost(PT_LOST_MAP_FULL);
+	if (count_insert_lost(bpf_map_update_elem(&dns_names, name, &zero, BPF_NOEXIST)))
 		return NULL;
-	}
 	return bpf_map_lookup_elem(&dns_names, name);
 }
 
@@ -474,9 +471,7 @@ int BPF_KRETPROBE(gai_exit_uprobe, int ret)
 	struct gai_stats *s = bpf_map_lookup_elem(&gai_hosts, &call->host);
 	if (!s) {
 		struct gai_stats zero = {};
-		long err = bpf_map_update_elem(&gai_hosts, &call->host, &zero, BPF_NOEXIST);
-		if (err && err != -EEXIST)
-			count_lost(PT_LOST_MAP_FULL);
+		count_insert_lost(bpf_map_update_elem(&gai_hosts, &call->host, &zero, BPF_NOEXIST));
 		s = bpf_map_lookup_elem(&gai_hosts, &call->host);
 	}
 	if (s) {

@@ -228,10 +228,8 @@ static __always_inline struct locks_lock_stats *lock_entry(struct locks_lock_key
 	struct locks_lock_stats zero = {};
 	zero.caller = caller;
 	long err = bpf_map_update_elem(&lock_stats, key, &zero, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_lost(PT_LOST_MAP_FULL);
+	if (count_insert_lost(err))
 		return NULL;
-	}
 	if (!err && key->kind != LOCKS_KIND_FUTEX)
 		announce_lock(key, caller);
 	return bpf_map_lookup_elem(&lock_stats, key);
@@ -244,11 +242,8 @@ static __always_inline void waiter_add(struct locks_lock_key *lock, __u64 wait)
 	if (!w) {
 		struct locks_waiter_stats zero = {};
 		bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-		long err = bpf_map_update_elem(&waiter_stats, &key, &zero, BPF_NOEXIST);
-		if (err && err != -EEXIST) {
-			count_lost(PT_LOST_MAP_FULL);
+		if (count_insert_lost(bpf_map_update_elem(&waiter_stats, &key, &zero, BPF_NOEXIST)))
 			return;
-		}
 		w = bpf_map_lookup_elem(&waiter_stats, &key);
 		if (!w)
 			return;
@@ -720,9 +715,7 @@ static __always_inline int on_contention_end(__u64 lock)
 	struct locks_klock_stats *s = bpf_map_lookup_elem(&klock_stats, &key);
 	if (!s) {
 		struct locks_klock_stats zero = {.kclass = call.kclass};
-		long err = bpf_map_update_elem(&klock_stats, &key, &zero, BPF_NOEXIST);
-		if (err && err != -EEXIST)
-			count_lost(PT_LOST_MAP_FULL);
+		count_insert_lost(bpf_map_update_elem(&klock_stats, &key, &zero, BPF_NOEXIST));
 		s = bpf_map_lookup_elem(&klock_stats, &key);
 	}
 	if (s) {

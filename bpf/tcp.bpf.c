@@ -118,11 +118,8 @@ static __always_inline struct tcp_endpoint_stats *endpoint_stats(struct tcp_endp
 		return s;
 	struct tcp_endpoint_stats zero = {};
 	zero.rtt_us_min = ~0ULL;
-	long err = bpf_map_update_elem(&tcp_endpoints, ep, &zero, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_lost(PT_LOST_MAP_FULL);
+	if (count_insert_lost(bpf_map_update_elem(&tcp_endpoints, ep, &zero, BPF_NOEXIST)))
 		return NULL;
-	}
 	return bpf_map_lookup_elem(&tcp_endpoints, ep);
 }
 
