@@ -26,6 +26,22 @@ struct MapFd {
   uint64_t memlock = 0;  // bytes the kernel charges for the map
 };
 
+// One map fd's /proc/.../fdinfo file.
+MapFd read_map_fdinfo(const std::filesystem::path& fdinfo) {
+  std::ifstream info(fdinfo);
+  MapFd map;
+  std::string key;
+  while (info >> key) {
+    if (key == "map_type:")
+      info >> map.type;
+    else if (key == "map_flags:")
+      info >> std::hex >> map.flags >> std::dec;
+    else if (key == "memlock:")
+      info >> map.memlock;
+  }
+  return map;
+}
+
 // The BPF maps a process holds open, from /proc/PID/fdinfo: no BPF call, no bpftool.
 std::vector<MapFd> maps_held_by(pid_t pid) {
   const std::filesystem::path proc = "/proc/" + std::to_string(pid);
@@ -33,18 +49,7 @@ std::vector<MapFd> maps_held_by(pid_t pid) {
   for (const auto& fd : std::filesystem::directory_iterator(proc / "fd")) {
     std::error_code ec;
     if (std::filesystem::read_symlink(fd.path(), ec).string() != "anon_inode:bpf-map") continue;
-    std::ifstream info(proc / "fdinfo" / fd.path().filename());
-    MapFd map;
-    std::string key;
-    while (info >> key) {
-      if (key == "map_type:")
-        info >> map.type;
-      else if (key == "map_flags:")
-        info >> std::hex >> map.flags >> std::dec;
-      else if (key == "memlock:")
-        info >> map.memlock;
-    }
-    maps.push_back(map);
+    maps.push_back(read_map_fdinfo(proc / "fdinfo" / fd.path().filename()));
   }
   return maps;
 }
@@ -67,11 +72,7 @@ bool memlock_shows_usage() {
     LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
     const int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "pt_memlock", 4, 64, 4096, &opts);
     EXPECT_GE(fd, 0);
-    std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
-    uint64_t memlock = 0;
-    std::string key;
-    while (info >> key)
-      if (key == "memlock:") info >> memlock;
+    const uint64_t memlock = read_map_fdinfo("/proc/self/fdinfo/" + std::to_string(fd)).memlock;
     close(fd);
     return memlock;
   };
