@@ -3,6 +3,7 @@
 #include "common.bpf.h"
 #include "activity.bpf.h"
 #include "db.h"
+#include "thread_slots.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -20,12 +21,8 @@ struct db_call {
 	struct db_query q;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH); /* a thread that died inside a call must not block others */
-	__uint(max_entries, DB_MAX_CALLS);
-	__type(key, __u32); /* tid */
-	__type(value, struct db_call);
-} calls SEC(".maps");
+/* In use while ts_ns is set. */
+THREAD_SLOTS(calls, struct db_call);
 
 /* Sent, not yet answered: libpq's PQsend* until PQgetResult() returns NULL, mysql_send_query()
  * until mysql_read_query_result(). One query in flight per connection (libpq's pipeline mode,
@@ -37,13 +34,9 @@ struct {
 	__type(value, struct db_call);
 } pending SEC(".maps");
 
-/* The connection a top-level PQgetResult() call is about, from its entry to its return. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, DB_MAX_CALLS);
-	__type(key, __u32); /* tid */
-	__type(value, __u64);
-} get_result_conn SEC(".maps");
+/* The connection a top-level PQgetResult() call is about, from its entry to its return (a PGconn
+ * pointer: in use while not NULL). */
+THREAD_SLOTS(get_result_conn, __u64);
 
 /* Statement texts by libpq (connection, name) and by MYSQL_STMT handle, for the executions. */
 struct {
@@ -116,11 +109,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct db_text);
 } text_scratch SEC(".maps");
-
-static __always_inline __u32 current_tid(void)
-{
-	return (__u32)bpf_get_current_pid_tgid();
-}
 
 static __always_inline __u32 current_tgid(void)
 {
@@ -259,17 +247,16 @@ static __always_inline void start_call(struct db_call *c, bool nests)
 	if (!c)
 		return;
 	c->nests = nests;
-	__u32 tid = current_tid();
-	if (bpf_map_update_elem(&calls, &tid, c, BPF_ANY))
-		count_lost(PT_LOST_MAP_FULL);
+	struct db_call *slot = thread_slot_begin(&calls);
+	if (slot)
+		*slot = *c;
 }
 
 /* An inner call of a PQexec-like call on the same connection: counted as depth, not a query. */
 static __always_inline bool nested_entry(__u64 conn)
 {
-	__u32 tid = current_tid();
-	struct db_call *c = bpf_map_lookup_elem(&calls, &tid);
-	if (!c || !c->nests || c->q.conn != conn)
+	struct db_call *c = thread_slot(&calls);
+	if (!c || !c->ts_ns || !c->nests || c->q.conn != conn)
 		return false;
 	c->depth++;
 	return true;
@@ -278,9 +265,8 @@ static __always_inline bool nested_entry(__u64 conn)
 /* The call this return belongs to, or NULL when it is an inner call's return (or untracked). */
 static __always_inline struct db_call *own_return(void)
 {
-	__u32 tid = current_tid();
-	struct db_call *c = bpf_map_lookup_elem(&calls, &tid);
-	if (!c)
+	struct db_call *c = thread_slot(&calls);
+	if (!c || !c->ts_ns)
 		return NULL;
 	if (c->depth > 0) {
 		c->depth--;
@@ -433,8 +419,7 @@ int BPF_KRETPROBE(pq_exec_ret_uprobe, const void *res)
 		return 0;
 	pg_result(c, res);
 	complete(c);
-	__u32 tid = current_tid();
-	bpf_map_delete_elem(&calls, &tid);
+	thread_slot_end(&calls, &c->ts_ns);
 	return 0;
 }
 
@@ -510,8 +495,7 @@ int BPF_KRETPROBE(pq_send_ret_uprobe, int ok)
 		c->q.status = DB_STATUS_SEND_FAILED;
 		complete(c);
 	}
-	__u32 tid = current_tid();
-	bpf_map_delete_elem(&calls, &tid);
+	thread_slot_end(&calls, &c->ts_ns);
 	return 0;
 }
 
@@ -527,10 +511,9 @@ int BPF_KPROBE(pq_get_result_uprobe, void *conn)
 	struct db_conn_key k = {.tgid = current_tgid(), .conn = (__u64)conn};
 	if (!bpf_map_lookup_elem(&pending, &k))
 		return 0; /* no query of ours in flight: sent before the trace */
-	__u32 tid = current_tid();
-	__u64 c = (__u64)conn;
-	if (bpf_map_update_elem(&get_result_conn, &tid, &c, BPF_ANY))
-		count_lost(PT_LOST_MAP_FULL);
+	__u64 *slot = thread_slot_begin(&get_result_conn);
+	if (slot)
+		*slot = (__u64)conn;
 	return 0;
 }
 
@@ -540,17 +523,16 @@ int BPF_KRETPROBE(pq_get_result_ret_uprobe, const void *res)
 	if (!current_is_target())
 		return 0;
 	activity_exit(PT_ACT_DB);
-	__u32 tid = current_tid();
-	struct db_call *outer = bpf_map_lookup_elem(&calls, &tid);
-	if (outer && outer->nests && outer->depth > 0) {
+	struct db_call *outer = thread_slot(&calls);
+	if (outer && outer->ts_ns && outer->nests && outer->depth > 0) {
 		outer->depth--;
 		return 0;
 	}
-	__u64 *conn = bpf_map_lookup_elem(&get_result_conn, &tid);
-	if (!conn)
+	__u64 *conn = thread_slot(&get_result_conn);
+	if (!conn || !*conn)
 		return 0;
 	struct db_conn_key k = {.tgid = current_tgid(), .conn = *conn};
-	bpf_map_delete_elem(&get_result_conn, &tid);
+	thread_slot_end(&get_result_conn, conn);
 	struct db_call *c = bpf_map_lookup_elem(&pending, &k);
 	if (!c)
 		return 0;
@@ -639,9 +621,9 @@ int BPF_KPROBE(my_read_result_uprobe, void *mysql)
 	struct db_call *c = bpf_map_lookup_elem(&pending, &k);
 	if (!c)
 		return 0;
-	__u32 tid = current_tid();
-	if (bpf_map_update_elem(&calls, &tid, c, BPF_ANY))
-		count_lost(PT_LOST_MAP_FULL);
+	struct db_call *slot = thread_slot_begin(&calls);
+	if (slot)
+		*slot = *c;
 	bpf_map_delete_elem(&pending, &k);
 	return 0;
 }
@@ -653,7 +635,6 @@ int BPF_KRETPROBE(my_ret_uprobe, int ret)
 	if (!current_is_target())
 		return 0;
 	activity_exit(PT_ACT_DB);
-	__u32 tid = current_tid();
 	struct db_call *c = own_return();
 	if (!c || c->q.system != DB_SYSTEM_MYSQL)
 		return 0;
@@ -663,7 +644,7 @@ int BPF_KRETPROBE(my_ret_uprobe, int ret)
 		c->sent = 1;
 		if (bpf_map_update_elem(&pending, &k, c, BPF_ANY))
 			count_lost(PT_LOST_MAP_FULL);
-		bpf_map_delete_elem(&calls, &tid);
+		thread_slot_end(&calls, &c->ts_ns);
 		return 0;
 	}
 	c->q.status = ret;
@@ -678,6 +659,6 @@ int BPF_KRETPROBE(my_ret_uprobe, int ret)
 		save_text(&mysql_prepared, &k, c);
 	}
 	complete(c);
-	bpf_map_delete_elem(&calls, &tid);
+	thread_slot_end(&calls, &c->ts_ns);
 	return 0;
 }

@@ -9,7 +9,6 @@
 #define DB_TEXT_LEN 256
 /* libpq prepared statement names (PostgreSQL's NAMEDATALEN is 64, terminator included). */
 #define DB_NAME_LEN 64
-#define DB_MAX_CALLS 16384    /* calls in progress, per thread */
 #define DB_MAX_PENDING 16384  /* queries sent and not yet answered, per connection */
 #define DB_MAX_PREPARED 16384 /* prepared statement texts, per connection and name / handle */
 /* Completed queries streamed per second, all CPUs together; beyond it a query is counted in

@@ -103,3 +103,24 @@ int probe_hash_on_demand(void *ctx)
 	bpf_map_update_elem(&probe_hash, &key, &one, BPF_ANY);
 	return 0;
 }
+
+/* Task storage from a tracing program of the kprobe type (uprobes are: the db family and the
+ * locks family's pthread hooks), on the BTF task pointer (Linux 5.12). Where it loads, the
+ * families keep each thread's call in flight in the task (thread_slots.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} probe_task_slots SEC(".maps");
+
+SEC("uprobe")
+int BPF_KPROBE(probe_task_storage)
+{
+	__u64 *slot = bpf_task_storage_get(&probe_task_slots, bpf_get_current_task_btf(), NULL,
+					   BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (slot)
+		*slot = 1;
+	return 0;
+}

@@ -2,13 +2,11 @@
 /* fileio.bpf.c: latency, bytes and errors of open/read/write/fsync per file, from sys_enter/sys_exit. */
 #include "common.bpf.h"
 #include "fileio.h"
+#include "thread_slots.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u64 slow_threshold_ns = 10 * 1000 * 1000;
-/* Cleared by user space where tracing programs cannot use task storage (before 5.12): `inflight`
- * is then a hash keyed by tid. The verifier drops the branch not taken. */
-const volatile bool inflight_per_task = true;
 
 #define S_IFMT 00170000
 #define S_IFREG 0100000
@@ -21,15 +19,9 @@ struct inflight {
 	__u32 pad;
 };
 
-/* The call in flight of each target thread. Task storage lives in the task_struct: no hashing, no
- * bucket lock, no delete (measured: docs/performance.md, file I/O syscalls), and it goes away
- * with the thread, so a reused tid never finds a dead thread's call. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct inflight);
-} inflight SEC(".maps");
+/* The call in flight of each target thread (task storage measured cheaper than a hash: no
+ * hashing, no bucket lock, no delete; docs/performance.md, file I/O syscalls). */
+THREAD_SLOTS(inflight, struct inflight);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -143,40 +135,19 @@ static __always_inline void fill_inflight(struct inflight *in, __u32 op, int pat
 /* Only the target's calls get here. */
 static __always_inline void record_enter(__u32 op, int path_arg, __u64 arg0, __u64 arg1)
 {
-	if (inflight_per_task) {
-		struct inflight *in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(),
-							   NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (in)
-			fill_inflight(in, op, path_arg, arg0, arg1);
-		else
-			count_lost(PT_LOST_MAP_FULL);
-		return;
-	}
-	struct inflight fresh = {};
-	fill_inflight(&fresh, op, path_arg, arg0, arg1);
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY))
-		count_lost(PT_LOST_MAP_FULL);
+	struct inflight *in = thread_slot_begin(&inflight);
+	if (in)
+		fill_inflight(in, op, path_arg, arg0, arg1);
 }
 
 /* Takes the current thread's call in flight into *call; false when there is none. */
 static __always_inline bool take_inflight(struct inflight *call)
 {
-	if (inflight_per_task) {
-		struct inflight *in =
-			bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL, 0);
-		if (!in || !in->start_ns)
-			return false;
-		*call = *in;
-		in->start_ns = 0;
-		return true;
-	}
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
-	if (!in)
+	struct inflight *in = thread_slot(&inflight);
+	if (!in || !in->start_ns)
 		return false;
 	*call = *in;
-	bpf_map_delete_elem(&inflight, &tid);
+	thread_slot_end(&inflight, &in->start_ns);
 	return true;
 }
 

@@ -5,7 +5,6 @@
 #include "podtrace_common.h"
 
 #define FILEIO_PATH_LEN 256
-#define FILEIO_MAX_INFLIGHT 16384
 #define FILEIO_MAX_FILES 16384
 
 enum fileio_op {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* locks.bpf.c: futex waits per lock word and thread (futex, futex_waitv, futex_wait syscalls), pthread mutex/rwlock waits (uprobes in the target's libc) and kernel lock contention (lock:contention_begin/end). */
 #include "common.bpf.h"
+#include "thread_slots.bpf.h"
 #include "activity.bpf.h"
 #include "locks.h"
 
@@ -60,21 +61,13 @@ struct klock_call {
 	__u32 kclass;
 };
 
-/* In-flight calls per thread. LRU: a thread killed inside a call must not block new ones. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, LOCKS_MAX_INFLIGHT);
-	__type(key, __u32);
-	__type(value, struct futex_call);
-} futex_inflight SEC(".maps");
+/* In-flight calls per thread. */
+THREAD_SLOTS(futex_inflight, struct futex_call);
+THREAD_SLOTS(pthread_inflight, struct pthread_call);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, LOCKS_MAX_INFLIGHT);
-	__type(key, __u32);
-	__type(value, struct pthread_call);
-} pthread_inflight SEC(".maps");
-
+/* The kernel lock a thread waits for. Not a thread slot: contention_begin fires inside lock slow
+ * paths (the allocator's own locks included), where creating task storage would allocate. An LRU
+ * hash allocates nothing after creation, and a thread killed in a wait is evicted. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LOCKS_MAX_INFLIGHT);
@@ -308,7 +301,10 @@ static __always_inline bool futex_cmd_waits(__u32 cmd)
 static __always_inline void futex_record(__u64 uaddr, __u32 op, __u32 flags, __u64 waiters,
 					 __u32 nr)
 {
-	struct futex_call call = {
+	struct futex_call *call = thread_slot_begin(&futex_inflight);
+	if (!call)
+		return;
+	*call = (struct futex_call){
 		.start_ns = bpf_ktime_get_ns(),
 		.uaddr = uaddr,
 		.waiters = waiters,
@@ -316,9 +312,6 @@ static __always_inline void futex_record(__u64 uaddr, __u32 op, __u32 flags, __u
 		.flags = flags,
 		.nr = nr,
 	};
-	__u32 tid = current_tid();
-	if (bpf_map_update_elem(&futex_inflight, &tid, &call, BPF_ANY))
-		count_lost(PT_LOST_MAP_FULL);
 }
 
 /* futex(uaddr, op, ...): wakes, requeues and the rest are not waits; the command check comes
@@ -370,18 +363,17 @@ static __always_inline int on_futex_exit(long ret)
 {
 	if (!current_is_target())
 		return 0;
-	__u32 tid = current_tid();
-	struct futex_call *in = bpf_map_lookup_elem(&futex_inflight, &tid);
-	if (!in)
+	struct futex_call *in = thread_slot(&futex_inflight);
+	if (!in || !in->start_ns)
 		return 0;
 	struct futex_call call = *in;
-	bpf_map_delete_elem(&futex_inflight, &tid);
+	thread_slot_end(&futex_inflight, &in->start_ns);
 	__u64 wait = bpf_ktime_get_ns() - call.start_ns;
 	enum wait_outcome outcome = futex_outcome(ret);
 	if (outcome == WAITED || outcome == TIMED_OUT) {
 		/* The pthread lock call this thread is in (if any) really waited. */
-		struct pthread_call *p = bpf_map_lookup_elem(&pthread_inflight, &tid);
-		if (p)
+		struct pthread_call *p = thread_slot(&pthread_inflight);
+		if (p && p->start_ns)
 			p->blocked = 1;
 	}
 	/* futex_waitv returns the index of the word that woke it: the wait is charged to that
@@ -531,7 +523,6 @@ static __always_inline int on_lock_enter(struct pt_regs *ctx, __u32 kind)
 {
 	if (!current_is_target())
 		return 0;
-	__u32 tid = current_tid();
 	__u64 addr = PT_REGS_PARM1(ctx);
 	__u64 sp = PT_REGS_SP(ctx);
 	/* A call on the same lock from deeper in the stack runs inside the one in flight (musl's
@@ -539,19 +530,20 @@ static __always_inline int on_lock_enter(struct pt_regs *ctx, __u32 kind)
 	 * not a depth counter, decides: an entry whose return was never seen (a thread killed in
 	 * the call) is replaced by the next call from its depth or above instead of swallowing
 	 * every later call of the thread. */
-	struct pthread_call *in = bpf_map_lookup_elem(&pthread_inflight, &tid);
-	if (in && in->addr == addr && in->sp > sp)
+	struct pthread_call *in = thread_slot(&pthread_inflight);
+	if (in && in->start_ns && in->addr == addr && in->sp > sp)
 		return 0;
-	struct pthread_call call = {
+	in = thread_slot_begin(&pthread_inflight);
+	if (!in)
+		return 0;
+	*in = (struct pthread_call){
 		.start_ns = bpf_ktime_get_ns(),
 		.addr = addr,
 		.sp = sp,
 		.kind = kind,
 	};
 	/* At the first instruction the return address is on top of the stack. */
-	bpf_probe_read_user(&call.caller, sizeof(call.caller), (void *)sp);
-	if (bpf_map_update_elem(&pthread_inflight, &tid, &call, BPF_ANY))
-		count_lost(PT_LOST_MAP_FULL);
+	bpf_probe_read_user(&in->caller, sizeof(in->caller), (void *)sp);
 	activity_set(PT_ACT_LOCK, true);
 	return 0;
 }
@@ -602,14 +594,13 @@ static __always_inline int on_lock_exit(struct pt_regs *ctx, int ret)
 {
 	if (!current_is_target())
 		return 0;
-	__u32 tid = current_tid();
-	struct pthread_call *in = bpf_map_lookup_elem(&pthread_inflight, &tid);
+	struct pthread_call *in = thread_slot(&pthread_inflight);
 	/* The return pops the return address: the stack pointer is the entry's plus 8. Another
 	 * value is the return of a call nested inside this one. */
-	if (!in || PT_REGS_SP(ctx) != in->sp + 8)
+	if (!in || !in->start_ns || PT_REGS_SP(ctx) != in->sp + 8)
 		return 0;
 	struct pthread_call call = *in;
-	bpf_map_delete_elem(&pthread_inflight, &tid);
+	thread_slot_end(&pthread_inflight, &in->start_ns);
 	activity_set(PT_ACT_LOCK, false);
 	__u64 wait = bpf_ktime_get_ns() - call.start_ns;
 	enum wait_outcome outcome =

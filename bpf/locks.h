@@ -4,7 +4,7 @@
 
 #include "podtrace_common.h"
 
-#define LOCKS_MAX_INFLIGHT 16384
+#define LOCKS_MAX_INFLIGHT 16384 /* threads waiting for a kernel lock */
 #define LOCKS_MAX_LOCKS 16384	  /* (process, lock) entries */
 #define LOCKS_MAX_WAITERS 32768	  /* (process, lock, thread) entries */
 #define LOCKS_MAX_HIST_KEYS 65536 /* non-empty (process, lock, slot) buckets */

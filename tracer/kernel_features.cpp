@@ -51,6 +51,8 @@ std::string_view attach_type_name(AttachType type) {
       return "uprobe_multi";
     case AttachType::kHashOnDemand:
       return "hash_on_demand";
+    case AttachType::kTaskStorage:
+      return "task_storage";
   }
   return "unknown";
 }
@@ -127,6 +129,8 @@ bpf_program* program_for(features_bpf* skel, AttachType type) {
       return skel->progs.probe_uprobe_multi;
     case AttachType::kHashOnDemand:
       return skel->progs.probe_hash_on_demand;
+    case AttachType::kTaskStorage:
+      return skel->progs.probe_task_storage;
   }
   return nullptr;
 }
@@ -198,6 +202,7 @@ FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
   bpf_object__for_each_program(prog, obj) bpf_program__set_autoload(prog, prog == wanted);
   if (type != AttachType::kRingbuf) bpf_map__set_autocreate(skel->maps.probe_ringbuf, false);
   if (type != AttachType::kHashOnDemand) bpf_map__set_autocreate(skel->maps.probe_hash, false);
+  if (type != AttachType::kTaskStorage) bpf_map__set_autocreate(skel->maps.probe_task_slots, false);
   // libbpf 1.1 has no section name for it; the kernel wants the type at load.
   if (type == AttachType::kUprobeMulti)
     bpf_program__set_expected_attach_type(wanted,
@@ -207,8 +212,10 @@ FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
   if (err) return finish({false, "load: " + libbpf_error(err)});
 
   if (type == AttachType::kUprobeMulti) return finish(uprobe_multi_answer(bpf_program__fd(wanted)));
-  // The verifier's answer is the whole answer: the map's rule is checked at load.
-  if (type == AttachType::kHashOnDemand) return finish({true, ""});
+  // The verifier's answer is the whole answer: the map's rule (and the helper's) is checked at
+  // load.
+  if (type == AttachType::kHashOnDemand || type == AttachType::kTaskStorage)
+    return finish({true, ""});
 
   LinkPtr link;
   if (type == AttachType::kUprobe) {
@@ -238,8 +245,8 @@ FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
     attr.type = PERF_TYPE_SOFTWARE;
     attr.config = PERF_COUNT_SW_CPU_CLOCK;
     attr.sample_period = 1ull << 62;
-    const int pfd = static_cast<int>(
-        syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
+    const int pfd =
+        static_cast<int>(syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
     if (pfd < 0) return finish({false, "perf_event_open: " + libbpf_error(-errno)});
     link.reset(bpf_program__attach_perf_event(wanted, pfd));
     if (!link) {

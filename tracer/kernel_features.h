@@ -33,13 +33,18 @@ enum class AttachType {
   // may use hash maps that allocate their elements on update (BPF_F_NO_PREALLOC; Linux 6.1).
   // Where they may, the families' hash maps cost the node only the entries they hold.
   kHashOnDemand,
+  // Also a rule: tracing programs may keep per-thread state in task storage (Linux 5.12). Where
+  // they may, each thread's call in flight lives in its task (bpf/thread_slots.bpf.h), not in a
+  // preallocated LRU hash keyed by tid.
+  kTaskStorage,
 };
 
 inline constexpr std::array kAllAttachTypes = {
-    AttachType::kFentry,        AttachType::kKprobe,     AttachType::kTpBtf,
-    AttachType::kRawTp,         AttachType::kTracepoint, AttachType::kUprobe,
-    AttachType::kCgroupSockops, AttachType::kCgroupSkb,  AttachType::kRingbuf,
-    AttachType::kPerfEvent,     AttachType::kUprobeMulti, AttachType::kHashOnDemand};
+    AttachType::kFentry,        AttachType::kKprobe,      AttachType::kTpBtf,
+    AttachType::kRawTp,         AttachType::kTracepoint,  AttachType::kUprobe,
+    AttachType::kCgroupSockops, AttachType::kCgroupSkb,   AttachType::kRingbuf,
+    AttachType::kPerfEvent,     AttachType::kUprobeMulti, AttachType::kHashOnDemand,
+    AttachType::kTaskStorage};
 
 std::string_view attach_type_name(AttachType type);
 // The type named by attach_type_name() (or "raw_tp"); nullopt for other names.

@@ -183,18 +183,26 @@ bool kernel_has_uprobe_multi() {
 
 // The pthread probes as one uprobe_multi link per program (Linux 6.6+), and as the per-function
 // perf-event uprobes older kernels get (forced here with PODTRACE_UPROBE_MULTI=off). A kernel
-// without uprobe_multi gets the per-function uprobes in both.
-class MutexTest : public ::testing::TestWithParam<std::string> {};
+// without uprobe_multi gets the per-function uprobes in both. The third case keeps each
+// thread's call in flight in an LRU hash keyed by tid (`--no-attach task_storage`: kernels before
+// 5.12) instead of in its task.
+struct MutexCase {
+  std::string probes;
+  bool in_task;
+};
+class MutexTest : public ::testing::TestWithParam<MutexCase> {};
 
 TEST_P(MutexTest, NamesTheContendedMutexWithTheWaitItsThreadsMeasured) {
-  const std::string probes = kernel_has_uprobe_multi() ? GetParam() : "uprobes";
+  const std::string probes = kernel_has_uprobe_multi() ? GetParam().probes : "uprobes";
   TestCgroup target("pt-mutex-target"), other("pt-mutex-other");
   auto* mine = shared_page<MutexResult>();
   auto* theirs = shared_page<MutexResult>();
   Workload traced(target, [&] { return contend(mine); });
   Workload untraced(other, [&] { return contend(theirs); });
-  if (GetParam() == "uprobes") setenv("PODTRACE_UPROBE_MULTI", "off", 1);
-  TracerProcess tracer(locks_only(target));
+  if (GetParam().probes == "uprobes") setenv("PODTRACE_UPROBE_MULTI", "off", 1);
+  std::vector<std::string> args = locks_only(target);
+  if (!GetParam().in_task) args.insert(args.end(), {"--no-attach", "task_storage"});
+  TracerProcess tracer(args);
   unsetenv("PODTRACE_UPROBE_MULTI");
   ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
   ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
@@ -239,7 +247,13 @@ TEST_P(MutexTest, NamesTheContendedMutexWithTheWaitItsThreadsMeasured) {
   EXPECT_TRUE(flagged) << report["findings"].dump();
 }
 
-INSTANTIATE_TEST_SUITE_P(Locks, MutexTest, ::testing::Values("uprobe_multi", "uprobes"));
+INSTANTIATE_TEST_SUITE_P(Locks, MutexTest,
+                         ::testing::Values(MutexCase{"uprobe_multi", true},
+                                           MutexCase{"uprobes", true},
+                                           MutexCase{"uprobe_multi", false}),
+                         [](const ::testing::TestParamInfo<MutexCase>& info) {
+                           return info.param.probes + (info.param.in_task ? "" : "_tid_hash");
+                         });
 
 // ---- pthread rwlock and timed lock ----
 
@@ -472,13 +486,16 @@ int futex_waits(FutexResult* out) {
   return out->failures;
 }
 
-TEST(LocksTest, CountsEveryFutexWaitExactlyAndEagainApart) {
+// The futex workload's waits, traced with `extra` tracer arguments: exact per word.
+void expect_exact_futex_waits(const std::vector<std::string>& extra) {
   TestCgroup target("pt-futex-target"), other("pt-futex-other");
   auto* mine = shared_page<FutexResult>();
   auto* theirs = shared_page<FutexResult>();
   Workload traced(target, [&] { return futex_waits(mine); });
   Workload untraced(other, [&] { return futex_waits(theirs); });
-  TracerProcess tracer(locks_only(target));
+  std::vector<std::string> args = locks_only(target);
+  args.insert(args.end(), extra.begin(), extra.end());
+  TracerProcess tracer(args);
   ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}))
       << mine->first_failure << " / " << theirs->first_failure;
   ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
@@ -516,9 +533,18 @@ TEST(LocksTest, CountsEveryFutexWaitExactlyAndEagainApart) {
   EXPECT_FALSE(has_pid(locks["locks"], untraced.pid()));
 }
 
+TEST(LocksTest, CountsEveryFutexWaitExactlyAndEagainApart) { expect_exact_futex_waits({}); }
+
+// Each thread's wait in flight in an LRU hash keyed by tid (kernels before 5.12, where tracing
+// programs have no task storage) rather than in its task: the same exact counts.
+TEST(LocksTest, FutexWaitsStayExactWithWaitsInFlightKeyedByTid) {
+  expect_exact_futex_waits({"--no-attach", "task_storage"});
+}
+
 // Without uprobes and syscall tracepoints (a fake kernel offering one attach type), futex
 // waits are still exact through sys_enter/sys_exit and kernel locks still attach; the section
-// says the pthread part is off and why.
+// says the pthread part is off and why. The fake kernel has no task storage either: the waits in
+// flight are in an LRU hash keyed by tid.
 class LocksFallbackTest : public ::testing::TestWithParam<std::pair<AttachType, std::string>> {};
 
 TEST_P(LocksFallbackTest, FutexWaitsStayExactAndThePthreadPartSaysWhyItIsOff) {

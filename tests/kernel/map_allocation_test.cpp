@@ -4,7 +4,9 @@
 // memory family's two reclaim maps (written under memory pressure), the LRU maps stay
 // preallocated (the kernel has no other kind), and the kernel memory the maps charge falls
 // accordingly; `--no-attach hash_on_demand` brings back the preallocated maps of
-// kernels before 6.1, and the families still start.
+// kernels before 6.1, and the families still start. Likewise each thread's call in flight lives
+// in task storage where tracing programs may use it (the task_storage probe), and in an LRU hash
+// keyed by tid, preallocated, with `--no-attach task_storage` (kernels before 5.12).
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
@@ -54,12 +56,17 @@ std::vector<MapFd> maps_held_by(pid_t pid) {
   return maps;
 }
 
-bool tracer_found_hash_on_demand(const nlohmann::json& report) {
+// The tracer's answer for one kernel feature (attach type or rule), from its report.
+bool tracer_found(const nlohmann::json& report, const std::string& feature) {
   for (const auto& f : report["kernel"]["features"])
-    if (f["attach"] == "hash_on_demand") return f["works"].get<bool>();
-  ADD_FAILURE() << "the report has no hash_on_demand answer: " << report["kernel"].dump();
+    if (f["attach"] == feature) return f["works"].get<bool>();
+  ADD_FAILURE() << "the report has no " << feature << " answer: " << report["kernel"].dump();
   return false;
 }
+
+// The per-thread slot maps (bpf/thread_slots.bpf.h): fileio's inflight, the locks family's
+// futex_inflight and pthread_inflight, db's calls and get_result_conn.
+constexpr int kThreadSlotMaps = 5;
 
 // The hash maps kept preallocated on purpose: memory's reclaim_inflight and reclaim_procs.
 constexpr int kKeptPreallocated = 2;
@@ -80,8 +87,8 @@ bool memlock_shows_usage() {
 }
 
 struct HashTotals {
-  int hashes = 0, on_demand = 0, lru = 0, lru_on_demand = 0;
-  uint64_t hash_memlock = 0;
+  int hashes = 0, on_demand = 0, lru = 0, lru_on_demand = 0, task_storage = 0;
+  uint64_t hash_memlock = 0, lru_memlock = 0;
 };
 
 // Every family on: the maps of all of them, as a node runs them.
@@ -102,6 +109,9 @@ HashTotals run_and_count(const std::vector<std::string>& extra, nlohmann::json& 
     } else if (map.type == BPF_MAP_TYPE_LRU_HASH) {
       ++totals.lru;
       totals.lru_on_demand += (map.flags & BPF_F_NO_PREALLOC) != 0;
+      totals.lru_memlock += map.memlock;
+    } else if (map.type == BPF_MAP_TYPE_TASK_STORAGE) {
+      ++totals.task_storage;
     }
   }
   EXPECT_EQ(tracer.stop(), 0) << tracer.stderr_text();
@@ -114,17 +124,35 @@ TEST(MapAllocationTest, EveryHashMapAllocatesOnUpdateWhereTheKernelAllowsIt) {
   const HashTotals t = run_and_count({}, report);
   // Every kernel of the matrix is 6.1 or later, where the BPF memory allocator serves tracing
   // programs: the probe must say so.
-  EXPECT_TRUE(tracer_found_hash_on_demand(report));
+  EXPECT_TRUE(tracer_found(report, "hash_on_demand"));
   EXPECT_GE(t.hashes, 20);  // the families' aggregates, the activity map, the target sets
   EXPECT_EQ(t.on_demand, t.hashes - kKeptPreallocated);
   EXPECT_GE(t.lru, 5);
   EXPECT_EQ(t.lru_on_demand, 0);
 }
 
+TEST(MapAllocationTest, CallsInFlightLiveInTheirTasksElseInPreallocatedLruHashes) {
+  nlohmann::json report;
+  const HashTotals in_tasks = run_and_count({}, report);
+  // Every kernel of the matrix is 6.1 or later (task storage in tracing programs: 5.12).
+  EXPECT_TRUE(tracer_found(report, "task_storage"));
+  EXPECT_EQ(in_tasks.task_storage, kThreadSlotMaps);
+
+  const HashTotals in_hashes = run_and_count({"--no-attach", "task_storage"}, report);
+  EXPECT_FALSE(tracer_found(report, "task_storage"));
+  EXPECT_EQ(in_hashes.task_storage, 0);
+  EXPECT_EQ(in_hashes.lru, in_tasks.lru + kThreadSlotMaps);
+  EXPECT_EQ(in_hashes.lru_on_demand, 0);
+  // 16 384 threads' entries each, created with the map: megabytes the node pays from the start.
+  EXPECT_GT(in_hashes.lru_memlock, in_tasks.lru_memlock + kThreadSlotMaps * 16384ull * 32);
+  std::printf("LRU maps: %d in tasks, %d in hashes; kernel memory %.1f MB against %.1f MB\n",
+              in_tasks.lru, in_hashes.lru, in_tasks.lru_memlock / 1e6, in_hashes.lru_memlock / 1e6);
+}
+
 TEST(MapAllocationTest, PreallocatesWhereTheProbeSaysNoAndChargesTheNodeForIt) {
   nlohmann::json report;
   const HashTotals preallocated = run_and_count({"--no-attach", "hash_on_demand"}, report);
-  EXPECT_FALSE(tracer_found_hash_on_demand(report));
+  EXPECT_FALSE(tracer_found(report, "hash_on_demand"));
   EXPECT_GE(preallocated.hashes, 20);
   EXPECT_EQ(preallocated.on_demand, 0);
 

@@ -13,12 +13,6 @@ namespace podtrace::tracer {
 
 Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
   const SkeletonOps<fileio_bpf> ops{fileio_bpf__open, fileio_bpf__load, fileio_bpf__destroy};
-  // The calls in flight live in task storage where tracing programs may use it (5.12), else
-  // in a hash keyed by tid: 5.11 (bpf_get_current_task_btf, which every rung needs) still traces.
-  const bool per_task = inflight_ == FileioInflight::kAuto
-                            ? libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
-                                                      BPF_FUNC_task_storage_get, nullptr) == 1
-                            : inflight_ == FileioInflight::kTaskStorage;
   // The programs for each rung: tp_btf/raw sys_enter and sys_exit programs that return on a
   // syscall number we do not trace; fentry/fexit on the 16 `__x64_sys_*` functions and the 32
   // per-syscall tracepoints, stubs that tail-call one handler. Which comes first is the user's
@@ -27,12 +21,6 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
   plan.activity_map_fd = config.activity_map_fd;
   plan.configure = [&](fileio_bpf* s) {
     s->rodata->slow_threshold_ns = config.slow_threshold_ns;
-    s->rodata->inflight_per_task = per_task;
-    if (!per_task) {
-      bpf_map__set_type(s->maps.inflight, BPF_MAP_TYPE_HASH);
-      bpf_map__set_map_flags(s->maps.inflight, 0);
-      bpf_map__set_max_entries(s->maps.inflight, FILEIO_MAX_INFLIGHT);
-    }
     // The fentry handlers are loaded at a syscall function (fentry needs one) but run only as
     // tail-call targets.
     bpf_program__set_autoattach(s->progs.fileio_enter_handler_fentry, false);
@@ -65,9 +53,12 @@ Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
   auto loaded = load_skeleton(plan, *config.features);
   if (!loaded) return make_error(loaded.error());
   proc_root_ = config.proc_root;
-  inflight_per_task_ = per_task;
   loaded_ = std::move(*loaded);
   return loaded_.attach;
+}
+
+bool FileioProbe::inflight_per_task() const {
+  return loaded_.skel && loaded_.skel->rodata->thread_slots_in_task;
 }
 
 void FileioProbe::set_targets(const std::vector<uint64_t>& ids) {

@@ -13,13 +13,8 @@ struct fileio_bpf;
 
 namespace podtrace::tracer {
 
-// Where fileio keeps each thread's call in flight. kAuto: task storage where the kernel lets
-// tracing programs use it, else a hash keyed by tid; tests choose one to cover both.
-enum class FileioInflight { kAuto, kTaskStorage, kTidHash };
-
 class FileioProbe : public Probe {
  public:
-  explicit FileioProbe(FileioInflight inflight = FileioInflight::kAuto) : inflight_(inflight) {}
   std::string_view name() const override { return "fileio"; }
   Result<AttachType> start(const ProbeConfig& config) override;
   void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
@@ -27,14 +22,13 @@ class FileioProbe : public Probe {
   void on_record(const void* data, size_t size, EventSink& sink) override;
   void fill(Report& report) override;
   LostCounts lost() const override;
-  // After start(): true when the calls in flight live in task storage.
-  bool inflight_per_task() const { return inflight_per_task_; }
+  // After start(): true when the calls in flight live in task storage (AttachType::kTaskStorage;
+  // else in an LRU hash keyed by tid).
+  bool inflight_per_task() const;
   // The rows in the kernel's per-file map: live processes' only, once fill() has run (tests).
   size_t kernel_file_rows() const;
 
  private:
-  FileioInflight inflight_;
-  bool inflight_per_task_ = false;
   LoadedSkeleton<fileio_bpf> loaded_;
   std::filesystem::path proc_root_ = "/proc";
   KeptFileRows kept_;

@@ -34,6 +34,8 @@ std::string_view program_suffix(AttachType type) {
       return "_umulti";
     case AttachType::kHashOnDemand:
       return "_on_demand";  // no family's rung: a rule for its maps, not its programs
+    case AttachType::kTaskStorage:
+      return "_task_storage";  // the same
   }
   return "";
 }
@@ -70,6 +72,16 @@ void allocate_hashes_on_demand(bpf_object* obj) {
     // A reused map (the shared activity map) already exists: its creator chose.
     if (bpf_map__type(map) != BPF_MAP_TYPE_HASH || bpf_map__fd(map) >= 0) continue;
     bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_NO_PREALLOC);
+  }
+}
+
+void keep_thread_slots_in_lru_hash(bpf_object* obj) {
+  bpf_map* map;
+  bpf_object__for_each_map(map, obj) {
+    if (bpf_map__type(map) != BPF_MAP_TYPE_TASK_STORAGE) continue;
+    bpf_map__set_type(map, BPF_MAP_TYPE_LRU_HASH);
+    bpf_map__set_map_flags(map, 0);
+    bpf_map__set_max_entries(map, kThreadSlotsInHash);
   }
 }
 

@@ -35,6 +35,25 @@ void select_programs(bpf_object* obj, std::optional<AttachType> type);
 // which runs after this, may keep a map preallocated (memory: the maps written in reclaim).
 void allocate_hashes_on_demand(bpf_object* obj);
 
+// How many threads' calls in flight a slot map holds where it is an LRU hash keyed by tid.
+inline constexpr uint32_t kThreadSlotsInHash = 16384;
+
+// Where tracing programs may not use task storage (AttachType::kTaskStorage): every per-thread
+// slot map of the object (bpf/thread_slots.bpf.h) becomes an LRU hash keyed by tid, created
+// with all its entries. Its programs must then run with `thread_slots_in_task` false.
+void keep_thread_slots_in_lru_hash(bpf_object* obj);
+
+// Sets the object's `thread_slots_in_task` (objects that include bpf/thread_slots.bpf.h) to
+// what the kernel allows, and converts its slot maps where it allows no task storage.
+template <typename Skel>
+void place_thread_slots(Skel* skel, const KernelFeatures& features) {
+  if constexpr (requires { skel->rodata->thread_slots_in_task; }) {
+    const bool in_task = features.has(AttachType::kTaskStorage);
+    skel->rodata->thread_slots_in_task = in_task;
+    if (!in_task) keep_thread_slots_in_lru_hash(skel->obj);
+  }
+}
+
 // Attaches every loaded program whose name ends in the suffix of `type` and whose section names
 // a hook (a tail-call target, a bare SEC("tracepoint") or one with autoattach off, is loaded with
 // its rung, not attached).
@@ -95,6 +114,7 @@ Result<LoadedSkeleton<Skel>> load_skeleton(const LoadPlan<Skel>& plan,
     if (auto shared = share_activity_map(loaded.skel->obj, plan.activity_map_fd); !shared)
       return shared.take_error();
     if (features.has(AttachType::kHashOnDemand)) allocate_hashes_on_demand(loaded.skel->obj);
+    place_thread_slots(loaded.skel.get(), features);
     plan.configure(loaded.skel.get());
     if (int err = plan.ops.load(loaded.skel.get()); err) {
       note(rung, "load: " + libbpf_error(err));
