@@ -207,7 +207,7 @@ class DbTest : public ::testing::Test {
   std::string pg_port() const { return std::to_string(servers_->pg_port); }
   std::string my_port() const { return std::to_string(servers_->my_port); }
   // The C client's asynchronous and prepared calls, traced with `extra` tracer arguments.
-  void expect_c_client_calls(const std::vector<std::string>& extra);
+  void expect_c_client_calls(const std::vector<std::string>& extra, bool in_task);
   static Servers* servers_;
 };
 
@@ -404,7 +404,7 @@ TEST_F(DbTest, PythonDriversExactCountsPerStatementOnlyForTarget) {
   EXPECT_TRUE(failing && slow) << report["findings"].dump();
 }
 
-void DbTest::expect_c_client_calls(const std::vector<std::string>& extra) {
+void DbTest::expect_c_client_calls(const std::vector<std::string>& extra, bool in_task) {
   TestCgroup target("pt-db-c-target"), other("pt-db-c-other");
   const std::vector<std::string> argv = {env("PODTRACE_DB_CLIENT"), "run", pg_port(), my_port()};
   Client traced(target, argv), untraced(other, argv);
@@ -417,6 +417,7 @@ void DbTest::expect_c_client_calls(const std::vector<std::string>& extra) {
   ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
   const auto report = tracer.report();
   ASSERT_TRUE(report.contains("db")) << report.dump();
+  EXPECT_EQ(tracer.reported_feature_works("task_storage"), in_task);
 
   // libpq: asynchronous sends answered by PQgetResult, prepared statements by name.
   expect_statement(report, "postgresql", "query", "SELECT pg_sleep(?)", 1);
@@ -456,12 +457,12 @@ void DbTest::expect_c_client_calls(const std::vector<std::string>& extra) {
   EXPECT_EQ(tracer.events("db", "error").size(), 3u);
 }
 
-TEST_F(DbTest, CClientAsyncAndPreparedCallsOnlyForTarget) { expect_c_client_calls({}); }
+TEST_F(DbTest, CClientAsyncAndPreparedCallsOnlyForTarget) { expect_c_client_calls({}, true); }
 
 // Each thread's call in flight in an LRU hash keyed by tid (kernels before 5.12, where tracing
 // programs have no task storage) rather than in its task: the same exact counts.
 TEST_F(DbTest, CClientCallsStayExactWithCallsInFlightKeyedByTid) {
-  expect_c_client_calls({"--no-attach", "task_storage"});
+  expect_c_client_calls({"--no-attach", "task_storage"}, false);
 }
 
 // Accuracy (the rest is in accuracy_test.cpp): five 200 ms statements, traced with every family

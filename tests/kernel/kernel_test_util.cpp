@@ -334,6 +334,14 @@ nlohmann::json TracerProcess::report() const {
   throw std::runtime_error("no report line; stderr: " + err_);
 }
 
+bool TracerProcess::reported_feature_works(const std::string& feature) const {
+  const nlohmann::json r = report();
+  for (const auto& f : r["kernel"]["features"])
+    if (f["attach"] == feature) return f["works"].get<bool>();
+  ADD_FAILURE() << "the report has no " << feature << " answer: " << r["kernel"].dump();
+  return false;
+}
+
 std::vector<nlohmann::json> TracerProcess::events(const std::string& family,
                                                   const std::string& kind) const {
   std::vector<nlohmann::json> out;

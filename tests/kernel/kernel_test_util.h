@@ -87,6 +87,9 @@ class TracerProcess {
   int exit_code() const { return exit_code_; }
   const std::vector<nlohmann::json>& lines() const { return lines_; }
   nlohmann::json report() const;
+  // The tracer's answer for one kernel feature (attach type or rule: "task_storage"), from its
+  // report's kernel table; a missing answer fails the test.
+  bool reported_feature_works(const std::string& feature) const;
   std::vector<nlohmann::json> events(const std::string& family, const std::string& kind) const;
   const std::string& stderr_text() const { return err_; }
   pid_t pid() const { return pid_; }

@@ -208,6 +208,7 @@ TEST_P(MutexTest, NamesTheContendedMutexWithTheWaitItsThreadsMeasured) {
   ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
 
   const auto report = tracer.report();
+  EXPECT_EQ(tracer.reported_feature_works("task_storage"), GetParam().in_task);
   const auto locks = report["locks"];
   EXPECT_EQ(locks["mutex_status"], "active: " + probes + " in 1 process") << locks.dump();
   ASSERT_FALSE(locks["locks"].empty()) << locks.dump();
@@ -487,7 +488,7 @@ int futex_waits(FutexResult* out) {
 }
 
 // The futex workload's waits, traced with `extra` tracer arguments: exact per word.
-void expect_exact_futex_waits(const std::vector<std::string>& extra) {
+void expect_exact_futex_waits(const std::vector<std::string>& extra, bool in_task) {
   TestCgroup target("pt-futex-target"), other("pt-futex-other");
   auto* mine = shared_page<FutexResult>();
   auto* theirs = shared_page<FutexResult>();
@@ -501,6 +502,7 @@ void expect_exact_futex_waits(const std::vector<std::string>& extra) {
   ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
 
   const auto report = tracer.report();
+  EXPECT_EQ(tracer.reported_feature_works("task_storage"), in_task);
   const auto locks = report["locks"];
   EXPECT_EQ(locks["futex_status"], "active: " + first_rung(futex_ladder()));
   auto check = [&](uint64_t addr, uint64_t waits, uint64_t not_blocked, bool shared,
@@ -533,12 +535,12 @@ void expect_exact_futex_waits(const std::vector<std::string>& extra) {
   EXPECT_FALSE(has_pid(locks["locks"], untraced.pid()));
 }
 
-TEST(LocksTest, CountsEveryFutexWaitExactlyAndEagainApart) { expect_exact_futex_waits({}); }
+TEST(LocksTest, CountsEveryFutexWaitExactlyAndEagainApart) { expect_exact_futex_waits({}, true); }
 
 // Each thread's wait in flight in an LRU hash keyed by tid (kernels before 5.12, where tracing
 // programs have no task storage) rather than in its task: the same exact counts.
 TEST(LocksTest, FutexWaitsStayExactWithWaitsInFlightKeyedByTid) {
-  expect_exact_futex_waits({"--no-attach", "task_storage"});
+  expect_exact_futex_waits({"--no-attach", "task_storage"}, false);
 }
 
 // Without uprobes and syscall tracepoints (a fake kernel offering one attach type), futex
