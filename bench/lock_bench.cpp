@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // lock_bench.cpp: cost of the locks family on a mutex-heavy workload: untraced, podtrace with
-// the workload in a non-target cgroup, and in the target cgroup (its pthread uprobes attached).
+// the workload in a non-target cgroup, and in the target cgroup (its pthread uprobes attached),
+// with each thread's call in flight in task storage (the default where the kernel allows it) and
+// in an LRU hash keyed by tid (`--no-attach task_storage`, kernels before 5.12).
 //
 // Usage: lock-bench --tracer PATH [--bpftrace PATH|none] [--iterations N] [--reps R] [--cpu C].
 // Root: it creates two cgroups beneath its own v2 cgroup and removes them at the end.
@@ -10,19 +12,27 @@
 //                times; timed in thread CPU time (the uprobe traps are this thread's kernel
 //                time) in 20 chunks, best chunk kept: ns per lock/unlock pair;
 //   contended:   4 threads increment a counter under one mutex, N/4 times each; wall time per
-//                lock/unlock pair (waits are sleeps, which CPU time would not count).
+//                lock/unlock pair (waits are sleeps, which CPU time would not count);
+//   futex:       one thread, pinned, futex(FUTEX_WAIT_PRIVATE) on a word whose value differs,
+//                N times: each returns EAGAIN at once, so it is the futex hooks' whole path
+//                (a wait in flight recorded at entry, taken and accounted at exit) over the
+//                syscall; thread CPU time, best of 20 chunks: ns per call.
 // A child that joined its cgroup waits for a go: in the target, until the tracer's summary
 // (every 100 ms) says its pthread probes are in the child (it probes new processes of the
 // target within a second). The "empty uprobe+uretprobe" scenario is bpftrace with empty
 // programs on the child's pthread_mutex_lock, once the breakpoint shows in the child's memory:
 // the cost of the hook alone.
+#include <fmt/format.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -47,10 +57,14 @@ constexpr int kContendingThreads = 4;
 struct Sample {
   double uncontended_ns = 0;  // per lock/unlock pair, thread CPU time
   double contended_ns = 0;    // per lock/unlock pair, wall time over all threads' pairs
+  double futex_ns = 0;        // per futex wait that returned EAGAIN, thread CPU time
   bool probed = false;        // the uprobe was seen in pthread_mutex_lock before timing
 };
 
 pthread_mutex_t g_mutex = PTHREAD_MUTEX_INITIALIZER;
+// The futex loop's word: 0, and every wait expects 1. The workload is a fork: the tracer reports
+// it at this same address.
+int g_futex_word = 0;
 
 Sample workload(long iterations, int cpu) {
   Sample s;
@@ -67,6 +81,12 @@ Sample workload(long iterations, int cpu) {
   };
   loop(iterations / 10);
   s.uncontended_ns = bench::best_chunk_ns(loop, iterations / bench::kChunks);
+  auto futex_loop = [](long n) {
+    for (long i = 0; i < n; ++i)
+      syscall(SYS_futex, &g_futex_word, FUTEX_WAIT_PRIVATE, 1, nullptr, nullptr, 0);
+  };
+  futex_loop(iterations / 10);
+  s.futex_ns = bench::best_chunk_ns(futex_loop, iterations / bench::kChunks);
   sched_setaffinity(0, sizeof(all), &all);
 
   std::atomic<bool> go{false};
@@ -186,6 +206,7 @@ struct Scenario {
   std::vector<Sample> samples;
   double uncontended() const { return bench::median_of(samples, &Sample::uncontended_ns); }
   double contended() const { return bench::median_of(samples, &Sample::contended_ns); }
+  double futex() const { return bench::median_of(samples, &Sample::futex_ns); }
 };
 
 }  // namespace
@@ -212,17 +233,41 @@ int main(int argc, char** argv) {
   const fs::path &target = cgroups.target, &other = cgroups.other;
   const fs::path out = fs::temp_directory_path() / ("pt-lockbench-" + tag + ".out");
   const std::string disable = bench::families_except(tracer, {"locks"});
+  // One run of the workload in `cgroup` under a tracer started with `extra` arguments; in the
+  // target, once the tracer's summary (every 100 ms) says its pthread probes are in the child
+  // (it probes a new process of the target on its next scan, within a second).
+  struct TracedRun {
+    Sample sample;
+    nlohmann::json report;
+  };
+  auto traced_run = [&](const fs::path& cgroup, const std::vector<std::string>& extra,
+                        bool in_target) {
+    std::vector<std::string> args = {tracer,  "--cgroup",   target.string(), "--disable",
+                                     disable, "--interval", "100ms"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    bench::Spawned t = bench::spawn_tracer(args, out);
+    TracedRun run;
+    run.sample = in_target ? run_workload(cgroup, cpu, iterations,
+                                          [&](pid_t) { return wait_for_probed_process(out); })
+                           : run_workload(cgroup, cpu, iterations);
+    run.report = bench::stop_for_report(t);
+    return run;
+  };
 
   const bool with_bpftrace = bpftrace != "none" && access(bpftrace.c_str(), X_OK) == 0;
   const std::string libc = own_libc();
   std::vector<Scenario> sc = {{"untraced", {}},
                               {"empty uprobe+uretprobe", {}},
                               {"podtrace, non-target", {}},
-                              {"podtrace, target", {}}};
-  enum { kUntraced, kEmpty, kPtOther, kPtTarget };
+                              {"podtrace, target", {}},
+                              {"podtrace, target, tid hash", {}}};
+  enum { kUntraced, kEmpty, kPtOther, kPtTarget, kPtTargetTidHash };
   // Each target run makes this many pthread_mutex_lock calls (warm-up included).
   const uint64_t expected = iterations / 10 + iterations / bench::kChunks * bench::kChunks +
                             iterations / kContendingThreads * kContendingThreads;
+  // ... and this many futex waits on g_futex_word, every one EAGAIN.
+  const uint64_t expected_futex = iterations / 10 + iterations / bench::kChunks * bench::kChunks;
+  const std::string futex_addr = fmt::format("{:#x}", reinterpret_cast<uintptr_t>(&g_futex_word));
   std::vector<std::string> checks;
   bool ok = true;
   for (int r = 0; r < reps; ++r) {
@@ -245,51 +290,58 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bpftrace's uprobe never appeared:\n%s\n", bench::slurp(bout).c_str());
       fs::remove(bout);
     }
-    bench::Spawned t = bench::spawn_tracer(
-        {tracer, "--cgroup", target.string(), "--disable", disable, "--interval", "100ms"}, out);
-    sc[kPtOther].samples.push_back(run_workload(other, cpu, iterations));
-    pid_t child = -1;
-    // The tracer probes a new process of the target on its next scan (within a second); its
-    // summary says when (every 100 ms here).
-    sc[kPtTarget].samples.push_back(run_workload(
-        target, cpu, iterations, [&](pid_t) { return wait_for_probed_process(out); }, {}, &child));
-    const auto report = bench::stop_for_report(t);
-    uint64_t calls = 0, waits = 0;
-    if (report.contains("locks"))
-      for (const auto& k : report["locks"]["kinds"])
-        if (k["kind"] == "mutex") {
-          calls = k["calls"];
-          waits = k["waits"];
-        }
-    // glibc's own calls (ld.so's lock, once per thread) come on top of the workload's.
-    const bool good = sc[kPtTarget].samples.back().probed && calls >= expected &&
-                      calls <= expected + kContendingThreads;
-    ok &= good;
-    checks.push_back("rep " + std::to_string(r + 1) + ": uprobe seen before timing: " +
-                     (sc[kPtTarget].samples.back().probed ? "yes" : "NO") +
-                     "; mutex calls counted " + std::to_string(calls) + " (workload " +
-                     std::to_string(expected) + "), of which waited " + std::to_string(waits) +
-                     (good ? "" : "  MISMATCH"));
+    sc[kPtOther].samples.push_back(traced_run(other, {}, false).sample);
+    // The two target cases swap order every repetition: neither always runs first.
+    const std::array<int, 2> order = r % 2 ? std::array<int, 2>{kPtTargetTidHash, kPtTarget}
+                                           : std::array<int, 2>{kPtTarget, kPtTargetTidHash};
+    for (int target_case : order) {
+      const bool tid_hash = target_case == kPtTargetTidHash;
+      const TracedRun run =
+          traced_run(target,
+                     tid_hash ? std::vector<std::string>{"--no-attach", "task_storage"}
+                              : std::vector<std::string>{},
+                     true);
+      sc[target_case].samples.push_back(run.sample);
+      uint64_t calls = 0, waits = 0, futex_calls = 0;
+      if (run.report.contains("locks")) {
+        for (const auto& k : run.report["locks"]["kinds"])
+          if (k["kind"] == "mutex") {
+            calls = k["calls"];
+            waits = k["waits"];
+          }
+        for (const auto& l : run.report["locks"]["locks"])
+          if (l["kind"] == "futex" && l["addr"] == futex_addr) futex_calls = l["not_blocked"];
+      }
+      // glibc's own calls (ld.so's lock, once per thread) come on top of the workload's.
+      const bool good = run.sample.probed && calls >= expected &&
+                        calls <= expected + kContendingThreads && futex_calls == expected_futex;
+      ok &= good;
+      checks.push_back(fmt::format(
+          "rep {}{}: uprobe seen before timing: {}; mutex calls counted {} (workload {}), of which "
+          "waited {}; futex EAGAIN waits counted {} (workload {}){}",
+          r + 1, tid_hash ? ", tid hash" : "", run.sample.probed ? "yes" : "NO", calls, expected,
+          waits, futex_calls, expected_futex, good ? "" : "  MISMATCH"));
+    }
   }
 
   std::printf(
       "lock-bench: %ld lock/unlock pairs uncontended (CPU %d, thread CPU time, best of %ld "
       "chunks) and contended (%d threads, wall time); ns per pair, median of %d runs\n",
       iterations, cpu, bench::kChunks, kContendingThreads, reps);
-  std::printf("%-22s %12s %10s %12s %10s   %s\n", "scenario", "uncontended", "vs untr.",
-              "contended", "vs untr.", "runs (uncontended / contended)");
-  const double base_u = sc[kUntraced].uncontended(), base_c = sc[kUntraced].contended();
+  std::printf("%-27s %12s %10s %12s %10s %10s %10s   %s\n", "scenario", "uncontended", "vs untr.",
+              "contended", "vs untr.", "futex", "vs untr.",
+              "runs (uncontended / contended / futex)");
+  const double base_u = sc[kUntraced].uncontended(), base_c = sc[kUntraced].contended(),
+               base_f = sc[kUntraced].futex();
   for (const auto& s : sc) {
     if (s.samples.empty()) continue;
     std::string runs;
-    for (const auto& x : s.samples) {
-      char b[48];
-      std::snprintf(b, sizeof(b), "%s%.0f/%.0f", runs.empty() ? "" : " ", x.uncontended_ns,
-                    x.contended_ns);
-      runs += b;
-    }
-    std::printf("%-22s %12.1f %9.2fx %12.1f %9.2fx   %s\n", s.name.c_str(), s.uncontended(),
-                s.uncontended() / base_u, s.contended(), s.contended() / base_c, runs.c_str());
+    for (const auto& x : s.samples)
+      runs += fmt::format("{}{:.0f}/{:.0f}/{:.0f}", runs.empty() ? "" : " ", x.uncontended_ns,
+                          x.contended_ns, x.futex_ns);
+    std::printf("%-27s %12.1f %9.2fx %12.1f %9.2fx %10.1f %9.2fx   %s\n", s.name.c_str(),
+                s.uncontended(), s.uncontended() / base_u, s.contended(), s.contended() / base_c,
+                s.futex(), s.futex() / base_f, runs.c_str());
   }
   std::printf("\nper-lock cost (target - untraced, uncontended): %.1f ns",
               sc[kPtTarget].uncontended() - base_u);
@@ -298,6 +350,11 @@ int main(int argc, char** argv) {
                 sc[kEmpty].uncontended() - base_u,
                 (sc[kPtTarget].uncontended() - base_u) / (sc[kEmpty].uncontended() - base_u));
   std::printf("\n");
+  std::printf(
+      "per futex wait (target - untraced): %.1f ns with the waits in flight in task storage, "
+      "%.1f ns in an LRU hash keyed by tid (ratio %.2f)\n",
+      sc[kPtTarget].futex() - base_f, sc[kPtTargetTidHash].futex() - base_f,
+      (sc[kPtTarget].futex() - base_f) / (sc[kPtTargetTidHash].futex() - base_f));
   std::printf("\nwhat the tracer counted in each target run:\n");
   for (const auto& c : checks) std::printf("  %s\n", c.c_str());
 
