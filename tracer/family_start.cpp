@@ -9,6 +9,7 @@
 #include "families.h"
 #include "kernel_features.h"
 #include "malloc_setup.h"
+#include "vmlinux_btf_share.h"
 
 namespace podtrace::tracer {
 
@@ -16,6 +17,8 @@ std::vector<StartedFamily> start_families_at_once(const ProbeConfig& config,
                                                   const std::set<std::string>& disabled) {
   // libelf's one-time initialisation is not thread-safe; families read ELF files as they start.
   (void)elf_version(EV_CURRENT);
+  // Every family's object loads with the kernel's BTF read once, not once each.
+  VmlinuxBtfShare share;
   std::vector<StartedFamily> started;
   for (const auto& family : families()) {
     StartedFamily s;
