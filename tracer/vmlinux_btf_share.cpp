@@ -1,55 +1,40 @@
 // SPDX-License-Identifier: Apache-2.0
-// vmlinux_btf_share.cpp: one read of the kernel's BTF for every object libbpf loads at start-up.
+// vmlinux_btf_share.cpp: one read and one parse of the kernel's BTF for every object libbpf loads
+// at start-up.
 #include "vmlinux_btf_share.h"
 
 #include <bpf/btf.h>
 #include <dlfcn.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <memory>
 #include <mutex>
-#include <vector>
 
 namespace podtrace::tracer {
 namespace {
 
 std::mutex g_mutex;
-int g_shares = 0;      // live VmlinuxBtfShare objects
-bool g_tried = false;  // the file was read (or failed) for the current shares
-// Null or empty: not read, or the read failed. Shared: a parse runs outside the lock.
-std::shared_ptr<const std::vector<char>> g_bytes;
-std::atomic<size_t> g_asked{0}, g_read{0};
+int g_shares = 0;                   // live VmlinuxBtfShare objects
+bool g_tried = false;               // the file was read (or failed) for the current shares
+btf* g_btf = nullptr;               // the parse every caller gets; null: not read, or it failed
+std::atomic<btf*> g_kept{nullptr};  // what btf__free() leaves alone (g_btf, read without the lock)
+std::atomic<size_t> g_asked{0}, g_read{0}, g_kept_from_free{0};
 
-// The whole file: read() returns at most a page of it at a time.
-std::vector<char> read_vmlinux_btf() {
-  std::vector<char> bytes;
-  const int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return bytes;
-  bytes.resize(8 << 20);
-  size_t n = 0;
-  for (;;) {
-    if (n == bytes.size()) bytes.resize(bytes.size() * 2);
-    const ssize_t r = read(fd, bytes.data() + n, bytes.size() - n);
-    if (r < 0) {
-      bytes.clear();
-      break;
-    }
-    if (r == 0) break;
-    n += static_cast<size_t>(r);
-  }
-  close(fd);
-  bytes.resize(n);
-  bytes.shrink_to_fit();
-  return bytes;
+template <typename Fn>
+Fn libbpf_own(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
 }
 
 using LoadFn = btf* (*)();
+using FreeFn = void (*)(btf*);
 
-LoadFn libbpf_own() {
-  static const auto fn = reinterpret_cast<LoadFn>(dlsym(RTLD_NEXT, "btf__load_vmlinux_btf"));
+LoadFn libbpf_load() {
+  static const auto fn = libbpf_own<LoadFn>("btf__load_vmlinux_btf");
+  return fn;
+}
+
+FreeFn libbpf_free() {
+  static const auto fn = libbpf_own<FreeFn>("btf__free");
   return fn;
 }
 
@@ -62,39 +47,58 @@ VmlinuxBtfShare::VmlinuxBtfShare() {
 
 VmlinuxBtfShare::~VmlinuxBtfShare() {
   std::lock_guard lock(g_mutex);
-  if (--g_shares == 0) {
-    g_bytes.reset();
-    g_tried = false;
-  }
+  if (--g_shares > 0) return;
+  btf* const shared = g_btf;
+  g_kept = nullptr;
+  g_btf = nullptr;
+  g_tried = false;
+  if (shared)
+    if (const FreeFn free_fn = libbpf_free()) free_fn(shared);
 }
 
-VmlinuxBtfCounts vmlinux_btf_counts() { return {g_asked.load(), g_read.load()}; }
+VmlinuxBtfCounts vmlinux_btf_counts() {
+  return {g_asked.load(), g_read.load(), g_kept_from_free.load()};
+}
 
 }  // namespace podtrace::tracer
 
-// libbpf's btf__load_vmlinux_btf(), which libbpf itself calls for each object it loads. The
-// caller owns (and frees) the btf returned either way.
+// libbpf's btf__load_vmlinux_btf(), which libbpf itself calls for each object it loads and frees
+// with btf__free() below once that object is loaded.
 extern "C" btf* btf__load_vmlinux_btf(void) {
   using namespace podtrace::tracer;
   ++g_asked;
-  std::shared_ptr<const std::vector<char>> bytes;
   {
     std::lock_guard lock(g_mutex);
     if (g_shares > 0) {
+      // The first caller has libbpf read and parse it, under the lock: the others would only
+      // wait for it.
       if (!g_tried) {
         g_tried = true;
-        g_bytes = std::make_shared<const std::vector<char>>(read_vmlinux_btf());
         ++g_read;
+        if (const LoadFn own = libbpf_load()) {
+          btf* const parsed = own();
+          g_btf = parsed;  // null on failure (libbpf 1.x)
+        }
+        g_kept = g_btf;
       }
-      bytes = g_bytes;
+      if (g_btf) return g_btf;
     }
   }
-  // btf__new() copies the bytes and parses its copy: each object's loader owns its own.
-  if (bytes && !bytes->empty()) return btf__new(bytes->data(), static_cast<__u32>(bytes->size()));
-  const LoadFn own = libbpf_own();
+  const LoadFn own = libbpf_load();
   if (!own) {
     errno = ENOSYS;
     return nullptr;
   }
   return own();
+}
+
+// libbpf's btf__free(), through which libbpf frees every btf it holds: the shared one is the
+// share's to free.
+extern "C" void btf__free(btf* b) {
+  using namespace podtrace::tracer;
+  if (b && b == g_kept.load()) {
+    ++g_kept_from_free;
+    return;
+  }
+  if (const FreeFn free_fn = libbpf_free()) free_fn(b);
 }

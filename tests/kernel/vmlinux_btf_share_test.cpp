@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // vmlinux_btf_share_test.cpp: libbpf's loads ask the tracer for the kernel's BTF
-// (vmlinux_btf_share.h). While the families start, the file is read once for all of them;
-// outside a start, libbpf's own function answers, and every family still loads.
+// (vmlinux_btf_share.h). While the families start, the file is read and parsed once for all of
+// them, and libbpf's frees leave that parse alone; outside a start, libbpf's own functions
+// answer, and every family still loads.
 #include "vmlinux_btf_share.h"
 
 #include <gtest/gtest.h>
@@ -38,9 +39,11 @@ TEST(VmlinuxBtfShareTest, FamiliesStartingTogetherReadTheKernelsBtfOnce) {
     enabled += s.status.enabled;
   }
   EXPECT_EQ(enabled, 3);
-  // Each object's load asked (libbpf's own PLT call came here), one read answered them all.
+  // Each object's load asked (libbpf's own PLT call came here), one parse answered them all, and
+  // each load handed it back to btf__free(), which left it to the share.
   EXPECT_GE(after.asked - before.asked, 3u);
   EXPECT_EQ(after.read - before.read, 1u);
+  EXPECT_EQ(after.kept_from_free - before.kept_from_free, after.asked - before.asked);
   std::vector<std::unique_ptr<Probe>> probes;
   for (auto& s : started)
     if (s.probe) probes.push_back(std::move(s.probe));
@@ -57,6 +60,7 @@ TEST(VmlinuxBtfShareTest, OutsideAStartLibbpfReadsItAsBefore) {
   const VmlinuxBtfCounts after = vmlinux_btf_counts();
   EXPECT_GE(after.asked - before.asked, 1u);
   EXPECT_EQ(after.read, before.read);
+  EXPECT_EQ(after.kept_from_free, before.kept_from_free);
 }
 
 }  // namespace
