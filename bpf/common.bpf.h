@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "podtrace_common.h"
+#include "task_reads.bpf.h"
 
 /* Set by user space through the mmapped .bss; rewritten when the target's cgroups change.
  * A short array beats a hash lookup for a handful of ids and costs non-targets only a few
@@ -80,8 +81,7 @@ static __always_inline bool is_target_cgroup(__u64 id)
  * bpf_get_current_cgroup_id() (measured: ~3% vs 10-20% over an empty hook). */
 static __always_inline __u64 current_cgroup_id(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	return task->cgroups->dfl_cgrp->kn->id;
+	return current_task_to_read()->cgroups->dfl_cgrp->kn->id;
 }
 
 static __always_inline bool current_is_target(void)

@@ -5,6 +5,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "task_reads.bpf.h"
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
@@ -123,4 +125,16 @@ int BPF_KPROBE(probe_task_storage)
 	if (slot)
 		*slot = 1;
 	return 0;
+}
+
+/* Reading the current task through bpf_rdonly_cast() (Linux 6.2), from a program of the kprobe
+ * type. Where it loads, the families read the task through that cast (task_reads.bpf.h). Where
+ * the kernel lacks the kfunc, libbpf leaves the call unresolved and the verifier refuses it. */
+SEC("uprobe")
+int BPF_KPROBE(probe_task_cast)
+{
+	struct task_struct *task = bpf_rdonly_cast((void *)bpf_get_current_task(),
+						   bpf_core_type_id_kernel(struct task_struct));
+
+	return task->cgroups->dfl_cgrp->kn->id == 0;
 }

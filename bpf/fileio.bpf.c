@@ -167,7 +167,7 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
  * pointer, which BTF does not type, so that one is a probe read. */
 static __always_inline struct file *fd_to_file(__u64 fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task_to_read();
 	struct files_struct *files = task->files;
 	if (!files)
 		return NULL;

@@ -647,7 +647,7 @@ int BPF_KRETPROBE(lock_exit_umulti, int ret)
 /* Names the two kernel locks a process most often fights itself over. */
 static __always_inline __u32 kernel_lock_class(__u64 lock, __u32 flags)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task_to_read();
 	__u32 kind = flags & (LOCKS_LCB_F_SPIN | LOCKS_LCB_F_RT | LOCKS_LCB_F_PERCPU |
 			      LOCKS_LCB_F_MUTEX);
 	if (kind == 0 && (flags & (LOCKS_LCB_F_READ | LOCKS_LCB_F_WRITE))) { /* an rwsem */

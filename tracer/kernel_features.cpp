@@ -53,6 +53,8 @@ std::string_view attach_type_name(AttachType type) {
       return "hash_on_demand";
     case AttachType::kTaskStorage:
       return "task_storage";
+    case AttachType::kTaskCast:
+      return "task_cast";
   }
   return "unknown";
 }
@@ -131,6 +133,8 @@ bpf_program* program_for(features_bpf* skel, AttachType type) {
       return skel->progs.probe_hash_on_demand;
     case AttachType::kTaskStorage:
       return skel->progs.probe_task_storage;
+    case AttachType::kTaskCast:
+      return skel->progs.probe_task_cast;
   }
   return nullptr;
 }
@@ -214,7 +218,8 @@ FeatureResult LiveKernelFeatures::try_attach(AttachType type) const {
   if (type == AttachType::kUprobeMulti) return finish(uprobe_multi_answer(bpf_program__fd(wanted)));
   // The verifier's answer is the whole answer: the map's rule (and the helper's) is checked at
   // load.
-  if (type == AttachType::kHashOnDemand || type == AttachType::kTaskStorage)
+  if (type == AttachType::kHashOnDemand || type == AttachType::kTaskStorage ||
+      type == AttachType::kTaskCast)
     return finish({true, ""});
 
   LinkPtr link;

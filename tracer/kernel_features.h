@@ -37,6 +37,11 @@ enum class AttachType {
   // they may, each thread's call in flight lives in its task (bpf/thread_slots.bpf.h), not in a
   // preallocated LRU hash keyed by tid.
   kTaskStorage,
+  // Also a rule: tracing programs may cast a kernel pointer to an untrusted one for reading
+  // with bpf_rdonly_cast() (Linux 6.2). Where they may, they read the current task through it
+  // (bpf/task_reads.bpf.h): the same direct loads, without the verifier's searches of the
+  // kernel's BTF for every pointer loaded from a trusted one.
+  kTaskCast,
 };
 
 inline constexpr std::array kAllAttachTypes = {
@@ -44,7 +49,7 @@ inline constexpr std::array kAllAttachTypes = {
     AttachType::kRawTp,         AttachType::kTracepoint,  AttachType::kUprobe,
     AttachType::kCgroupSockops, AttachType::kCgroupSkb,   AttachType::kRingbuf,
     AttachType::kPerfEvent,     AttachType::kUprobeMulti, AttachType::kHashOnDemand,
-    AttachType::kTaskStorage};
+    AttachType::kTaskStorage,   AttachType::kTaskCast};
 
 std::string_view attach_type_name(AttachType type);
 // The type named by attach_type_name() (or "raw_tp"); nullopt for other names.

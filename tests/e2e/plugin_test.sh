@@ -178,12 +178,15 @@ if [ -n "$images" ]; then
 	assert_eq "smoke families" "pass: all $(jq '.diagnostics | length' "$E2E_WORK/smoke-pass.json") enabled" "$(check pass families)"
 	assert_eq "smoke: every family reported" 11 "$(jq '.diagnostics | length' "$E2E_WORK/smoke-pass.json")"
 	assert_eq "smoke kernel table" "$(uname -r)" "$(jq -r .kernel.release "$E2E_WORK/smoke-pass.json")"
-	# The 11 attach types and the hash_on_demand and task_storage rules (tracer/kernel_features.h).
-	assert_eq "smoke kernel table lists every attach type" 13 "$(jq '.kernel.features | length' "$E2E_WORK/smoke-pass.json")"
+	# The 11 attach types and the hash_on_demand, task_storage and task_cast rules
+	# (tracer/kernel_features.h).
+	assert_eq "smoke kernel table lists every attach type" 14 "$(jq '.kernel.features | length' "$E2E_WORK/smoke-pass.json")"
 	assert_eq "smoke kernel table: hash maps on demand here" true \
 		"$(jq '.kernel.features[] | select(.attach == "hash_on_demand") | .works' "$E2E_WORK/smoke-pass.json")"
 	assert_eq "smoke kernel table: task storage here" true \
 		"$(jq '.kernel.features[] | select(.attach == "task_storage") | .works' "$E2E_WORK/smoke-pass.json")"
+	assert_eq "smoke kernel table: task reads through a cast here" true \
+		"$(jq '.kernel.features[] | select(.attach == "task_cast") | .works' "$E2E_WORK/smoke-pass.json")"
 	assert_eq "smoke checks, in order" "rbac pod-security canary tracer canary-workload file-io dns families kernel cleanup" \
 		"$(jq -r '[.checks[].name] | join(" ")' "$E2E_WORK/smoke-pass.json")"
 	echo "ok: smoke passes with exact counts"

@@ -36,6 +36,8 @@ std::string_view program_suffix(AttachType type) {
       return "_on_demand";  // no family's rung: a rule for its maps, not its programs
     case AttachType::kTaskStorage:
       return "_task_storage";  // the same
+    case AttachType::kTaskCast:
+      return "_task_cast";  // the same
   }
   return "";
 }

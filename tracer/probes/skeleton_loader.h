@@ -54,6 +54,14 @@ void place_thread_slots(Skel* skel, const KernelFeatures& features) {
   }
 }
 
+// Sets the object's `task_reads_cast` (objects that include bpf/task_reads.bpf.h) to what the
+// kernel allows: where true, the programs read the current task through bpf_rdonly_cast().
+template <typename Skel>
+void choose_task_reads(Skel* skel, const KernelFeatures& features) {
+  if constexpr (requires { skel->rodata->task_reads_cast; })
+    skel->rodata->task_reads_cast = features.has(AttachType::kTaskCast);
+}
+
 // Attaches every loaded program whose name ends in the suffix of `type` and whose section names
 // a hook (a tail-call target, a bare SEC("tracepoint") or one with autoattach off, is loaded with
 // its rung, not attached).
@@ -115,6 +123,7 @@ Result<LoadedSkeleton<Skel>> load_skeleton(const LoadPlan<Skel>& plan,
       return shared.take_error();
     if (features.has(AttachType::kHashOnDemand)) allocate_hashes_on_demand(loaded.skel->obj);
     place_thread_slots(loaded.skel.get(), features);
+    choose_task_reads(loaded.skel.get(), features);
     plan.configure(loaded.skel.get());
     if (int err = plan.ops.load(loaded.skel.get()); err) {
       note(rung, "load: " + libbpf_error(err));
