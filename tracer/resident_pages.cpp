@@ -5,7 +5,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
 
 namespace podtrace::tracer {
 
@@ -16,6 +20,87 @@ void release_read_only_pages(const void* data, size_t size) {
   const uintptr_t end = (start + size) & ~(page - 1);
   // Failure costs only the RSS it would have saved.
   if (end > first) (void)madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTNEED);
+}
+
+namespace {
+
+// "Name:   123 kB" -> bytes; nullopt-like -1 when the line is not `key`.
+long long smaps_field_bytes(std::string_view line, std::string_view key) {
+  if (line.substr(0, key.size()) != key || line.size() <= key.size() || line[key.size()] != ':')
+    return -1;
+  std::string_view rest = line.substr(key.size() + 1);
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  long long kb = 0;
+  if (std::from_chars(rest.data(), rest.data() + rest.size(), kb).ec != std::errc()) return -1;
+  return kb * 1024;
+}
+
+bool named(std::string_view path, std::span<const std::string_view> names) {
+  const size_t slash = path.rfind('/');
+  const std::string_view file = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  for (std::string_view name : names)
+    if (!name.empty() && file.substr(0, name.size()) == name) return true;
+  return false;
+}
+
+}  // namespace
+
+std::vector<CleanLibraryMapping> clean_library_mappings(std::string_view smaps,
+                                                        std::span<const std::string_view> names) {
+  std::vector<CleanLibraryMapping> out;
+  struct Current {
+    CleanLibraryMapping m;
+    bool candidate = false;  // a named file, not writable
+    bool written = false;    // a private dirty or anonymous page in it
+  } cur;
+  auto close_current = [&] {
+    if (cur.candidate && !cur.written) out.push_back(cur.m);
+    cur = {};
+  };
+  while (!smaps.empty()) {
+    const size_t nl = smaps.find('\n');
+    const std::string_view line = smaps.substr(0, nl);
+    smaps.remove_prefix(nl == std::string_view::npos ? smaps.size() : nl + 1);
+    // A mapping's header: "start-end perms offset dev inode [path]"; field lines start with a
+    // capitalised name and a colon.
+    uintptr_t start = 0, end = 0;
+    const char* p = line.data();
+    const char* const e = line.data() + line.size();
+    auto r = std::from_chars(p, e, start, 16);
+    if (r.ec == std::errc() && r.ptr < e && *r.ptr == '-') {
+      auto r2 = std::from_chars(r.ptr + 1, e, end, 16);
+      if (r2.ec == std::errc() && r2.ptr < e && *r2.ptr == ' ') {
+        close_current();
+        std::istringstream fields{std::string(r2.ptr + 1, e)};
+        std::string perms, offset, dev, inode, path;
+        fields >> perms >> offset >> dev >> inode;
+        std::getline(fields >> std::ws, path);
+        cur.m.start = start;
+        cur.m.end = end;
+        cur.candidate = perms.size() == 4 && perms[0] == 'r' && perms[1] != 'w' && inode != "0" &&
+                        !path.empty() && path.front() == '/' && named(path, names);
+        continue;
+      }
+    }
+    if (const long long rss = smaps_field_bytes(line, "Rss"); rss >= 0)
+      cur.m.rss_bytes = static_cast<size_t>(rss);
+    else if (smaps_field_bytes(line, "Private_Dirty") > 0 ||
+             smaps_field_bytes(line, "Anonymous") > 0 || smaps_field_bytes(line, "Swap") > 0)
+      cur.written = true;
+  }
+  close_current();
+  return out;
+}
+
+size_t release_library_pages(std::span<const std::string_view> names) {
+  std::ifstream in("/proc/self/smaps");
+  std::stringstream text;
+  text << in.rdbuf();
+  size_t released = 0;
+  for (const auto& m : clean_library_mappings(text.str(), names))
+    if (madvise(reinterpret_cast<void*>(m.start), m.end - m.start, MADV_DONTNEED) == 0)
+      released += m.rss_bytes;
+  return released;
 }
 
 }  // namespace podtrace::tracer

@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -31,6 +32,7 @@
 #include "render_prometheus.h"
 #include "render_text.h"
 #include "report.h"
+#include "resident_pages.h"
 #include "sections/cpu.h"
 #include "target.h"
 #include "timeline_recorder.h"
@@ -142,6 +144,7 @@ class TraceSession {
     throttle_.start(cgroups_, target_.roots);
     if (auto ok = start_metrics(); !ok) return fail(ok.error());
     write_start();
+    release_initialised_only_libraries();
     // Every family's metrics exist (at zero) from the first scrape, not from the first summary.
     publish_metrics(monotonic_ns(), true);
     const std::string end_reason = poll_until_end();
@@ -224,6 +227,14 @@ class TraceSession {
   Status start_metrics() {
     if (options_.metrics_addr.empty()) return ok_status();
     return metrics_.start(options_.metrics_addr);
+  }
+
+  // cpp-httplib's Debian build links OpenSSL and initialises it when the library loads, which
+  // maps ~3 MB of libcrypto's code and tables into the tracer; /metrics is plain HTTP, so no
+  // later call needs them (one that did would map them again).
+  static void release_initialised_only_libraries() {
+    static constexpr std::array<std::string_view, 2> kNames = {"libcrypto.so", "libssl.so"};
+    (void)release_library_pages(kNames);
   }
 
   void write_start() {
