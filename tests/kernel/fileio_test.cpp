@@ -12,17 +12,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int fsync_loop(const fs::path& path, int n) {
-  int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
-  if (fd < 0) return 10;
-  for (int i = 0; i < n; ++i) {
-    if (write(fd, "podtrace\n", 9) != 9) return 11;
-    if (fsync(fd) != 0) return 12;
-  }
-  close(fd);
-  return 0;
-}
-
 int open_missing(const fs::path& path, int n) {
   for (int i = 0; i < n; ++i)
     if (open(path.c_str(), O_RDONLY) >= 0) return 10;
@@ -39,8 +28,8 @@ class FileioTest : public ::testing::Test {
 TEST_F(FileioTest, CountsExactFsyncsPerFileAndIgnoresOtherCgroups) {
   TestCgroup target("pt-fsync-target"), other("pt-fsync-other");
   const fs::path mine = dir_ / "target.wal", theirs = dir_ / "other.wal";
-  Workload traced(target, [&] { return fsync_loop(mine, 200); });
-  Workload untraced(other, [&] { return fsync_loop(theirs, 200); });
+  Workload traced(target, [&] { return write_fsync_loop(mine, 200); });
+  Workload untraced(other, [&] { return write_fsync_loop(theirs, 200); });
 
   TracerProcess tracer({"--cgroup", target.v2().string(), "--slow-threshold", "10s"});
   ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
@@ -149,7 +138,7 @@ TEST_F(FileioTest, SlowThresholdStreamsOnlySlowCalls) {
   const fs::path path = dir_ / "slow.dat";
   // 20 fsyncs, each followed by a 0-threshold comparison: with a 0 ns threshold every call is
   // slow, so exactly 20 fsync slow events must arrive.
-  Workload traced(target, [&] { return fsync_loop(path, 20); });
+  Workload traced(target, [&] { return write_fsync_loop(path, 20); });
   TracerProcess tracer({"--cgroup", target.v2().string(), "--slow-threshold", "0"});
   ASSERT_EQ(run_under_tracer(tracer, {&traced}), std::vector<int>({0}));
   ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();

@@ -369,6 +369,17 @@ std::optional<nlohmann::json> find_entry(const nlohmann::json& array, const nloh
   return std::nullopt;
 }
 
+int write_fsync_loop(const std::filesystem::path& path, int n) {
+  const int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return 10;
+  for (int i = 0; i < n; ++i) {
+    if (write(fd, "podtrace\n", 9) != 9) return 11;
+    if (fsync(fd) != 0) return 12;
+  }
+  close(fd);
+  return 0;
+}
+
 int fork_one_by_one(int n, const std::function<int()>& child) {
   for (int i = 0; i < n; ++i) {
     const pid_t pid = fork();

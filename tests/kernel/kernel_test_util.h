@@ -115,6 +115,11 @@ std::vector<int> run_under_tracer(TracerProcess& tracer, const std::vector<Workl
 std::string tracer_path();
 std::filesystem::path make_temp_dir(const std::string& prefix);
 
+// Writes "podtrace\n" (9 bytes) to `path` (created or truncated) and fsyncs it, `n` times: the
+// file workload whose counts the fileio tests know exactly. 0; 10: open failed; 11: a write;
+// 12: an fsync.
+int write_fsync_loop(const std::filesystem::path& path, int n);
+
 // Forks `n` children one after another, each exiting with child()'s value and reaped before the
 // next starts, as a pod's shell loop runs short-lived processes. 0; 20: a fork failed; 21: a
 // child failed.

@@ -4,10 +4,8 @@
 // task pointer elsewhere or with `--no-attach task_cast` (bpf/task_reads.bpf.h). Both ways the
 // counts are exact and another cgroup's calls are absent.
 #include <bpf/btf.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/btf.h>
-#include <unistd.h>
 
 #include "kernel_test_util.h"
 
@@ -15,17 +13,6 @@ namespace podtrace::tracer::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-int write_fsync_loop(const fs::path& path, int n) {
-  const int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
-  if (fd < 0) return 10;
-  for (int i = 0; i < n; ++i) {
-    if (write(fd, "podtrace\n", 9) != 9) return 11;
-    if (fsync(fd) != 0) return 12;
-  }
-  close(fd);
-  return 0;
-}
 
 // The oracle, independent of the tracer's probe: the kernel's BTF names the kfunc.
 bool kernel_has_rdonly_cast() {
