@@ -73,6 +73,9 @@ TEST(JobSpec, OnePodPrivileged) {
                          "--k8s-namespace", "shop", "--k8s-pod", "web-1", "--output", "jsonl",
                          "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc"}));
   EXPECT_EQ(c["securityContext"], json({{"privileged", true}}));
+  // Set at the container's exec, so the tracer does not exec itself again to set it.
+  EXPECT_EQ(c["env"],
+            json::parse(R"([{"name":"GLIBC_TUNABLES","value":"glibc.malloc.hugetlb=1"}])"));
   EXPECT_EQ(c["volumeMounts"], json::parse(R"([
 		{"name":"host-sys","mountPath":"/host/sys","readOnly":true},
 		{"name":"host-proc","mountPath":"/host/proc","readOnly":true},
