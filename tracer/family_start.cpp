@@ -45,8 +45,9 @@ std::vector<StartedFamily> start_families_at_once(const ProbeConfig& config,
   for (auto& t : threads) t.join();
   for (auto& s : started)
     if (s.probe) s.probe->all_started();
-  // Each load parsed the kernel's BTF (~5 MB, freed after the load) in its thread's malloc
-  // arena; the free pages stay resident unless given back: 190 MB of RSS before this.
+  // The loads' buffers (libbpf's ELF and relocation work, the one BTF parse) were freed in the
+  // threads' malloc arenas; the free pages stay resident unless given back (with a BTF parse
+  // per object, 190 MB of RSS before this).
   settle_malloc_after_start();
   return started;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// malloc_setup.h: glibc malloc settings for the tracer's start-up, where each BPF object's load
-// reads the kernel's BTF (5 MB) into fresh buffers from parallel threads.
+// malloc_setup.h: glibc malloc settings for the tracer's start-up, where the BPF objects load
+// from parallel threads (the kernel's BTF, 5 MB, parsed once for all of them since stop 24).
 #pragma once
 
 namespace podtrace::tracer {
@@ -10,9 +10,9 @@ namespace podtrace::tracer {
 // does not apply or the exec fails. Call first in main(), before any thread starts.
 void exec_with_huge_page_malloc(char** argv);
 
-// A fixed mmap threshold, so the BTF buffers are mappings returned at free: glibc's adaptive
-// threshold moved them into the start-up threads' heaps, where they stayed resident (~11 MB per
-// thread, 180 MB of RSS; docs/performance.md).
+// A fixed mmap threshold, so large start-up buffers are mappings returned at free: glibc's
+// adaptive threshold moved them into the start-up threads' heaps, where they stayed resident
+// (with a BTF parse per object, ~11 MB per thread, 180 MB of RSS; docs/performance.md).
 void set_malloc_thresholds();
 
 // Once every family has started: no more huge pages for this process (a 2 MB page of heap

@@ -50,11 +50,12 @@ std::vector<CleanLibraryMapping> clean_library_mappings(std::string_view smaps,
   std::vector<CleanLibraryMapping> out;
   struct Current {
     CleanLibraryMapping m;
-    bool candidate = false;  // a named file, not writable
-    bool written = false;    // a private dirty or anonymous page in it
+    bool candidate = false;       // a named file, not writable
+    bool written = false;         // a private dirty, anonymous or swapped page in it
+    bool told_anonymous = false;  // its "Anonymous:" line was read: no line, no release
   } cur;
   auto close_current = [&] {
-    if (cur.candidate && !cur.written) out.push_back(cur.m);
+    if (cur.candidate && !cur.written && cur.told_anonymous) out.push_back(cur.m);
     cur = {};
   };
   while (!smaps.empty()) {
@@ -82,11 +83,15 @@ std::vector<CleanLibraryMapping> clean_library_mappings(std::string_view smaps,
         continue;
       }
     }
-    if (const long long rss = smaps_field_bytes(line, "Rss"); rss >= 0)
+    if (const long long rss = smaps_field_bytes(line, "Rss"); rss >= 0) {
       cur.m.rss_bytes = static_cast<size_t>(rss);
-    else if (smaps_field_bytes(line, "Private_Dirty") > 0 ||
-             smaps_field_bytes(line, "Anonymous") > 0 || smaps_field_bytes(line, "Swap") > 0)
+    } else if (const long long anon = smaps_field_bytes(line, "Anonymous"); anon >= 0) {
+      cur.told_anonymous = true;
+      cur.written |= anon > 0;
+    } else if (smaps_field_bytes(line, "Private_Dirty") > 0 ||
+               smaps_field_bytes(line, "Swap") > 0) {
       cur.written = true;
+    }
   }
   close_current();
   return out;

@@ -3,6 +3,7 @@
 // at start-up.
 #include "vmlinux_btf_share.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <dlfcn.h>
 
@@ -18,7 +19,8 @@ int g_shares = 0;                   // live VmlinuxBtfShare objects
 bool g_tried = false;               // the file was read (or failed) for the current shares
 btf* g_btf = nullptr;               // the parse every caller gets; null: not read, or it failed
 std::atomic<btf*> g_kept{nullptr};  // what btf__free() leaves alone (g_btf, read without the lock)
-std::atomic<size_t> g_asked{0}, g_read{0}, g_kept_from_free{0};
+std::atomic<size_t> g_asked{0}, g_read{0}, g_kept_from_free{0}, g_freed_by_share{0},
+    g_module_lists_refused{0};
 
 template <typename Fn>
 Fn libbpf_own(const char* name) {
@@ -52,12 +54,17 @@ VmlinuxBtfShare::~VmlinuxBtfShare() {
   g_kept = nullptr;
   g_btf = nullptr;
   g_tried = false;
-  if (shared)
-    if (const FreeFn free_fn = libbpf_free()) free_fn(shared);
+  if (!shared) return;
+  // Every load that had it is over (the families' threads have joined): nothing holds it now.
+  if (const FreeFn free_fn = libbpf_free()) {
+    free_fn(shared);
+    ++g_freed_by_share;
+  }
 }
 
 VmlinuxBtfCounts vmlinux_btf_counts() {
-  return {g_asked.load(), g_read.load(), g_kept_from_free.load()};
+  return {g_asked.load(), g_read.load(), g_kept_from_free.load(), g_freed_by_share.load(),
+          g_module_lists_refused.load()};
 }
 
 }  // namespace podtrace::tracer
@@ -101,4 +108,17 @@ extern "C" void btf__free(btf* b) {
     return;
   }
   if (const FreeFn free_fn = libbpf_free()) free_fn(b);
+}
+
+// libbpf's bpf_btf_get_next_id(), which libbpf 1.1 calls to list the kernel modules' BTF when an
+// object names a kfunc, ksym or CO-RE type that the kernel's own BTF lacks: a weak kfunc on a
+// kernel without it (bpf/task_reads.bpf.h on Linux < 6.2). podtrace's programs use only the
+// kernel's own types, tracepoints and kfuncs, so the list is always empty here. Listing needs
+// CAP_SYS_ADMIN (the unprivileged Job has CAP_BPF): libbpf 1.1 fails the whole load on EPERM
+// (1.2 skips it), and where it may list them it would fetch and parse every module's BTF for
+// each object.
+extern "C" int bpf_btf_get_next_id(__u32 /*start_id*/, __u32* /*next_id*/) {
+  ++podtrace::tracer::g_module_lists_refused;
+  errno = ENOENT;
+  return -ENOENT;
 }

@@ -27,12 +27,17 @@ class VmlinuxBtfShare {
 };
 
 // Since the process started: how many times libbpf asked for the kernel's BTF, how many times
-// the file was read and parsed to answer, and how many times the shared btf was handed back to
-// btf__free() (tests: the asks must come here, and the frees must not free it).
+// the file was read and parsed to answer, how many times the shared btf was handed back to
+// btf__free() (tests: the asks must come here, and the frees must not free it), how many times
+// a share ended by freeing its parse, and how many
+// times libbpf asked to list the modules' BTF and was told there are none (the tracer defines
+// bpf_btf_get_next_id() too: its programs need only the kernel's own BTF).
 struct VmlinuxBtfCounts {
   size_t asked = 0;
   size_t read = 0;
   size_t kept_from_free = 0;
+  size_t freed_by_share = 0;
+  size_t module_lists_refused = 0;
 };
 VmlinuxBtfCounts vmlinux_btf_counts();
 

@@ -121,8 +121,9 @@ TEST_F(ProfileTest, SharesFollowTheWorkAndOtherCgroupsAreAbsent) {
   // The workload splits its work 3:1 between the two, and between them it reads the clock (a
   // system call for its CPU time, outside both). That costs ~0 on hardware; under qemu's
   // emulation, where the kernel matrix runs, the call and the timer interrupts' exit path took
-  // up to a quarter of the samples. So the split is checked within the pair, of their own (self)
-  // samples and of their inclusive ones, and the pair must hold most of the process's samples.
+  // 12% of the samples in one run on 6.12. So the split is checked within the pair, of their own
+  // (self) samples and of their inclusive ones, and the pair must hold most of the process's
+  // samples.
   const auto* three = function(*proc, "burn_three_quarters");
   const auto* one = function(*proc, "burn_one_quarter");
   ASSERT_TRUE(three && one) << proc->dump();

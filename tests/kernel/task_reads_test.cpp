@@ -7,12 +7,36 @@
 #include <gtest/gtest.h>
 #include <linux/btf.h>
 
+#include "cpu.skel.h"
+#include "db.skel.h"
+#include "dns.skel.h"
+#include "fileio.skel.h"
 #include "kernel_test_util.h"
+#include "locks.skel.h"
+#include "memory.skel.h"
+#include "netdev.skel.h"
+#include "process.skel.h"
+#include "profile.skel.h"
+#include "tcp.skel.h"
+#include "udp.skel.h"
 
 namespace podtrace::tracer::testing {
 namespace {
 
 namespace fs = std::filesystem;
+
+// choose_task_reads() (tracer/probes/skeleton_loader.h) sets the flag only where a skeleton has
+// it, so a family that lost it would quietly read through the BTF pointer: every family has it.
+template <typename Skel>
+constexpr bool has_task_reads_flag = requires(Skel* s) {
+  s->rodata->task_reads_cast;
+};
+static_assert(has_task_reads_flag<cpu_bpf> && has_task_reads_flag<db_bpf> &&
+              has_task_reads_flag<dns_bpf> && has_task_reads_flag<fileio_bpf> &&
+              has_task_reads_flag<locks_bpf> && has_task_reads_flag<memory_bpf> &&
+              has_task_reads_flag<netdev_bpf> && has_task_reads_flag<process_bpf> &&
+              has_task_reads_flag<profile_bpf> && has_task_reads_flag<tcp_bpf> &&
+              has_task_reads_flag<udp_bpf>);
 
 // The oracle, independent of the tracer's probe: the kernel's BTF names the kfunc.
 bool kernel_has_rdonly_cast() {

@@ -5,8 +5,10 @@
 // answer, and every family still loads.
 #include "vmlinux_btf_share.h"
 
+#include <bpf/bpf.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <set>
 #include <string>
 
@@ -44,6 +46,8 @@ TEST(VmlinuxBtfShareTest, FamiliesStartingTogetherReadTheKernelsBtfOnce) {
   EXPECT_GE(after.asked - before.asked, 3u);
   EXPECT_EQ(after.read - before.read, 1u);
   EXPECT_EQ(after.kept_from_free - before.kept_from_free, after.asked - before.asked);
+  // The share freed its parse once the families had started.
+  EXPECT_EQ(after.freed_by_share - before.freed_by_share, 1u);
   std::vector<std::unique_ptr<Probe>> probes;
   for (auto& s : started)
     if (s.probe) probes.push_back(std::move(s.probe));
@@ -61,6 +65,20 @@ TEST(VmlinuxBtfShareTest, OutsideAStartLibbpfReadsItAsBefore) {
   EXPECT_GE(after.asked - before.asked, 1u);
   EXPECT_EQ(after.read, before.read);
   EXPECT_EQ(after.kept_from_free, before.kept_from_free);
+  EXPECT_EQ(after.freed_by_share, before.freed_by_share);
+}
+
+// libbpf 1.1 lists the modules' BTF when an object names a kfunc the kernel's BTF lacks (the
+// task cast's weak kfunc before Linux 6.2): the tracer answers that there are none, so the load
+// needs no CAP_SYS_ADMIN (which listing does) and parses no module's BTF. Here, as root, the
+// kernel would list at least the kernel's own BTF.
+TEST(VmlinuxBtfShareTest, LibbpfIsToldThereIsNoModuleBtf) {
+  const VmlinuxBtfCounts before = vmlinux_btf_counts();
+  __u32 next = 0;
+  errno = 0;
+  EXPECT_EQ(bpf_btf_get_next_id(0, &next), -ENOENT);
+  EXPECT_EQ(errno, ENOENT);
+  EXPECT_EQ(vmlinux_btf_counts().module_lists_refused - before.module_lists_refused, 1u);
 }
 
 }  // namespace

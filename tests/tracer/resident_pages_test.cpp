@@ -98,7 +98,21 @@ constexpr std::string_view kSmaps =
     "Rss:                 900 kB\n"
     "Private_Dirty:         0 kB\n"
     "7f0000500000-7f0000501000 r--p 00000000 00:00 0 \n"
-    "Rss:                   4 kB\n";
+    "Rss:                   4 kB\n"
+    // Written in ways the first two lines do not show: anonymous pages alone, swapped pages
+    // alone, and a mapping whose "Anonymous:" line is missing (no line, no release).
+    "7f0000600000-7f0000601000 r--p 00000000 fe:01 1234 /usr/lib/x86_64-linux-gnu/libcrypto.so.3\n"
+    "Rss:                   4 kB\n"
+    "Private_Dirty:         0 kB\n"
+    "Anonymous:             4 kB\n"
+    "7f0000700000-7f0000701000 r--p 00000000 fe:01 1234 /usr/lib/x86_64-linux-gnu/libcrypto.so.3\n"
+    "Rss:                   0 kB\n"
+    "Private_Dirty:         0 kB\n"
+    "Anonymous:             0 kB\n"
+    "Swap:                  4 kB\n"
+    "7f0000800000-7f0000801000 r-xp 00000000 fe:01 1234 /usr/lib/x86_64-linux-gnu/libcrypto.so.3\n"
+    "Rss:                   4 kB\n"
+    "Private_Dirty:         0 kB\n";
 
 TEST(ResidentPagesTest, OnlyTheNamedLibrarysUnwrittenMappingsAreClean) {
   constexpr std::array<std::string_view, 1> kCrypto = {"libcrypto.so"};
