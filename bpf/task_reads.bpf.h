@@ -5,14 +5,15 @@
  * is trusted, and from Linux 6.3 the verifier checks every pointer loaded from a trusted one
  * against the kernel's lists of fields that keep trust: for each such load, each time it walks
  * it, up to four linear searches of the kernel's BTF by name. Those searches were 11.6% of a
- * start's samples in perf (docs/performance.md, start-up). The same task cast with bpf_rdonly_cast()
- * (Linux 6.2) is untrusted: the loads are the same direct loads, and the verifier searches
- * nothing. Where the kernel has no such cast (AttachType::kTaskCast false), the programs take
- * the BTF pointer; those kernels have no such searches either. The flag is read-only data, so
- * the verifier removes the other branch, kfunc call included (a weak kfunc the kernel lacks may
- * stay in dead code from Linux 5.18, where the BPF JIT is on; libbpf 1.1 then looks for it in
- * the modules' BTF, which the tracer tells it to skip: tracer/vmlinux_btf_share.h). Pass the task to helpers that want a trusted pointer
- * (task storage) with bpf_get_current_task_btf(), not this. */
+ * start's samples in perf (docs/performance.md, start-up). The same task cast with
+ * bpf_rdonly_cast() (Linux 6.2) is untrusted: the loads are the same direct loads, and the
+ * verifier searches nothing. Where the kernel has no such cast (AttachType::kTaskCast false),
+ * the programs take the BTF pointer; those kernels have no such searches either. The flag is
+ * read-only data, so the verifier removes the other branch, kfunc call included (a weak kfunc
+ * the kernel lacks may stay in dead code from Linux 5.18, where the BPF JIT is on; libbpf 1.1
+ * then looks for it in the modules' BTF, which the tracer tells it to skip:
+ * tracer/vmlinux_btf_share.h). Pass the task to helpers that want a trusted pointer (task
+ * storage) with bpf_get_current_task_btf(), not this. */
 #pragma once
 
 #include "vmlinux.h"
