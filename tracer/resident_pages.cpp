@@ -9,7 +9,8 @@
 #include <cstdint>
 #include <fstream>
 #include <sstream>
-#include <string>
+
+#include "probes/profile_maps.h"
 
 namespace podtrace::tracer {
 
@@ -62,26 +63,13 @@ std::vector<CleanLibraryMapping> clean_library_mappings(std::string_view smaps,
     const size_t nl = smaps.find('\n');
     const std::string_view line = smaps.substr(0, nl);
     smaps.remove_prefix(nl == std::string_view::npos ? smaps.size() : nl + 1);
-    // A mapping's header: "start-end perms offset dev inode [path]"; field lines start with a
-    // capitalised name and a colon.
-    uintptr_t start = 0, end = 0;
-    const char* p = line.data();
-    const char* const e = line.data() + line.size();
-    auto r = std::from_chars(p, e, start, 16);
-    if (r.ec == std::errc() && r.ptr < e && *r.ptr == '-') {
-      auto r2 = std::from_chars(r.ptr + 1, e, end, 16);
-      if (r2.ec == std::errc() && r2.ptr < e && *r2.ptr == ' ') {
-        close_current();
-        std::istringstream fields{std::string(r2.ptr + 1, e)};
-        std::string perms, offset, dev, inode, path;
-        fields >> perms >> offset >> dev >> inode;
-        std::getline(fields >> std::ws, path);
-        cur.m.start = start;
-        cur.m.end = end;
-        cur.candidate = perms.size() == 4 && perms[0] == 'r' && perms[1] != 'w' && inode != "0" &&
-                        !path.empty() && path.front() == '/' && named(path, names);
-        continue;
-      }
+    // A mapping's header line starts a mapping; its field lines ("Rss:   12 kB") follow.
+    if (const auto m = parse_maps_line(line)) {
+      close_current();
+      cur.m.start = m->start;
+      cur.m.end = m->end;
+      cur.candidate = m->readable && !m->writable && m->file_backed() && named(m->path, names);
+      continue;
     }
     if (const long long rss = smaps_field_bytes(line, "Rss"); rss >= 0) {
       cur.m.rss_bytes = static_cast<size_t>(rss);

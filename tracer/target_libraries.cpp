@@ -37,7 +37,7 @@ bool is_libpthread_name(std::string_view base) {
   return base == "libpthread.so.0" || (base.starts_with("libpthread-") && base.ends_with(".so"));
 }
 
-std::vector<std::string> library_paths(const std::vector<ExecMapping>& maps,
+std::vector<std::string> library_paths(const std::vector<ProcMapping>& maps,
                                        bool (*want)(std::string_view base)) {
   std::vector<std::string> out;
   for (const auto& m : maps)

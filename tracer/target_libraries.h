@@ -24,7 +24,7 @@ bool is_libpthread_name(std::string_view base);
 
 // Distinct paths, in order of appearance, of the mapped files whose base name `want` accepts.
 // Files replaced on disk since they were mapped are left out: their path names another file.
-std::vector<std::string> library_paths(const std::vector<ExecMapping>& maps,
+std::vector<std::string> library_paths(const std::vector<ProcMapping>& maps,
                                        bool (*want)(std::string_view base));
 // The C libraries of a /proc/PID/maps text: where getaddrinfo() lives.
 std::vector<std::string> libc_paths_in_maps(const std::string& maps);
@@ -32,7 +32,7 @@ std::vector<std::string> libc_paths_in_maps(const std::string& maps);
 // A process of the target and its executable mappings, read once.
 struct TargetProcess {
   int pid = 0;
-  std::vector<ExecMapping> maps;
+  std::vector<ProcMapping> maps;
 };
 
 // The processes in `cgroups` (their cgroup.procs) with their mappings; processes that exit

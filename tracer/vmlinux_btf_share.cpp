@@ -15,10 +15,11 @@ namespace podtrace::tracer {
 namespace {
 
 std::mutex g_mutex;
-int g_shares = 0;                   // live VmlinuxBtfShare objects
-bool g_tried = false;               // the file was read (or failed) for the current shares
-btf* g_btf = nullptr;               // the parse every caller gets; null: not read, or it failed
-std::atomic<btf*> g_kept{nullptr};  // what btf__free() leaves alone (g_btf, read without the lock)
+int g_shares = 0;      // live VmlinuxBtfShare objects
+bool g_tried = false;  // the file was read (or failed) for the current shares
+// The parse every caller gets; null: not read, or it failed. Written under g_mutex; btf__free()
+// reads it without the lock, to leave it alone.
+std::atomic<btf*> g_btf{nullptr};
 std::atomic<size_t> g_asked{0}, g_read{0}, g_kept_from_free{0}, g_freed_by_share{0},
     g_module_lists_refused{0};
 
@@ -50,9 +51,7 @@ VmlinuxBtfShare::VmlinuxBtfShare() {
 VmlinuxBtfShare::~VmlinuxBtfShare() {
   std::lock_guard lock(g_mutex);
   if (--g_shares > 0) return;
-  btf* const shared = g_btf;
-  g_kept = nullptr;
-  g_btf = nullptr;
+  btf* const shared = g_btf.exchange(nullptr);
   g_tried = false;
   if (!shared) return;
   // Every load that had it is over (the families' threads have joined): nothing holds it now.
@@ -82,13 +81,9 @@ extern "C" btf* btf__load_vmlinux_btf(void) {
       if (!g_tried) {
         g_tried = true;
         ++g_read;
-        if (const LoadFn own = libbpf_load()) {
-          btf* const parsed = own();
-          g_btf = parsed;  // null on failure (libbpf 1.x)
-        }
-        g_kept = g_btf;
+        if (const LoadFn own = libbpf_load()) g_btf = own();  // null on failure (libbpf 1.x)
       }
-      if (g_btf) return g_btf;
+      if (btf* const shared = g_btf.load()) return shared;
     }
   }
   const LoadFn own = libbpf_load();
@@ -103,7 +98,7 @@ extern "C" btf* btf__load_vmlinux_btf(void) {
 // share's to free.
 extern "C" void btf__free(btf* b) {
   using namespace podtrace::tracer;
-  if (b && b == g_kept.load()) {
+  if (b && b == g_btf.load()) {
     ++g_kept_from_free;
     return;
   }

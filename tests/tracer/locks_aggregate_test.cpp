@@ -305,7 +305,7 @@ TEST(LocksLibraries, FunctionOffsetsAreWhereTheKernelMapsTheFunctions) {
   ASSERT_NE(libc, nullptr) << info.dli_fname;
   for (const char* name : {"pthread_rwlock_rdlock", "pthread_mutex_lock"}) {
     const auto addr = reinterpret_cast<uint64_t>(dlsym(libc, name));
-    const ExecMapping* m = find_mapping(maps, addr);
+    const ProcMapping* m = find_mapping(maps, addr);
     ASSERT_NE(m, nullptr) << name;
     ASSERT_TRUE(offsets->count(name)) << name;
     EXPECT_EQ(offsets->at(name), addr - m->start + m->offset) << name;

@@ -262,20 +262,20 @@ TEST(ProfileMaps, TranslatesFileOffsetsToElfAddresses) {
   // A PIE's text segment: file offset 0x1000 at vaddr 0x1000, mapped at a random base.
   const std::vector<LoadSegment> pie = {
       {0x0, 0x0, 0x7a0}, {0x1000, 0x1000, 0x1345}, {0x3df0, 0x2df0, 0x220}};
-  ExecMapping text;
+  ProcMapping text;
   text.start = 0x55d0c4a01000;
   text.end = 0x55d0c4a04000;
   text.offset = 0x1000;
   EXPECT_EQ(elf_address(text, pie, 0x55d0c4a01234), 0x1234u);
   // A segment whose vaddr is not its offset (data after a gap): offset - p_offset + p_vaddr.
-  ExecMapping data = text;
+  ProcMapping data = text;
   data.start = 0x55d0c4a05000;
   data.end = 0x55d0c4a06000;
   data.offset = 0x2000;
   EXPECT_EQ(elf_address(data, pie, 0x55d0c4a05df8), 0x3df8u);
   // A fixed-address executable: vaddr 0x401000 at file offset 0x1000, mapped where it says.
   const std::vector<LoadSegment> exec = {{0x400000, 0x0, 0x500}, {0x401000, 0x1000, 0x800}};
-  ExecMapping fixed;
+  ProcMapping fixed;
   fixed.start = 0x401000;
   fixed.end = 0x402000;
   fixed.offset = 0x1000;
@@ -351,7 +351,7 @@ TEST(ProfileSymbols, ResolvesThisPieBinarysOwnFunctions) {
   text << in.rdbuf();
   const auto maps = parse_executable_mappings(text.str());
   const uint64_t addr = reinterpret_cast<uint64_t>(&pt_profile_marker) + 2;
-  const ExecMapping* m = find_mapping(maps, addr);
+  const ProcMapping* m = find_mapping(maps, addr);
   ASSERT_TRUE(m) << "no executable mapping holds pt_profile_marker";
   auto elf = ElfSymbols::open("/proc/self/exe", "/", "self");
   ASSERT_TRUE(elf) << elf.error();

@@ -37,9 +37,10 @@ std::string_view next_field(std::string_view& line) {
   return field;
 }
 
-// "7f3a1c000000-7f3a1c021000 r-xp 00002000 fd:01 1234567   /usr/lib/libc.so.6"
-std::optional<ExecMapping> parse_line(std::string_view line) {
-  ExecMapping m;
+}  // namespace
+
+std::optional<ProcMapping> parse_maps_line(std::string_view line) {
+  ProcMapping m;
   const std::string_view range = next_field(line);
   const std::string_view perms = next_field(line);
   const std::string_view offset = next_field(line);
@@ -55,6 +56,8 @@ std::optional<ExecMapping> parse_line(std::string_view line) {
       !parse_hex(dev.substr(colon + 1), minor) || !parse_dec(inode, m.inode))
     return std::nullopt;
   m.dev = makedev(major, minor);
+  m.readable = perms[0] == 'r';
+  m.writable = perms[1] == 'w';
   m.exec = perms[2] == 'x';
   // The path is the rest of the line after the padding; it may contain spaces.
   const size_t path_start = line.find_first_not_of(' ');
@@ -67,31 +70,29 @@ std::optional<ExecMapping> parse_line(std::string_view line) {
   return m;
 }
 
-}  // namespace
-
-std::vector<ExecMapping> parse_executable_mappings(std::string_view maps_text) {
-  std::vector<ExecMapping> out;
+std::vector<ProcMapping> parse_executable_mappings(std::string_view maps_text) {
+  std::vector<ProcMapping> out;
   while (!maps_text.empty()) {
     const size_t nl = maps_text.find('\n');
     const std::string_view line = maps_text.substr(0, nl);
     maps_text.remove_prefix(nl == std::string_view::npos ? maps_text.size() : nl + 1);
-    auto m = parse_line(line);
+    auto m = parse_maps_line(line);
     if (m && m->exec && m->end > m->start) out.push_back(std::move(*m));
   }
   std::sort(out.begin(), out.end(),
-            [](const ExecMapping& a, const ExecMapping& b) { return a.start < b.start; });
+            [](const ProcMapping& a, const ProcMapping& b) { return a.start < b.start; });
   return out;
 }
 
-const ExecMapping* find_mapping(const std::vector<ExecMapping>& mappings, uint64_t addr) {
+const ProcMapping* find_mapping(const std::vector<ProcMapping>& mappings, uint64_t addr) {
   auto it = std::upper_bound(mappings.begin(), mappings.end(), addr,
-                             [](uint64_t a, const ExecMapping& m) { return a < m.start; });
+                             [](uint64_t a, const ProcMapping& m) { return a < m.start; });
   if (it == mappings.begin()) return nullptr;
   --it;
   return addr < it->end ? &*it : nullptr;
 }
 
-std::optional<uint64_t> elf_address(const ExecMapping& m, const std::vector<LoadSegment>& segments,
+std::optional<uint64_t> elf_address(const ProcMapping& m, const std::vector<LoadSegment>& segments,
                                     uint64_t addr) {
   if (addr < m.start || addr >= m.end) return std::nullopt;
   const uint64_t file_offset = addr - m.start + m.offset;

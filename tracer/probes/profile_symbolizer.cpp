@@ -32,7 +32,7 @@ bool UserSymbolizer::snapshot(uint32_t pid) {
   return true;
 }
 
-std::shared_ptr<ElfSymbols> UserSymbolizer::binary_for(uint32_t pid, const ExecMapping& m) {
+std::shared_ptr<ElfSymbols> UserSymbolizer::binary_for(uint32_t pid, const ProcMapping& m) {
   if (!m.file_backed()) return nullptr;
   const std::pair<uint64_t, uint64_t> inode{m.dev, m.inode};
   if (auto it = by_inode_.find(inode); it != by_inode_.end()) return it->second;
@@ -68,7 +68,7 @@ std::shared_ptr<ElfSymbols> UserSymbolizer::binary_for(uint32_t pid, const ExecM
 ProfileFrame UserSymbolizer::resolve(uint32_t pid, uint64_t addr) {
   auto it = processes_.find(pid);
   if (it == processes_.end()) return {"[unknown]", "", false};
-  const ExecMapping* m = find_mapping(it->second.mappings, addr);
+  const ProcMapping* m = find_mapping(it->second.mappings, addr);
   if (!m && it->second.round != round_) {
     // A library dlopen()ed since the snapshot: read the mappings again, once per round.
     if (snapshot(pid)) it = processes_.find(pid);

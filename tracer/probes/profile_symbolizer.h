@@ -51,11 +51,11 @@ class UserSymbolizer {
 
  private:
   struct Process {
-    std::vector<ExecMapping> mappings;
+    std::vector<ProcMapping> mappings;
     std::vector<std::shared_ptr<ElfSymbols>> binaries;  // parallel to mappings; null: none
     uint64_t round = 0;
   };
-  std::shared_ptr<ElfSymbols> binary_for(uint32_t pid, const ExecMapping& m);
+  std::shared_ptr<ElfSymbols> binary_for(uint32_t pid, const ProcMapping& m);
 
   std::filesystem::path proc_root_;
   std::map<uint32_t, Process> processes_;
