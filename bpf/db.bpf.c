@@ -26,9 +26,13 @@ THREAD_SLOTS(calls, struct db_call);
 
 /* Sent, not yet answered: libpq's PQsend* until PQgetResult() returns NULL, mysql_send_query()
  * until mysql_read_query_result(). One query in flight per connection (libpq's pipeline mode,
- * with several, is not followed: the newer send replaces the older). */
+ * with several, is not followed: the newer send replaces the older). A plain hash, allocated on
+ * demand where the kernel allows it (tracer/probes/skeleton_loader.h): an LRU map preallocates
+ * all of it at start-up, and would evict a query still in flight. The answer deletes the entry;
+ * user space deletes the entries of processes that exited (DbProbe::forget_exited_processes()),
+ * and an update the full map refuses is counted. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DB_MAX_PENDING);
 	__type(key, struct db_conn_key);
 	__type(value, struct db_call);

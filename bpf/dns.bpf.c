@@ -24,9 +24,12 @@ const volatile bool have_current_comm = true;
 #define PT_IPPROTO_TCP 6
 #define PT_IPPROTO_UDP 17
 
+/* Queries sent and not yet answered. The answer deletes its entry, user space expires the
+ * unanswered ones after --dns-timeout (DnsProbe::expire_queries()), and an update the full map
+ * refuses is counted. A plain hash, allocated on demand where the kernel allows it
+ * (tracer/probes/skeleton_loader.h): an LRU map preallocates all of it at start-up. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH); /* an unanswered query the user space did not expire yet
-					      * must not block new ones */
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DNS_MAX_INFLIGHT);
 	__type(key, struct dns_query_key);
 	__type(value, struct dns_inflight);

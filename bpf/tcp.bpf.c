@@ -34,7 +34,11 @@ const volatile bool have_current_comm = true;
 /* One entry per socket of the pod, from connect/accept to close. The sock pointer is the key so
  * that tracepoints firing in softirq context, where `current` is whoever was interrupted, can
  * find the socket's owner. Only the pod's sockets ever get an entry, so for everyone else the
- * lookup is the (failing) filter. LRU: a socket whose close we never saw cannot leak forever. */
+ * lookup is the (failing) filter. The move to TCP_CLOSE deletes the entry (every path that frees a
+ * socket takes it there), and a new socket at a freed one's address overwrites it. A plain hash,
+ * allocated on demand where the kernel allows it (tracer/probes/skeleton_loader.h): an LRU map
+ * preallocates all of it at start-up (10 MB), and would evict a live socket when full, where
+ * this one refuses the new socket and counts it (map_full). */
 struct tcp_sock_state {
 	__u64 connect_start_ns;
 	__u64 established_ns;
@@ -48,7 +52,7 @@ struct tcp_sock_state {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TCP_MAX_SOCKS);
 	__type(key, __u64);
 	__type(value, struct tcp_sock_state);

@@ -7,6 +7,8 @@
 //
 // Usage: db-client run PG_PORT MY_PORT   (prints "ready", waits for a line on stdin, queries)
 //        db-client sleep PG_PORT MY_PORT (the same, then only DB_SLEEPS x SELECT pg_sleep(0.2))
+//        db-client hold PG_PORT MY_PORT  (the same, then sends one slow query on each
+//                                         connection and exits at the end of stdin, unanswered)
 //        db-client layout PG_PORT MY_PORT
 #include <libpq-fe.h>
 #include <mysql.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 
@@ -207,11 +210,25 @@ static int sleep_pg(PGconn *c)
 	return 0;
 }
 
+/* Queries sent and never answered: their `pending` entries are left to the tracer's sweep of
+ * exited processes (DbProbe::forget_exited_processes()). */
+static int hold(PGconn *c, MYSQL *m)
+{
+	const char *sleep = "SELECT SLEEP(30)";
+	CHECK(PQsendQuery(c, "SELECT pg_sleep(30)"), 80);
+	CHECK(mysql_send_query(m, sleep, strlen(sleep)) == 0, 81);
+	char line[16];
+	while (fgets(line, sizeof(line), stdin))
+		;
+	_exit(0); /* no PQfinish(), no mysql_close(): the process ends with both in flight */
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4)
 		return 2;
-	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "sleep") == 0) {
+	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "sleep") == 0 ||
+	    strcmp(argv[1], "hold") == 0) {
 		/* The libraries are mapped now (at exec): the test waits until they are probed. */
 		printf("ready\n");
 		fflush(stdout);
@@ -223,6 +240,8 @@ int main(int argc, char **argv)
 	MYSQL *m = my_connect(argv[3]);
 	if (!c || !m)
 		return 4;
+	if (strcmp(argv[1], "hold") == 0)
+		return hold(c, m);
 	int rc = strcmp(argv[1], "layout") == 0  ? layout(c, m)
 		 : strcmp(argv[1], "sleep") == 0 ? sleep_pg(c)
 						 : run_pg(c);

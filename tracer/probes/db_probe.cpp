@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <map>
 
 #include "clock.h"
 #include "db.h"
@@ -176,8 +177,31 @@ void DbProbe::flush(EventSink& sink) {
   ring_buffer__consume(rb_.get());
   // A process that dlopen()ed a client library since the last tick is probed now.
   attach_new_libraries();
+  forget_exited_processes();
   for (auto& e : announcements_) sink.event(std::move(e));
   announcements_.clear();
+}
+
+void DbProbe::forget_exited_processes() {
+  const uint64_t now = monotonic_ns();
+  if (now - last_sweep_ns_ < 1'000'000'000ull) return;
+  last_sweep_ns_ = now;
+  const int fd = bpf_map__fd(skel_->maps.pending);
+  std::vector<db_conn_key> gone;
+  std::map<uint32_t, bool> alive;  // per tgid: a process holds at most a few connections
+  // The keys alone (the value is the BPF side's own struct); the map holds queries in flight only.
+  db_conn_key key{}, next{};
+  for (bool first = true; bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0;
+       first = false) {
+    key = next;
+    auto [it, added] = alive.try_emplace(key.tgid, false);
+    // Only a definite "no such process" counts: a /proc that cannot be read keeps the entry.
+    std::error_code error;
+    if (added)
+      it->second = std::filesystem::exists(proc_root_ / std::to_string(key.tgid), error) || error;
+    if (!it->second) gone.push_back(key);
+  }
+  for (const auto& gone_key : gone) bpf_map_delete_elem(fd, &gone_key);
 }
 
 void DbProbe::fill(Report& report) {

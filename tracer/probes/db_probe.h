@@ -37,6 +37,10 @@ class DbProbe : public Probe {
   void attach_new_libraries();
   // The query functions of one library file; false when none could be probed.
   bool attach_library(const FoundLibrary& lib, uint32_t library);
+  // Deletes the queries in flight (`pending`) of processes that have exited, at most once a
+  // second: a process that ends, or closes a connection, with a query unanswered leaves its entry
+  // behind, and the map has no eviction (bpf/db.bpf.c).
+  void forget_exited_processes();
 
   struct RingBufferFree {
     void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
@@ -54,6 +58,7 @@ class DbProbe : public Probe {
   std::vector<Event> announcements_;
   std::string problems_;  // attach failures, for the section's status
   bool mysqlclient_ = false;
+  uint64_t last_sweep_ns_ = 0;
 };
 
 }  // namespace podtrace::tracer
