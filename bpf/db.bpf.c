@@ -28,9 +28,10 @@ THREAD_SLOTS(calls, struct db_call);
  * until mysql_read_query_result(). One query in flight per connection (libpq's pipeline mode,
  * with several, is not followed: the newer send replaces the older). A plain hash, allocated on
  * demand where the kernel allows it (tracer/probes/skeleton_loader.h): an LRU map preallocates
- * all of it at start-up, and would evict a query still in flight. The answer deletes the entry;
- * user space deletes the entries of processes that exited (DbProbe::forget_exited_processes()),
- * and an update the full map refuses is counted. */
+ * all of it at start-up, and would evict a query still in flight. The answer deletes the entry,
+ * and so do PQfinish() and mysql_close() on its connection; user space deletes the entries of
+ * processes that exited (DbProbe::forget_exited_processes()), and an update the full map refuses
+ * is counted. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DB_MAX_PENDING);
@@ -550,6 +551,24 @@ int BPF_KRETPROBE(pq_get_result_ret_uprobe, const void *res)
 	return 0;
 }
 
+/* A connection closed with a query unanswered: its entry in `pending` goes with it. (A process
+ * that exits instead is swept by user space: DbProbe::forget_exited_processes().) */
+static __always_inline int forget_connection(__u64 conn)
+{
+	if (!current_is_target())
+		return 0;
+	struct db_conn_key k = {.tgid = current_tgid(), .conn = conn};
+	bpf_map_delete_elem(&pending, &k);
+	return 0;
+}
+
+/* void PQfinish(PGconn *conn) */
+SEC("uprobe")
+int BPF_KPROBE(pq_finish_uprobe, void *conn)
+{
+	return forget_connection((__u64)conn);
+}
+
 /* ---- libmariadb / libmysqlclient ---- */
 
 /* The client's error code, where the library's layout is known (libmariadb). */
@@ -587,6 +606,13 @@ static __always_inline int my_enter(void *ctx, __u64 conn, const char *text, __u
 
 /* int mysql_real_query(MYSQL *mysql, const char *q, unsigned long length); mysql_query() jumps
  * here too. */
+/* void mysql_close(MYSQL *mysql) */
+SEC("uprobe")
+int BPF_KPROBE(my_close_uprobe, void *mysql)
+{
+	return forget_connection((__u64)mysql);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(my_real_query_uprobe, void *mysql, const char *q, unsigned long len)
 {

@@ -31,26 +31,7 @@ const volatile bool have_current_comm = true;
 
 #define RTT_SAMPLE_NS (10 * 1000 * 1000)
 
-/* One entry per socket of the pod, from connect/accept to close. The sock pointer is the key so
- * that tracepoints firing in softirq context, where `current` is whoever was interrupted, can
- * find the socket's owner. Only the pod's sockets ever get an entry, so for everyone else the
- * lookup is the (failing) filter. The move to TCP_CLOSE deletes the entry (every path that frees a
- * socket takes it there), and a new socket at a freed one's address overwrites it. A plain hash,
- * allocated on demand where the kernel allows it (tracer/probes/skeleton_loader.h): an LRU map
- * preallocates all of it at start-up (10 MB), and would evict a live socket when full, where
- * this one refuses the new socket and counts it (map_full). */
-struct tcp_sock_state {
-	__u64 connect_start_ns;
-	__u64 established_ns;
-	__u64 last_rtt_ns; /* when an RTT sample was last recorded */
-	__u64 cgroup_id;
-	__u32 pid;
-	__u16 local_port;
-	__u16 pad;
-	char comm[PT_COMM_LEN];
-	struct tcp_endpoint ep;
-};
-
+/* tcp_socks: one entry per socket of the pod (struct tcp_sock_state, tcp.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TCP_MAX_SOCKS);

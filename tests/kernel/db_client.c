@@ -8,7 +8,8 @@
 // Usage: db-client run PG_PORT MY_PORT   (prints "ready", waits for a line on stdin, queries)
 //        db-client sleep PG_PORT MY_PORT (the same, then only DB_SLEEPS x SELECT pg_sleep(0.2))
 //        db-client hold PG_PORT MY_PORT  (the same, then sends one slow query on each
-//                                         connection and exits at the end of stdin, unanswered)
+//                                         connection; closes both connections at a line "close",
+//                                         and exits at the end of stdin, unanswered)
 //        db-client layout PG_PORT MY_PORT
 #include <libpq-fe.h>
 #include <mysql.h>
@@ -214,13 +215,19 @@ static int sleep_pg(PGconn *c)
  * exited processes (DbProbe::forget_exited_processes()). */
 static int hold(PGconn *c, MYSQL *m)
 {
-	const char *sleep = "SELECT SLEEP(30)";
+	const char *my_sleep = "SELECT SLEEP(30)";
 	CHECK(PQsendQuery(c, "SELECT pg_sleep(30)"), 80);
-	CHECK(mysql_send_query(m, sleep, strlen(sleep)) == 0, 81);
+	CHECK(mysql_send_query(m, my_sleep, strlen(my_sleep)) == 0, 81);
 	char line[16];
-	while (fgets(line, sizeof(line), stdin))
-		;
-	_exit(0); /* no PQfinish(), no mysql_close(): the process ends with both in flight */
+	while (fgets(line, sizeof(line), stdin)) {
+		if (strcmp(line, "close\n") == 0 && c) {
+			PQfinish(c);
+			mysql_close(m);
+			c = NULL;
+		}
+	}
+	/* Unless closed: no PQfinish(), no mysql_close(), the process ends with both in flight. */
+	_exit(0);
 }
 
 int main(int argc, char **argv)

@@ -9,7 +9,6 @@
 #include "db.h"
 
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -20,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -246,6 +246,10 @@ struct Client {
     if (write(in[1], "go\n", 3) != 3) throw std::runtime_error("cannot release client");
     if (!keep_stdin) end_stdin();
   }
+  void send_line(const std::string& line) {
+    if (write(in[1], line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+      throw std::runtime_error("cannot write to client");
+  }
   void end_stdin() {
     if (in[1] >= 0) close(in[1]);
     in[1] = -1;
@@ -314,32 +318,14 @@ uint64_t system_queries(const nlohmann::json& report, const std::string& system,
 nlohmann::json codes(const std::string& error) { return {{{"error", error}, {"count", 1}}}; }
 
 // The tgids of the entries of db's `pending` map (queries sent, not yet answered) in the tracer
-// process `tracer`, read through the map's id in its fdinfo.
+// process `tracer`.
 std::multiset<uint32_t> pending_tgids(pid_t tracer) {
-  const fs::path proc = "/proc/" + std::to_string(tracer);
   std::multiset<uint32_t> tgids;
-  for (const auto& fd : fs::directory_iterator(proc / "fd")) {
-    std::error_code ec;
-    if (fs::read_symlink(fd.path(), ec).string() != "anon_inode:bpf-map") continue;
-    std::ifstream info(proc / "fdinfo" / fd.path().filename());
-    std::string key;
-    uint32_t id = 0;
-    while (info >> key)
-      if (key == "map_id:") info >> id;
-    const int map = bpf_map_get_fd_by_id(id);
-    if (map < 0) continue;
-    bpf_map_info mi{};
-    uint32_t len = sizeof(mi);
-    if (bpf_obj_get_info_by_fd(map, &mi, &len) == 0 && std::string(mi.name) == "pending") {
-      EXPECT_EQ(mi.key_size, sizeof(db_conn_key));
-      db_conn_key k{}, next{};
-      for (bool first = true; bpf_map_get_next_key(map, first ? nullptr : &k, &next) == 0;
-           first = false) {
-        k = next;
-        tgids.insert(k.tgid);
-      }
-    }
-    close(map);
+  for (const auto& key : bpf_map_keys(tracer, "pending")) {
+    EXPECT_EQ(key.size(), sizeof(db_conn_key));
+    db_conn_key k{};
+    std::memcpy(&k, key.data(), std::min(key.size(), sizeof(k)));
+    tgids.insert(k.tgid);
   }
   return tgids;
 }
@@ -355,37 +341,40 @@ bool pending_becomes(pid_t tracer, const std::multiset<uint32_t>& want, int seco
 }
 
 // A query sent and never answered leaves its entry in `pending`, which has no eviction: the
-// tracer deletes the entries of processes that exited, and only theirs.
-TEST_F(DbTest, QueriesInFlightOfExitedProcessesAreForgotten) {
+// tracer deletes the entries of processes that exited, and only theirs, and a connection's close
+// deletes its own.
+TEST_F(DbTest, QueriesInFlightEndWithTheirConnectionOrProcess) {
   TestCgroup target("pt-db-hold");
   const std::vector<std::string> argv = {env("PODTRACE_DB_CLIENT"), "hold", pg_port(), my_port()};
-  Client ends(target, argv), stays(target, argv);
+  Client ends(target, argv), closes(target, argv);
   TracerProcess tracer(
       {"--cgroup", target.v2().string(), "--disable", families_except("db"), "--duration", "60s"});
   tracer.wait_for_start();
   ends.work->go();
-  stays.work->go();
+  closes.work->go();
   // The uprobes are on the library files: one announcement each covers both clients.
   std::set<std::string> attached;
   while (attached.size() < 2)
     attached.insert(tracer.wait_for_event("db", "attached")["library"].get<std::string>());
   ends.proceed(true);
-  stays.proceed(true);
+  closes.proceed(true);
   const auto e = static_cast<uint32_t>(ends.work->pid());
-  const auto s = static_cast<uint32_t>(stays.work->pid());
+  const auto c = static_cast<uint32_t>(closes.work->pid());
+  auto pending = [&] { return "pending: " + std::to_string(pending_tgids(tracer.pid()).size()); };
   // One PostgreSQL and one MariaDB query in flight each.
-  ASSERT_TRUE(pending_becomes(tracer.pid(), {e, e, s, s}, 10))
-      << "pending: " << pending_tgids(tracer.pid()).size() << " entries";
+  ASSERT_TRUE(pending_becomes(tracer.pid(), {e, e, c, c}, 10)) << pending();
   ends.end_stdin();
   EXPECT_EQ(ends.work->wait(), 0);
-  EXPECT_TRUE(pending_becomes(tracer.pid(), {s, s}, 5))
-      << "pending: " << pending_tgids(tracer.pid()).size() << " entries";
-  // The live process's entries stay through more sweeps.
+  EXPECT_TRUE(pending_becomes(tracer.pid(), {c, c}, 5)) << pending();
+  // The live process's entries stay through more sweeps...
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  EXPECT_EQ(pending_tgids(tracer.pid()), std::multiset<uint32_t>({s, s}));
-  stays.end_stdin();
-  EXPECT_EQ(stays.work->wait(), 0);
-  EXPECT_TRUE(pending_becomes(tracer.pid(), {}, 5));
+  EXPECT_EQ(pending_tgids(tracer.pid()), std::multiset<uint32_t>({c, c}));
+  // ...until PQfinish() and mysql_close() end its connections, the process still running.
+  closes.send_line("close\n");
+  EXPECT_TRUE(pending_becomes(tracer.pid(), {}, 5)) << pending();
+  EXPECT_EQ(kill(closes.work->pid(), 0), 0);
+  closes.end_stdin();
+  EXPECT_EQ(closes.work->wait(), 0);
   EXPECT_EQ(tracer.stop(), 0) << tracer.stderr_text();
   EXPECT_EQ(tracer.report()["lost_events"]["map_full"], 0) << tracer.report().dump();
 }

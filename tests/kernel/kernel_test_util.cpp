@@ -2,6 +2,7 @@
 // kernel_test_util.cpp: cgroup fixtures, forked workloads and the tracer subprocess.
 #include "kernel_test_util.h"
 
+#include <bpf/bpf.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -389,6 +390,35 @@ int fork_one_by_one(int n, const std::function<int()>& child) {
     if (waitpid(pid, &status, 0) != pid || status != 0) return 21;
   }
   return 0;
+}
+
+std::vector<std::vector<uint8_t>> bpf_map_keys(pid_t pid, const std::string& name) {
+  const std::filesystem::path proc = "/proc/" + std::to_string(pid);
+  std::vector<std::vector<uint8_t>> keys;
+  for (const auto& fd : std::filesystem::directory_iterator(proc / "fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(fd.path(), ec).string() != "anon_inode:bpf-map") continue;
+    std::ifstream info(proc / "fdinfo" / fd.path().filename());
+    std::string field;
+    uint32_t id = 0;
+    while (info >> field)
+      if (field == "map_id:") info >> id;
+    const int map = bpf_map_get_fd_by_id(id);
+    if (map < 0) continue;
+    bpf_map_info about{};
+    uint32_t len = sizeof(about);
+    if (bpf_obj_get_info_by_fd(map, &about, &len) == 0 && name == about.name) {
+      std::vector<uint8_t> key(about.key_size), next(about.key_size);
+      for (bool first = true;
+           bpf_map_get_next_key(map, first ? nullptr : key.data(), next.data()) == 0;
+           first = false) {
+        key = next;
+        keys.push_back(key);
+      }
+    }
+    close(map);
+  }
+  return keys;
 }
 
 }  // namespace podtrace::tracer::testing

@@ -133,6 +133,11 @@ T* shared_page() {
   return new (p) T{};
 }
 
+// The keys of the BPF map named `name` (as the kernel keeps it: 15 characters at most) that
+// process `pid` holds open, each as its bytes, read through the map's id in its fdinfo; empty when
+// it holds no such map. Also of the test process's own probes (pid getpid()).
+std::vector<std::vector<uint8_t>> bpf_map_keys(pid_t pid, const std::string& name);
+
 // The report's entry of a JSON array whose fields match.
 std::optional<nlohmann::json> find_entry(const nlohmann::json& array, const nlohmann::json& match);
 

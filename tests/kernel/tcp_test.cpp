@@ -2,16 +2,23 @@
 // tcp_test.cpp: TCP per-endpoint diagnostics against a real echo server behind a veth pair, with
 // a 50 ms NFQUEUE delay line, random loss and a closed port, and a non-target cgroup that must
 // not appear.
+#include <arpa/inet.h>
 #include <errno.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
+#include "kernel_features.h"
 #include "kernel_test_util.h"
 #include "net_fixtures.h"
+#include "probe_config.h"
+#include "probes/tcp_probe.h"
 
 namespace podtrace::tracer::testing {
 namespace {
@@ -182,6 +189,50 @@ TEST_F(TcpTest, ConnectToClosedPortCountsAsRefused) {
         f["detail"].get<std::string>().find("5 refused") != std::string::npos)
       found = true;
   EXPECT_TRUE(found) << report["findings"].dump();
+}
+
+// A cgroup that leaves the target (a restarted container's) takes its sockops link, and so its
+// sockets' close callbacks, with it: the entries of its sockets still open go at the retarget,
+// and only theirs. The probe runs in the test process, which reads its per-socket map.
+TEST_F(TcpTest, SocketsOfCgroupsNoLongerTracedAreForgotten) {
+  TestCgroup target("pt-tcp-forget"), other("pt-tcp-forget-other");
+  LiveKernelFeatures live;
+  TcpProbe probe;
+  auto started = probe.start(probe_config(target, live));
+  ASSERT_TRUE(started) << started.error();
+  // Three connections held open until the test's byte, then closed.
+  int connected[2], release[2];
+  ASSERT_EQ(pipe(connected), 0);
+  ASSERT_EQ(pipe(release), 0);
+  const std::string ip = net_.server_ip();
+  Workload holder(target, [&] {
+    net_.enter_client();
+    int socks[3];
+    for (int& fd : socks) {
+      fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(kEchoPort);
+      inet_pton(AF_INET, ip.c_str(), &to.sin_addr);
+      if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) return 1;
+    }
+    char byte = 1;
+    if (write(connected[1], &byte, 1) != 1 || read(release[0], &byte, 1) != 1) return 2;
+    for (int fd : socks) close(fd);
+    return 0;
+  });
+  holder.go();
+  char byte = 0;
+  ASSERT_EQ(read(connected[0], &byte, 1), 1);
+  EXPECT_EQ(bpf_map_keys(getpid(), "tcp_socks").size(), 3u);
+  probe.set_targets({target.id(), other.id()});  // still traced: nothing goes
+  EXPECT_EQ(bpf_map_keys(getpid(), "tcp_socks").size(), 3u);
+  probe.set_targets({other.id()});
+  EXPECT_EQ(bpf_map_keys(getpid(), "tcp_socks").size(), 0u);
+  ASSERT_EQ(write(release[1], &byte, 1), 1);
+  EXPECT_EQ(holder.wait(), 0);
+  for (int fd : {connected[0], connected[1], release[0], release[1]}) close(fd);
+  EXPECT_EQ(probe.lost().map_full, 0u);
 }
 
 }  // namespace

@@ -22,7 +22,8 @@ namespace podtrace::tracer {
 
 namespace {
 
-// One probed function: its entry program and the return program it shares with its kind.
+// One probed function: its entry program and the return program it shares with its kind
+// (none for the connections' close: only its entry matters).
 struct Hook {
   const char* function;
   bpf_program* entry;
@@ -40,12 +41,14 @@ std::vector<Hook> hooks_for(db_bpf* s, uint32_t library) {
             {"PQsendQueryParams", p.pq_send_query_params_uprobe, p.pq_send_ret_uprobe},
             {"PQsendPrepare", p.pq_send_prepare_uprobe, p.pq_send_ret_uprobe},
             {"PQsendQueryPrepared", p.pq_send_query_prepared_uprobe, p.pq_send_ret_uprobe},
-            {"PQgetResult", p.pq_get_result_uprobe, p.pq_get_result_ret_uprobe}};
+            {"PQgetResult", p.pq_get_result_uprobe, p.pq_get_result_ret_uprobe},
+            {"PQfinish", p.pq_finish_uprobe, nullptr}};
   return {{"mysql_real_query", p.my_real_query_uprobe, p.my_ret_uprobe},
           {"mysql_send_query", p.my_send_query_uprobe, p.my_ret_uprobe},
           {"mysql_read_query_result", p.my_read_result_uprobe, p.my_ret_uprobe},
           {"mysql_stmt_prepare", p.my_stmt_prepare_uprobe, p.my_ret_uprobe},
-          {"mysql_stmt_execute", p.my_stmt_execute_uprobe, p.my_ret_uprobe}};
+          {"mysql_stmt_execute", p.my_stmt_execute_uprobe, p.my_ret_uprobe},
+          {"mysql_close", p.my_close_uprobe, nullptr}};
 }
 
 int on_ringbuf_record(void* ctx, void* data, size_t size) {
@@ -116,17 +119,18 @@ bool DbProbe::attach_library(const FoundLibrary& lib, uint32_t library) {
     // being seen returning.
     LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = library, .retprobe = true);
     LIBBPF_OPTS(bpf_uprobe_opts, entry_opts, .bpf_cookie = library);
-    LinkPtr ret(
-        bpf_program__attach_uprobe_opts(h.ret, -1, lib.host_path.c_str(), it->second, &ret_opts));
-    LinkPtr entry(ret ? bpf_program__attach_uprobe_opts(h.entry, -1, lib.host_path.c_str(),
-                                                        it->second, &entry_opts)
+    LinkPtr ret(h.ret ? bpf_program__attach_uprobe_opts(h.ret, -1, lib.host_path.c_str(),
+                                                        it->second, &ret_opts)
                       : nullptr);
-    if (!ret || !entry) {
+    LinkPtr entry(ret || !h.ret ? bpf_program__attach_uprobe_opts(
+                                      h.entry, -1, lib.host_path.c_str(), it->second, &entry_opts)
+                                : nullptr);
+    if ((h.ret && !ret) || !entry) {
       problems_ += fmt::format("{}{} uprobe on {}: {}", problems_.empty() ? "" : "; ", h.function,
                                lib.path, libbpf_error(-errno));
       continue;
     }
-    links_.push_back(std::move(ret));
+    if (ret) links_.push_back(std::move(ret));
     links_.push_back(std::move(entry));
     ++attached;
   }
@@ -191,7 +195,10 @@ void DbProbe::forget_exited_processes() {
   std::map<uint32_t, bool> alive;  // per tgid: a process holds at most a few connections
   // The keys alone (the value is the BPF side's own struct); the map holds queries in flight only.
   db_conn_key key{}, next{};
-  for (bool first = true; bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0;
+  // An answer that deletes the key the walk stands on restarts it from the first bucket: bounded.
+  size_t steps = 0;
+  for (bool first = true;
+       steps++ < 2 * DB_MAX_PENDING && bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0;
        first = false) {
     key = next;
     auto [it, added] = alive.try_emplace(key.tgid, false);

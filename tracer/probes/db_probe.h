@@ -38,8 +38,10 @@ class DbProbe : public Probe {
   // The query functions of one library file; false when none could be probed.
   bool attach_library(const FoundLibrary& lib, uint32_t library);
   // Deletes the queries in flight (`pending`) of processes that have exited, at most once a
-  // second: a process that ends, or closes a connection, with a query unanswered leaves its entry
-  // behind, and the map has no eviction (bpf/db.bpf.c).
+  // second: a process that ends with a query unanswered leaves its entry behind (a connection
+  // closed with one has its entry deleted by the PQfinish/mysql_close probes), and the map has
+  // no eviction (bpf/db.bpf.c). The keys' tgids are the node's: proc_root_ must be the host's
+  // /proc, as for every family that names processes.
   void forget_exited_processes();
 
   struct RingBufferFree {
