@@ -61,6 +61,25 @@ struct {
 	__type(value, __u64);
 } tcp_hist SEC(".maps");
 
+/* The socket this CPU last saw move to TCP_CLOSE, with its entry: a close that resets
+ * (SO_LINGER 0 through tcp_disconnect(), unread data in __tcp_close()) moves the socket to
+ * TCP_CLOSE, which deletes its tcp_socks entry, and only then sends the reset, in the same call. */
+struct just_closed {
+	__u64 sk;
+	__u64 closed_ns;
+	struct tcp_sock_state st;
+};
+
+/* How long after its close a reset is still the close's: the same call, unless preempted. */
+#define JUST_CLOSED_NS (10 * 1000 * 1000)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct just_closed);
+} just_closed SEC(".maps");
+
 /* 256 KiB: ~2000 events; only slow and failed connects, retransmits and resets stream. User
  * space maps the data pages twice, so the ring costs the tracer twice its size in RSS. */
 struct {
@@ -360,6 +379,13 @@ static __always_inline void on_state(struct bpf_sock_ops *skops, __u64 now)
 			emit(st, skops, PT_TCP_EVENT_RESET_RECEIVED, 0, err, lifetime);
 		}
 	}
+	__u32 zero = 0;
+	struct just_closed *jc = bpf_map_lookup_elem(&just_closed, &zero);
+	if (jc) {
+		jc->sk = key;
+		jc->closed_ns = now;
+		jc->st = *st;
+	}
 	bpf_map_delete_elem(&tcp_socks, &key);
 }
 
@@ -396,14 +422,21 @@ int tcp_sockops(struct bpf_sock_ops *skops)
 
 /* Resets the pod sends (close with unread data, SO_LINGER 0, aborts) have no sockops callback.
  * tcp:tcp_send_reset fires for every socket on the node; the owner-map lookup is the filter,
- * since `current` is meaningless in softirq context. */
+ * since `current` is meaningless in softirq context. A reset that a close sends comes after the
+ * close deleted the socket's entry: this CPU's just_closed has it. */
 static __always_inline int on_send_reset(__u64 sk)
 {
 	if (!sk)
 		return 0;
 	struct tcp_sock_state *st = bpf_map_lookup_elem(&tcp_socks, &sk);
-	if (!st)
-		return 0;
+	if (!st) {
+		__u32 zero = 0;
+		struct just_closed *jc = bpf_map_lookup_elem(&just_closed, &zero);
+		if (!jc || jc->sk != sk || bpf_ktime_get_ns() - jc->closed_ns > JUST_CLOSED_NS)
+			return 0;
+		jc->sk = 0; /* one close, one reset */
+		st = &jc->st;
+	}
 	struct tcp_endpoint_stats *s = endpoint_stats(&st->ep);
 	if (s)
 		__sync_fetch_and_add(&s->resets_sent, 1);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -241,6 +242,24 @@ int tcp_echo_client(const std::string& ip, uint16_t port, int connections, int r
     for (int r = 0; r < round_trips; ++r) {
       if (!write_all(fd, out.data(), size)) return 11;
       if (!read_all(fd, in.data(), size)) return 12;
+    }
+    close(fd);
+  }
+  return 0;
+}
+
+int tcp_resetting_closes(const std::string& ip, uint16_t port, int linger0, int unread) {
+  for (int i = 0; i < linger0 + unread; ++i) {
+    int fd = connect_to(ip, port);
+    if (fd < 0) return 30;
+    if (i < linger0) {
+      const linger abort_on_close{1, 0};
+      if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close)) != 0)
+        return 31;
+    } else {
+      // The echo arrives and stays unread: close() then resets (RFC 2525, 2.17).
+      pollfd p{fd, POLLIN, 0};
+      if (!write_all(fd, "x", 1) || poll(&p, 1, 5000) != 1) return 32;
     }
     close(fd);
   }

@@ -191,6 +191,38 @@ TEST_F(TcpTest, ConnectToClosedPortCountsAsRefused) {
   EXPECT_TRUE(found) << report["findings"].dump();
 }
 
+// The resets the pod sends when it closes: SO_LINGER {on, 0} (tcp_disconnect()) and unread data
+// (__tcp_close()) both move the socket to TCP_CLOSE before the reset goes out. Only the target's
+// count.
+TEST_F(TcpTest, ResetsSentOnCloseCountOnlyForTarget) {
+  TestCgroup target("pt-tcp-rst"), other("pt-tcp-rst-other");
+  const std::string ip = net_.server_ip();
+  Workload traced(target, [&] {
+    net_.enter_client();
+    return tcp_resetting_closes(ip, kEchoPort, 2, 3);
+  });
+  Workload untraced(other, [&] {
+    net_.enter_client();
+    return tcp_resetting_closes(ip, kEchoPort, 4, 1);
+  });
+  TracerProcess tracer(tracer_args(target));
+  ASSERT_EQ(run_under_tracer(tracer, {&traced, &untraced}), std::vector<int>({0, 0}));
+  ASSERT_EQ(tracer.exit_code(), 0) << tracer.stderr_text();
+
+  const auto report = tracer.report();
+  auto ep = endpoint(report, ip, kEchoPort);
+  ASSERT_TRUE(ep) << report["tcp"].dump();
+  EXPECT_EQ((*ep)["connects"], 5);
+  EXPECT_EQ((*ep)["resets_sent"], 5) << ep->dump();
+  EXPECT_EQ((*ep)["resets_received"], 0);
+  const auto sent = tracer.events("tcp", "reset_sent");
+  EXPECT_EQ(sent.size(), 5u);
+  for (const auto& e : sent) {
+    EXPECT_EQ(e["pid"], traced.pid());
+    EXPECT_EQ(e["remote"], ip + ":" + std::to_string(kEchoPort));
+  }
+}
+
 // A cgroup that leaves the target (a restarted container's) takes its sockops link, and so its
 // sockets' close callbacks, with it: the entries of its sockets still open go at the retarget,
 // and only theirs. The probe runs in the test process, which reads its per-socket map.
