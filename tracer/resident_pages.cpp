@@ -91,7 +91,8 @@ size_t release_library_pages(std::span<const std::string_view> names) {
   text << in.rdbuf();
   size_t released = 0;
   for (const auto& m : clean_library_mappings(text.str(), names))
-    if (madvise(reinterpret_cast<void*>(m.start), m.end - m.start, MADV_DONTNEED) == 0)
+    if (m.end > m.start &&
+        madvise(reinterpret_cast<void*>(m.start), m.end - m.start, MADV_DONTNEED) == 0)
       released += m.rss_bytes;
   return released;
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the /proc files the tracer reads about the target's processes: status, a
-// thread's stat line, cgroup, maps, and a cgroup's cgroup.procs. A traced process chooses its own
+// thread's stat line, cgroup, maps (also read as the tracer's own smaps, whose clean library
+// mappings it gives back), and a cgroup's cgroup.procs. A traced process chooses its own
 // comm (and so part of stat and status) and its mappings' paths. The input is cut at NUL bytes
 // into those files of one fake process under a scratch /proc.
 #include "cgroup.h"
 #include "fuzz_support.h"
 #include "probes/profile_maps.h"
 #include "proc_memory.h"
+#include "resident_pages.h"
 #include "target_libraries.h"
 
 using namespace podtrace::tracer;
@@ -42,6 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(find_mapping(maps, m.start) != nullptr || m.start >= m.end);
     (void)elf_address(m, {{0x1000, 0x1000, 0x10000}, {0, 0, 0x800}}, m.start);
   }
+  constexpr std::string_view kLibraries[] = {"libcrypto.so", "libssl.so"};
+  (void)clean_library_mappings(part(3), kLibraries);
   (void)libc_paths_in_maps(part(3));
   (void)library_paths(maps, is_libpthread_name);
   for (const auto& m : maps) (void)host_path(proc, 4242, m.path);
