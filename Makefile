@@ -2,7 +2,8 @@
 # Entry points for newcomers and CI. Every target installs its dependencies first.
 BUILD ?= build
 # Line tables only (-g1): backtraces and sanitizer reports keep file:line, and the build takes
-# about half the time of full debug info (-g), which CI's 45 minutes need (docs/performance.md).
+# about half the time of full debug info (-g), which CI's 45 minutes need (docs/performance.md,
+# CI time). Set when the build directory is first configured: an older one keeps its flags.
 MESON_FLAGS ?= --werror -Dcpp_args=-g1 -Dc_args=-g1
 
 .PHONY: deps build test test-kernels test-quarantine fuzz fuzz-smoke test-asan lint test-interrupts test-floods test-accuracy demo cluster cluster-down bench image release clean
