@@ -562,7 +562,8 @@ static __always_inline int forget_connection(__u64 conn)
 	return 0;
 }
 
-/* void PQfinish(PGconn *conn) */
+/* void PQfinish(PGconn *conn); also PQreset() and PQresetStart(), which close the connection
+ * and open it again under the same PGconn. */
 SEC("uprobe")
 int BPF_KPROBE(pq_finish_uprobe, void *conn)
 {
@@ -604,8 +605,6 @@ static __always_inline int my_enter(void *ctx, __u64 conn, const char *text, __u
 	return 0;
 }
 
-/* int mysql_real_query(MYSQL *mysql, const char *q, unsigned long length); mysql_query() jumps
- * here too. */
 /* void mysql_close(MYSQL *mysql) */
 SEC("uprobe")
 int BPF_KPROBE(my_close_uprobe, void *mysql)
@@ -613,6 +612,8 @@ int BPF_KPROBE(my_close_uprobe, void *mysql)
 	return forget_connection((__u64)mysql);
 }
 
+/* int mysql_real_query(MYSQL *mysql, const char *q, unsigned long length); mysql_query() jumps
+ * here too. */
 SEC("uprobe")
 int BPF_KPROBE(my_real_query_uprobe, void *mysql, const char *q, unsigned long len)
 {

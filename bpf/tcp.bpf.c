@@ -61,22 +61,24 @@ struct {
 	__type(value, __u64);
 } tcp_hist SEC(".maps");
 
-/* The socket this CPU last saw move to TCP_CLOSE, with its entry: a close that resets
+/* Sockets of the pod that just moved to TCP_CLOSE, with their entries: a close that resets
  * (SO_LINGER 0 through tcp_disconnect(), unread data in __tcp_close()) moves the socket to
- * TCP_CLOSE, which deletes its tcp_socks entry, and only then sends the reset, in the same call. */
+ * TCP_CLOSE, which deletes its tcp_socks entry, and only then sends the reset, in the same call
+ * (it may be preempted, or move to another CPU, in between: hence a map keyed by socket, not a
+ * per-CPU slot). A small LRU map: a close that sent no reset leaves its entry to be evicted. */
 struct just_closed {
-	__u64 sk;
 	__u64 closed_ns;
 	struct tcp_sock_state st;
 };
 
-/* How long after its close a reset is still the close's: the same call, unless preempted. */
-#define JUST_CLOSED_NS (10 * 1000 * 1000)
+/* A reset is its close's within this time, and to the same peer: the freed socket's address
+ * may serve a new socket at once, perhaps not the pod's. */
+#define JUST_CLOSED_NS (100 * 1000 * 1000)
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
 	__type(value, struct just_closed);
 } just_closed SEC(".maps");
 
@@ -221,6 +223,7 @@ static __always_inline void track_socket(struct bpf_sock_ops *skops, __u8 direct
 	struct tcp_sock_state st = {};
 	fill_endpoint(skops, &st.ep, direction);
 	st.local_port = (__u16)skops->local_port;
+	st.remote_port = (__u16)bpf_ntohl(skops->remote_port);
 	st.cgroup_id = sock_cgroup_id(tcp_of(skops));
 	if (direction == PT_TCP_DIR_OUTBOUND) {
 		/* connect() runs in the caller's context: that is the owner. An accepted socket has
@@ -379,13 +382,8 @@ static __always_inline void on_state(struct bpf_sock_ops *skops, __u64 now)
 			emit(st, skops, PT_TCP_EVENT_RESET_RECEIVED, 0, err, lifetime);
 		}
 	}
-	__u32 zero = 0;
-	struct just_closed *jc = bpf_map_lookup_elem(&just_closed, &zero);
-	if (jc) {
-		jc->sk = key;
-		jc->closed_ns = now;
-		jc->st = *st;
-	}
+	struct just_closed jc = {.closed_ns = now, .st = *st};
+	bpf_map_update_elem(&just_closed, &key, &jc, BPF_ANY);
 	bpf_map_delete_elem(&tcp_socks, &key);
 }
 
@@ -423,25 +421,34 @@ int tcp_sockops(struct bpf_sock_ops *skops)
 /* Resets the pod sends (close with unread data, SO_LINGER 0, aborts) have no sockops callback.
  * tcp:tcp_send_reset fires for every socket on the node; the owner-map lookup is the filter,
  * since `current` is meaningless in softirq context. A reset that a close sends comes after the
- * close deleted the socket's entry: this CPU's just_closed has it. */
+ * close deleted the socket's entry: just_closed has it. */
 static __always_inline int on_send_reset(__u64 sk)
 {
 	if (!sk)
 		return 0;
 	struct tcp_sock_state *st = bpf_map_lookup_elem(&tcp_socks, &sk);
+	bool from_close = false;
 	if (!st) {
-		__u32 zero = 0;
-		struct just_closed *jc = bpf_map_lookup_elem(&just_closed, &zero);
-		if (!jc || jc->sk != sk || bpf_ktime_get_ns() - jc->closed_ns > JUST_CLOSED_NS)
+		struct just_closed *jc = bpf_map_lookup_elem(&just_closed, &sk);
+		if (!jc || bpf_ktime_get_ns() - jc->closed_ns > JUST_CLOSED_NS)
 			return 0;
-		jc->sk = 0; /* one close, one reset */
+		/* The same peer. (The move to TCP_CLOSE already released the local port.) */
+		const struct sock *sock = (const struct sock *)sk;
+		if (bpf_ntohs(BPF_CORE_READ(sock, __sk_common.skc_dport)) != jc->st.remote_port)
+			return 0;
+		__u32 daddr = BPF_CORE_READ(sock, __sk_common.skc_daddr);
+		if (jc->st.ep.family == PT_AF_INET && __builtin_memcmp(&daddr, jc->st.ep.addr, 4))
+			return 0;
 		st = &jc->st;
+		from_close = true;
 	}
 	struct tcp_endpoint_stats *s = endpoint_stats(&st->ep);
 	if (s)
 		__sync_fetch_and_add(&s->resets_sent, 1);
 	emit(st, NULL, PT_TCP_EVENT_RESET_SENT, 0, 0,
 	     st->established_ns ? bpf_ktime_get_ns() - st->established_ns : 0);
+	if (from_close)
+		bpf_map_delete_elem(&just_closed, &sk); /* one close, one reset; after its last read */
 	return 0;
 }
 

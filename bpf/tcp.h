@@ -56,13 +56,14 @@ struct tcp_endpoint {
 /* One entry per socket of the pod, from connect/accept to close. The sock pointer is the key so
  * that tracepoints firing in softirq context, where `current` is whoever was interrupted, can
  * find the socket's owner. Only the pod's sockets ever get an entry, so for everyone else the
- * lookup is the (failing) filter. The move to TCP_CLOSE deletes the entry (every path that frees a
- * socket takes it there), and a new socket at a freed one's address overwrites it. A plain hash,
- * allocated on demand where the kernel allows it (tracer/probes/skeleton_loader.h): an LRU map
- * preallocates all of it at start-up (10 MB), and would evict a live socket when full, where
- * this one refuses the new socket and counts it (map_full). A socket whose cgroup stops being
- * traced (a restarted container's) loses its close callback with its sockops link: user space
- * deletes the entries of cgroups it no longer traces (TcpProbe::set_targets()). */
+ * lookup is the (failing) filter. The move to TCP_CLOSE deletes the entry (every path that frees
+ * a socket takes it there), after copying it to this CPU's just_closed for a reset that follows,
+ * and a new socket at a freed one's address overwrites it. A plain hash, allocated on demand
+ * where the kernel allows it (tracer/probes/skeleton_loader.h): an LRU map preallocates all of it
+ * at start-up (10 MB), and would evict a live socket when full, where this one refuses the new
+ * socket and counts it (map_full). A socket whose cgroup stops being traced (a restarted
+ * container's) loses its close callback with its sockops link: user space deletes the entries of
+ * cgroups it no longer traces (TcpProbe::set_targets()). */
 struct tcp_sock_state {
 	__u64 connect_start_ns;
 	__u64 established_ns;
@@ -70,7 +71,7 @@ struct tcp_sock_state {
 	__u64 cgroup_id;
 	__u32 pid;
 	__u16 local_port;
-	__u16 pad;
+	__u16 remote_port; /* host order; ep.port is the local one for inbound sockets */
 	char comm[PT_COMM_LEN];
 	struct tcp_endpoint ep;
 };

@@ -132,9 +132,16 @@ std::vector<fs::path> cgroup_subtree(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return {};
   std::vector<fs::path> out{dir};
-  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec)) out.push_back(it->path());
+  // One directory at a time, breadth first: a child that vanishes mid-walk (a container
+  // restarting) is left out, not the end of the walk. A short list would retarget the families
+  // away from cgroups that are still there (TcpProbe::set_targets() deletes their sockets).
+  for (size_t i = 0; i < out.size(); ++i) {
+    fs::directory_iterator it(out[i], fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      std::error_code type;
+      if (it->is_directory(type) && !it->is_symlink(type)) out.push_back(it->path());
+    }
+    ec.clear();
   }
   return out;
 }

@@ -211,8 +211,8 @@ static int sleep_pg(PGconn *c)
 	return 0;
 }
 
-/* Queries sent and never answered: their `pending` entries are left to the tracer's sweep of
- * exited processes (DbProbe::forget_exited_processes()). */
+/* Queries sent and never answered: their `pending` entries go with the connections' close (the
+ * line "close") or, at the end of stdin, with the process (DbProbe::forget_exited_processes()). */
 static int hold(PGconn *c, MYSQL *m)
 {
 	const char *my_sleep = "SELECT SLEEP(30)";

@@ -64,8 +64,8 @@ constexpr int kThreadSlotMaps = 5;
 constexpr int kKeptPreallocated = 2;
 
 // The LRU maps with task storage: db's pg_prepared and mysql_prepared, locks' klock_inflight,
-// dns's gai_inflight, process's OOM victims (1 024 entries).
-constexpr int kLruMaps = 5;
+// dns's gai_inflight, process's OOM victims and tcp's just-closed sockets (1 024 entries each).
+constexpr int kLruMaps = 6;
 
 // Whether this kernel's fdinfo `memlock` is what a map holds (Linux 6.4's map_mem_usage) rather
 // than a formula of its size (before: the same for both allocations). Asked of two maps of its

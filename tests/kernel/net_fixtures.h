@@ -77,11 +77,10 @@ class DelayLine {
 // n connections, each with `round_trips` request/echo exchanges of `size` bytes.
 int tcp_echo_client(const std::string& ip, uint16_t port, int connections, int round_trips,
                     size_t size);
-// n connects expected to fail; returns 0 when each failed with `expected_errno`.
 // Ends `linger0` connections with SO_LINGER {on, 0} and `unread` more with an echo left unread
 // in the receive queue: each close sends the server a reset. 0, else the step that failed.
 int tcp_resetting_closes(const std::string& ip, uint16_t port, int linger0, int unread);
-
+// n connects expected to fail; returns 0 when each failed with `expected_errno`.
 int tcp_failing_connects(const std::string& ip, uint16_t port, int n, int expected_errno);
 
 std::string helper_path(const char* env, const char* fallback);

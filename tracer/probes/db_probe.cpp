@@ -42,7 +42,9 @@ std::vector<Hook> hooks_for(db_bpf* s, uint32_t library) {
             {"PQsendPrepare", p.pq_send_prepare_uprobe, p.pq_send_ret_uprobe},
             {"PQsendQueryPrepared", p.pq_send_query_prepared_uprobe, p.pq_send_ret_uprobe},
             {"PQgetResult", p.pq_get_result_uprobe, p.pq_get_result_ret_uprobe},
-            {"PQfinish", p.pq_finish_uprobe, nullptr}};
+            {"PQfinish", p.pq_finish_uprobe, nullptr},
+            {"PQreset", p.pq_finish_uprobe, nullptr},
+            {"PQresetStart", p.pq_finish_uprobe, nullptr}};
   return {{"mysql_real_query", p.my_real_query_uprobe, p.my_ret_uprobe},
           {"mysql_send_query", p.my_send_query_uprobe, p.my_ret_uprobe},
           {"mysql_read_query_result", p.my_read_result_uprobe, p.my_ret_uprobe},
@@ -116,7 +118,7 @@ bool DbProbe::attach_library(const FoundLibrary& lib, uint32_t library) {
     }
     // Every process that maps the file hits these (pid -1): the programs filter by cgroup
     // first. The return is attached before the entry, so no call is seen entering without
-    // being seen returning.
+    // being seen returning (a connection's close has no return to see).
     LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = library, .retprobe = true);
     LIBBPF_OPTS(bpf_uprobe_opts, entry_opts, .bpf_cookie = library);
     LinkPtr ret(h.ret ? bpf_program__attach_uprobe_opts(h.ret, -1, lib.host_path.c_str(),
@@ -132,7 +134,7 @@ bool DbProbe::attach_library(const FoundLibrary& lib, uint32_t library) {
     }
     if (ret) links_.push_back(std::move(ret));
     links_.push_back(std::move(entry));
-    ++attached;
+    attached += h.ret != nullptr;  // a library is probed when its queries are
   }
   return attached > 0;
 }

@@ -81,24 +81,30 @@ Result<AttachType> TcpProbe::start(const ProbeConfig& config) {
   if (!loaded) return loaded.take_error();
   skel_ = std::move(loaded->skel);
   tracepoint_links_ = std::move(loaded->links);
+  traced_ids_ = config.cgroup_ids;
   return loaded->attach;
 }
 
 void TcpProbe::set_targets(const std::vector<uint64_t>& cgroup_ids) {
-  // Nothing to write: sockops runs only where it is linked, and the reset tracepoint filters
-  // through the per-socket owner map. But a cgroup that leaves the target (a restarted
-  // container's) takes its sockops link with it, and its sockets still open then would never see
-  // the close that deletes their entry: delete them now. (A socket of a removed child cgroup
-  // under a root still linked would have seen its close: it loses its lifetime figures, the
-  // price of never keeping a stale entry that a reset at a reused address would match.)
+  // sockops runs only where it is linked, and the reset hooks filter through the per-socket map:
+  // no filter to write. But a cgroup that leaves the target (a restarted container's) takes its
+  // sockops link with it, and its sockets still open then would never see the close that deletes
+  // their entry: delete them now. Only the entries of cgroups that were traced and are no longer,
+  // not of one too new to have been listed yet. (A socket of a removed child cgroup under a root
+  // still linked would have seen its close: it loses its lifetime figures, the price of never
+  // keeping a stale entry that a reset at a reused address would match.)
   if (!skel_) return;
-  const std::set<uint64_t> traced(cgroup_ids.begin(), cgroup_ids.end());
+  const std::set<uint64_t> now(cgroup_ids.begin(), cgroup_ids.end());
+  std::set<uint64_t> left;
+  for (uint64_t id : traced_ids_)
+    if (!now.count(id)) left.insert(id);
+  traced_ids_ = cgroup_ids;
+  if (left.empty()) return;
   const int fd = bpf_map__fd(skel_->maps.tcp_socks);
   std::vector<uint64_t> gone;
   for_each_map_entry<uint64_t, tcp_sock_state>(fd,
                                                [&](const uint64_t& sock, const tcp_sock_state& st) {
-                                                 if (!traced.count(st.cgroup_id))
-                                                   gone.push_back(sock);
+                                                 if (left.count(st.cgroup_id)) gone.push_back(sock);
                                                });
   for (uint64_t sock : gone) bpf_map_delete_elem(fd, &sock);
 }

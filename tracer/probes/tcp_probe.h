@@ -27,6 +27,7 @@ class TcpProbe : public Probe {
   std::vector<LinkPtr> tracepoint_links_;
   CgroupLinks sockops_;
   CgroupLinks owners_;  // sock_owner.bpf.h, on kernels whose sockops cannot ask for `current`
+  std::vector<uint64_t> traced_ids_;  // the cgroup ids of the last start() or set_targets()
 };
 
 std::string_view tcp_failure_name(uint32_t failure);
