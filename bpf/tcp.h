@@ -57,7 +57,7 @@ struct tcp_endpoint {
  * that tracepoints firing in softirq context, where `current` is whoever was interrupted, can
  * find the socket's owner. Only the pod's sockets ever get an entry, so for everyone else the
  * lookup is the (failing) filter. The move to TCP_CLOSE deletes the entry (every path that frees
- * a socket takes it there), after copying it to this CPU's just_closed for a reset that follows,
+ * a socket takes it there), after copying it to just_closed for a reset that follows,
  * and a new socket at a freed one's address overwrites it. A plain hash, allocated on demand
  * where the kernel allows it (tracer/probes/skeleton_loader.h): an LRU map preallocates all of it
  * at start-up (10 MB), and would evict a live socket when full, where this one refuses the new

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -15,7 +16,8 @@ namespace podtrace::tracer {
 namespace fs = std::filesystem;
 
 bool process_listed(const fs::path& proc_root, uint32_t pid) {
-  return access((proc_root / std::to_string(pid)).c_str(), F_OK) == 0;
+  // Only a definite "no such process" is gone: a /proc that cannot be read keeps the process.
+  return access((proc_root / std::to_string(pid)).c_str(), F_OK) == 0 || errno != ENOENT;
 }
 
 std::optional<ProcStatus> read_proc_status(const fs::path& proc_root, int pid) {

@@ -21,7 +21,8 @@ struct ProcStatus {
   uint64_t rss_bytes = 0;  // VmRSS: (0 for kernel threads and zombies, which have none)
 };
 
-// Whether /proc still lists the process: a zombie is listed until its parent reaps it.
+// Whether /proc still lists the process: a zombie is listed until its parent reaps it. Only
+// ENOENT says it is not; any other failure to look counts as listed.
 bool process_listed(const std::filesystem::path& proc_root, uint32_t pid);
 
 // process_listed, asked of /proc once per pid: one collect's view of which processes remain.

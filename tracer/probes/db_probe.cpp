@@ -8,7 +8,6 @@
 
 #include <cstring>
 #include <fstream>
-#include <map>
 
 #include "clock.h"
 #include "db.h"
@@ -17,6 +16,7 @@
 #include "histogram.h"
 #include "probes/db_statement.h"
 #include "probes/skeleton_loader.h"
+#include "proc_memory.h"
 
 namespace podtrace::tracer {
 
@@ -194,7 +194,7 @@ void DbProbe::forget_exited_processes() {
   last_sweep_ns_ = now;
   const int fd = bpf_map__fd(skel_->maps.pending);
   std::vector<db_conn_key> gone;
-  std::map<uint32_t, bool> alive;  // per tgid: a process holds at most a few connections
+  ListedPids listed(proc_root_);  // per tgid: a process holds at most a few connections
   // The keys alone (the value is the BPF side's own struct); the map holds queries in flight only.
   db_conn_key key{}, next{};
   // An answer that deletes the key the walk stands on restarts it from the first bucket: bounded.
@@ -203,12 +203,7 @@ void DbProbe::forget_exited_processes() {
        steps++ < 2 * DB_MAX_PENDING && bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0;
        first = false) {
     key = next;
-    auto [it, added] = alive.try_emplace(key.tgid, false);
-    // Only a definite "no such process" counts: a /proc that cannot be read keeps the entry.
-    std::error_code error;
-    if (added)
-      it->second = std::filesystem::exists(proc_root_ / std::to_string(key.tgid), error) || error;
-    if (!it->second) gone.push_back(key);
+    if (!listed(key.tgid)) gone.push_back(key);
   }
   for (const auto& gone_key : gone) bpf_map_delete_elem(fd, &gone_key);
 }
