@@ -5,7 +5,12 @@
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -20,7 +25,7 @@ bool g_tried = false;  // the file was read (or failed) for the current shares
 // The parse every caller gets; null: not read, or it failed. Written under g_mutex; btf__free()
 // reads it without the lock, to leave it alone.
 std::atomic<btf*> g_btf{nullptr};
-std::atomic<size_t> g_asked{0}, g_read{0}, g_kept_from_free{0}, g_freed_by_share{0},
+std::atomic<size_t> g_asked{0}, g_read{0}, g_mapped{0}, g_kept_from_free{0}, g_freed_by_share{0},
     g_module_lists_refused{0};
 
 template <typename Fn>
@@ -43,6 +48,25 @@ FreeFn libbpf_free() {
 
 }  // namespace
 
+btf* parse_mapped_vmlinux_btf() {
+  const int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  btf* parsed = nullptr;
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    const auto size = static_cast<size_t>(st.st_size);
+    void* const mapped = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (mapped != MAP_FAILED) {
+      // btf__new() copies the data: the mapping can go at once.
+      parsed = btf__new(mapped, static_cast<__u32>(size));
+      if (libbpf_get_error(parsed)) parsed = nullptr;
+      munmap(mapped, size);
+    }
+  }
+  close(fd);
+  return parsed;
+}
+
 VmlinuxBtfShare::VmlinuxBtfShare() {
   std::lock_guard lock(g_mutex);
   ++g_shares;
@@ -62,8 +86,8 @@ VmlinuxBtfShare::~VmlinuxBtfShare() {
 }
 
 VmlinuxBtfCounts vmlinux_btf_counts() {
-  return {g_asked.load(), g_read.load(), g_kept_from_free.load(), g_freed_by_share.load(),
-          g_module_lists_refused.load()};
+  return {g_asked.load(),          g_read.load(),           g_mapped.load(),
+          g_kept_from_free.load(), g_freed_by_share.load(), g_module_lists_refused.load()};
 }
 
 }  // namespace podtrace::tracer
@@ -81,7 +105,12 @@ extern "C" btf* btf__load_vmlinux_btf(void) {
       if (!g_tried) {
         g_tried = true;
         ++g_read;
-        if (const LoadFn own = libbpf_load()) g_btf = own();  // null on failure (libbpf 1.x)
+        if (btf* const mapped = parse_mapped_vmlinux_btf()) {
+          ++g_mapped;
+          g_btf = mapped;
+        } else if (const LoadFn own = libbpf_load()) {
+          g_btf = own();  // null on failure (libbpf 1.x)
+        }
       }
       if (btf* const shared = g_btf.load()) return shared;
     }

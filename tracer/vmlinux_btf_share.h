@@ -16,6 +16,8 @@
 
 #include <cstddef>
 
+struct btf;
+
 namespace podtrace::tracer {
 
 class VmlinuxBtfShare {
@@ -26,15 +28,22 @@ class VmlinuxBtfShare {
   VmlinuxBtfShare& operator=(const VmlinuxBtfShare&) = delete;
 };
 
+// The kernel's BTF parsed from a mapping of /sys/kernel/btf/vmlinux (Linux 6.16+), or null where
+// the file cannot be mapped. libbpf 1.1 read()s the file, which sysfs serves a page per call, and
+// copies the result once more before it parses: on a 6.18 guest 42 ms against 11 ms mapped, and
+// every family's load waits for this one parse. btf__free() frees it.
+btf* parse_mapped_vmlinux_btf();
+
 // Since the process started: how many times libbpf asked for the kernel's BTF, how many times
-// the file was read and parsed to answer, how many times the shared btf was handed back to
-// btf__free() (tests: the asks must come here, and the frees must not free it), how many times
-// a share ended by freeing its parse, and how many
-// times libbpf asked to list the modules' BTF and was told there are none (the tracer defines
-// bpf_btf_get_next_id() too: its programs need only the kernel's own BTF).
+// the file was read and parsed to answer (and of those, how many from a mapping), how many times
+// the shared btf was handed back to btf__free() (tests: the asks must come here, and the frees must
+// not free it), how many times a share ended by freeing its parse, and how many times libbpf asked
+// to list the modules' BTF and was told there are none (the tracer defines bpf_btf_get_next_id()
+// too: its programs need only the kernel's own BTF).
 struct VmlinuxBtfCounts {
   size_t asked = 0;
   size_t read = 0;
+  size_t mapped = 0;
   size_t kept_from_free = 0;
   size_t freed_by_share = 0;
   size_t module_lists_refused = 0;

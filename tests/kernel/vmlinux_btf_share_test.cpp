@@ -6,9 +6,14 @@
 #include "vmlinux_btf_share.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <set>
 #include <string>
 
@@ -21,6 +26,18 @@
 
 namespace podtrace::tracer::testing {
 namespace {
+
+// Whether this kernel lets /sys/kernel/btf/vmlinux be mapped (Linux 6.16+): asked of the file
+// itself, not of a version number, as the tracer does.
+bool kernel_btf_mappable() {
+  const int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  void* const page = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (page == MAP_FAILED) return false;
+  munmap(page, 4096);
+  return true;
+}
 
 TEST(VmlinuxBtfShareTest, FamiliesStartingTogetherReadTheKernelsBtfOnce) {
   LiveKernelFeatures features;
@@ -45,6 +62,8 @@ TEST(VmlinuxBtfShareTest, FamiliesStartingTogetherReadTheKernelsBtfOnce) {
   // each load handed it back to btf__free(), which left it to the share.
   EXPECT_GE(after.asked - before.asked, 3u);
   EXPECT_EQ(after.read - before.read, 1u);
+  // Where the kernel lets the file be mapped, the one parse is of the mapping.
+  EXPECT_EQ(after.mapped - before.mapped, kernel_btf_mappable() ? 1u : 0u);
   EXPECT_EQ(after.kept_from_free - before.kept_from_free, after.asked - before.asked);
   // The share freed its parse once the families had started.
   EXPECT_EQ(after.freed_by_share - before.freed_by_share, 1u);
@@ -66,6 +85,29 @@ TEST(VmlinuxBtfShareTest, OutsideAStartLibbpfReadsItAsBefore) {
   EXPECT_EQ(after.read, before.read);
   EXPECT_EQ(after.kept_from_free, before.kept_from_free);
   EXPECT_EQ(after.freed_by_share, before.freed_by_share);
+}
+
+// The parse of the mapping is libbpf's own parse of the file, byte for byte; where the kernel
+// cannot map the file there is none, and the share falls back to libbpf's read.
+TEST(VmlinuxBtfShareTest, TheMappedParseIsTheFileLibbpfReads) {
+  btf* const mapped = parse_mapped_vmlinux_btf();
+  if (!kernel_btf_mappable()) {
+    EXPECT_EQ(mapped, nullptr);
+    return;
+  }
+  ASSERT_NE(mapped, nullptr);
+  btf* const read = btf__parse("/sys/kernel/btf/vmlinux", nullptr);
+  ASSERT_NE(read, nullptr);
+  EXPECT_GT(btf__type_cnt(mapped), 1000u);
+  EXPECT_EQ(btf__type_cnt(mapped), btf__type_cnt(read));
+  __u32 mapped_size = 0, read_size = 0;
+  const void* mapped_data = btf__raw_data(mapped, &mapped_size);
+  const void* read_data = btf__raw_data(read, &read_size);
+  ASSERT_EQ(mapped_size, read_size);
+  EXPECT_EQ(std::memcmp(mapped_data, read_data, read_size), 0);
+  EXPECT_GT(btf__find_by_name_kind(mapped, "task_struct", BTF_KIND_STRUCT), 0);
+  btf__free(read);
+  btf__free(mapped);
 }
 
 // libbpf 1.1 lists the modules' BTF when an object names a kfunc the kernel's BTF lacks (the
