@@ -5,7 +5,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include <bpf/libbpf.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -14,6 +13,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <mutex>
 
 namespace podtrace::tracer {
@@ -53,13 +53,12 @@ btf* parse_mapped_vmlinux_btf() {
   if (fd < 0) return nullptr;
   btf* parsed = nullptr;
   struct stat st {};
-  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+  if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size <= UINT32_MAX) {
     const auto size = static_cast<size_t>(st.st_size);
     void* const mapped = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (mapped != MAP_FAILED) {
-      // btf__new() copies the data: the mapping can go at once.
+      // btf__new() copies the data, so the mapping can go at once; it returns null on error.
       parsed = btf__new(mapped, static_cast<__u32>(size));
-      if (libbpf_get_error(parsed)) parsed = nullptr;
       munmap(mapped, size);
     }
   }
