@@ -10,13 +10,27 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EFAULT 14
 #define ENOMEM 12
 #define EEXIST 17
+#define E2BIG 7
 
+/* The frames of each distinct stack, keyed by a hash of them. A plain hash map rather than a
+ * BPF_MAP_TYPE_STACK_TRACE: the kernel preallocates a stack map whole (17 MB for these sizes, a
+ * fifth of the tracer's start-up on a guest with dear page faults), and a stack map loses a
+ * stack whose bucket another stack took (EEXIST). This one is allocated as stacks come, where
+ * the kernel allows it (tracer/probes/skeleton_loader.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PROFILE_MAX_STACKS);
-	__uint(key_size, sizeof(__u32));
+	__type(key, __u64);
 	__uint(value_size, PROFILE_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
+
+/* Where bpf_get_stack() writes: a stack is larger than a BPF program's stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(value_size, PROFILE_STACK_DEPTH * sizeof(__u64));
+} stack_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -61,20 +75,50 @@ static __always_inline __u32 error_index(long err)
 	case -EEXIST:
 		return PROFILE_ERR_EEXIST;
 	case -ENOMEM:
+	case -E2BIG: /* a full hash map */
 		return PROFILE_ERR_ENOMEM;
 	}
 	return PROFILE_ERR_OTHER;
 }
 
+/* A 64-bit hash of the first `words` frames (the walk zeroes the rest): distinct stacks share
+ * an id with odds of about n^2 / 2^65, so no frames are compared. */
+static __always_inline __u64 frames_hash(const __u64 *ips, long words, __u32 kind)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ kind;
+	for (int i = 0; i < PROFILE_STACK_DEPTH; i++) {
+		if (i >= words)
+			break;
+		h = (h ^ ips[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return h < PROFILE_STACK_STORED_MIN ? h + PROFILE_STACK_STORED_MIN : h;
+}
+
+static __always_inline __u64 stack_lost(__u32 kind, long err)
+{
+	bump(&stack_errors, kind * PROFILE_ERR_MAX + error_index(err));
+	return PROFILE_STACK_LOST;
+}
+
 /* A failed walk is still a sample: it is counted under PROFILE_STACK_LOST, and why it failed
  * goes to stack_errors, so a profile with lost stacks says so. */
-static __always_inline __s32 stack_id(struct bpf_perf_event_data *ctx, __u64 flags, __u32 kind)
+static __always_inline __u64 stack_id(struct bpf_perf_event_data *ctx, __u64 flags, __u32 kind)
 {
-	long id = bpf_get_stackid(ctx, &stacks, flags);
-	if (id >= 0)
-		return (__s32)id;
-	bump(&stack_errors, kind * PROFILE_ERR_MAX + error_index(id));
-	return PROFILE_STACK_LOST;
+	__u32 zero = 0;
+	__u64 *ips = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!ips)
+		return stack_lost(kind, 0);
+	long len = bpf_get_stack(ctx, ips, PROFILE_STACK_DEPTH * sizeof(__u64), flags);
+	if (len <= 0) /* 0: no frames, nothing to walk */
+		return stack_lost(kind, len < 0 ? len : -EFAULT);
+	__u64 id = frames_hash(ips, len / sizeof(__u64), kind);
+	if (bpf_map_lookup_elem(&stacks, &id))
+		return id;
+	long err = bpf_map_update_elem(&stacks, &id, ips, BPF_NOEXIST);
+	if (err && err != -EEXIST) /* EEXIST: another CPU stored the same stack meanwhile */
+		return stack_lost(kind, err);
+	return id;
 }
 
 static __always_inline void remember_process(__u32 tgid)

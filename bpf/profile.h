@@ -7,16 +7,17 @@
 /* 99 Hz, not 100: a round rate samples in lockstep with timers that fire every 10 ms and
  * over- or under-counts whatever they wake (the convention of perf and bcc's profile). */
 #define PROFILE_SAMPLE_HZ 99
-/* PERF_MAX_STACK_DEPTH: the kernel refuses a stack map whose depth exceeds
- * kernel.perf_event_max_stack, which defaults to this. */
+/* PERF_MAX_STACK_DEPTH, kernel.perf_event_max_stack's default: the kernel walks no deeper. */
 #define PROFILE_STACK_DEPTH 127
+/* Distinct stacks stored, user and kernel together. */
 #define PROFILE_MAX_STACKS 16384
 #define PROFILE_MAX_KEYS 16384
 #define PROFILE_MAX_PROCS 4096
 
-/* Stack ids in profile_key that are no stack. */
-#define PROFILE_STACK_LOST (-1) /* bpf_get_stackid() failed: counted in stack_errors */
-#define PROFILE_STACK_NONE (-2) /* the sample was in user mode: no kernel stack */
+/* A stored stack's id is a 64-bit hash of its frames, never one of these. */
+#define PROFILE_STACK_LOST 0ULL /* not collected or not stored: counted in stack_errors */
+#define PROFILE_STACK_NONE 1ULL /* the sample was in user mode: no kernel stack */
+#define PROFILE_STACK_STORED_MIN 2ULL
 
 enum profile_stack_kind {
 	PROFILE_STACK_USER = 0,
@@ -24,11 +25,12 @@ enum profile_stack_kind {
 	PROFILE_STACK_KINDS = 2,
 };
 
-/* Why bpf_get_stackid() failed; index kind * PROFILE_ERR_MAX + error of stack_errors. */
+/* Why a stack was lost; index kind * PROFILE_ERR_MAX + error of stack_errors. */
 enum profile_stack_error {
 	PROFILE_ERR_EFAULT = 0, /* nothing to walk (no user memory, no frames) */
-	PROFILE_ERR_EEXIST = 1, /* hash collision with a different stack in the map */
-	PROFILE_ERR_ENOMEM = 2, /* stack map full */
+	PROFILE_ERR_EEXIST = 1, /* the kernel stack map's bucket collisions: none since stacks are
+				 * keyed by a 64-bit hash of their frames (kept for the schema) */
+	PROFILE_ERR_ENOMEM = 2, /* the stack store full (or out of memory) */
 	PROFILE_ERR_OTHER = 3,
 	PROFILE_ERR_MAX = 4,
 };
@@ -42,9 +44,9 @@ enum profile_total {
 /* The in-kernel aggregate: samples per (process, user stack, kernel stack). */
 struct profile_key {
 	__u32 pid; /* tgid */
-	__s32 user_stack_id;
-	__s32 kernel_stack_id;
 	__u32 pad;
+	__u64 user_stack_id;
+	__u64 kernel_stack_id;
 };
 
 /* First seen name of each sampled process: user space reads its mappings when one appears. */

@@ -193,6 +193,13 @@ TEST_F(ProfileTest, KernelTimeResolvesToKernelFunctions) {
       folded = true;
   }
   EXPECT_TRUE(folded) << profile["folded"].dump();
+  // Every stack walked was stored, the first sample's on each CPU included: its user and its
+  // kernel stack are both new there, and a store allocated on demand has to have been refilled
+  // on every CPU beforehand (ProfileProbe's warm-up) to take two at once. (A sample during the
+  // workload's exec may find no user stack to walk: efault is not asserted.)
+  for (const char* kind : {"user_stacks_lost", "kernel_stacks_lost"})
+    for (const char* why : {"eexist", "enomem", "other"})
+      EXPECT_EQ(profile[kind][why], 0) << kind << " " << why << ": " << profile[kind].dump();
 }
 
 TEST_F(ProfileTest, StacksWithoutFramePointersAreCountedAndNamed) {
@@ -306,7 +313,7 @@ TEST(ProfileProbeTest, ExitedProcessesLeaveTheKernelMapAndStayCounted) {
     Report report;
     probe.fill(report);
     EXPECT_TRUE(probe.kernel_samples_by_pid().empty());
-    // No entry refers to a stack any more: the stack map is empty again, for later processes.
+    // No entry refers to a stack any more: the stack store is empty again, for later processes.
     EXPECT_EQ(probe.kernel_stacks(), 0u);
     const auto* r = report.find<ProfileReport>();
     ASSERT_TRUE(r);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <linux/perf_event.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,6 +30,29 @@ std::string read_first_line(const std::filesystem::path& path) {
   std::string line;
   std::getline(in, line);
   return line;
+}
+
+bool stored(uint64_t stack_id) { return stack_id >= PROFILE_STACK_STORED_MIN; }
+
+// Where the stack store allocates on demand (Linux 6.1+), a sample takes its entries from a
+// per-CPU cache of the BPF memory allocator, which a map starts with one entry in per CPU and
+// refills only after the sample's interrupt. The first sample on a CPU that brought a new user
+// and a new kernel stack lost the second (ENOMEM). One store and delete made on each CPU, before
+// any sample, refills each cache beforehand. PROFILE_STACK_LOST is never a stored stack's id.
+void warm_stack_store(int stacks_fd, const std::vector<int>& cpus) {
+  cpu_set_t before;
+  if (sched_getaffinity(0, sizeof(before), &before) != 0) return;
+  const std::vector<uint64_t> frames(PROFILE_STACK_DEPTH, 0);
+  const uint64_t key = PROFILE_STACK_LOST;
+  for (int cpu : cpus) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof(one), &one) != 0) continue;  // not ours to run on
+    if (bpf_map_update_elem(stacks_fd, &key, frames.data(), BPF_ANY) == 0)
+      bpf_map_delete_elem(stacks_fd, &key);
+  }
+  sched_setaffinity(0, sizeof(before), &before);
 }
 
 StackLoss read_loss(int fd, uint32_t kind) {
@@ -93,6 +117,7 @@ Status ProfileProbe::open_perf_events(profile_bpf* skel) {
   const auto online_path = std::filesystem::path("/sys/devices/system/cpu/online");
   const auto cpus = parse_cpu_list(read_first_line(online_path));
   if (!cpus) return make_error("cannot read the online CPUs from " + online_path.string());
+  warm_stack_store(bpf_map__fd(skel->maps.stacks), *cpus);
   perf_event_attr attr{};
   attr.size = sizeof(attr);
   attr.type = PERF_TYPE_SOFTWARE;
@@ -175,14 +200,13 @@ void ProfileProbe::flush(EventSink&) {
   refresh_names(false);
 }
 
-const std::vector<uint64_t>* ProfileProbe::stack(int32_t id) {
+const std::vector<uint64_t>* ProfileProbe::stack(uint64_t id) {
   auto it = stacks_.find(id);
   if (it != stacks_.end()) return &it->second;
   std::vector<uint64_t> ips(PROFILE_STACK_DEPTH);
-  const uint32_t key = static_cast<uint32_t>(id);
   // Missing: released (release_stacks) after a sample that took the id before it was; not
   // cached, as the next sample of the same stack stores it again under the same id.
-  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stacks), &key, ips.data()) != 0) return nullptr;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stacks), &id, ips.data()) != 0) return nullptr;
   // The walk ends at the first zero.
   for (size_t i = 0; i < ips.size(); ++i)
     if (ips[i] == 0) {
@@ -235,7 +259,7 @@ ProfileStack ProfileProbe::resolve(const profile_key& key, uint64_t samples, Rel
   s.comm = comms_[key.pid];
   s.samples = samples;
   s.without_maps = !symbolizer_->known(key.pid);
-  if (key.user_stack_id >= 0) {
+  if (stored(key.user_stack_id)) {
     if (const auto* ips = stack(key.user_stack_id)) {
       s.user_depth = ips->size();
       s.user = user_frames(key.pid, *ips);
@@ -244,24 +268,23 @@ ProfileStack ProfileProbe::resolve(const profile_key& key, uint64_t samples, Rel
     }
   }
   if (s.user.empty()) s.user.push_back({"[user stack lost]", "", false});
-  const auto* kernel = key.kernel_stack_id >= 0 ? stack(key.kernel_stack_id) : nullptr;
+  const auto* kernel = stored(key.kernel_stack_id) ? stack(key.kernel_stack_id) : nullptr;
   if (kernel) {
     s.kernel = kernel_frames(*kernel);
-  } else if (key.kernel_stack_id == PROFILE_STACK_LOST || key.kernel_stack_id >= 0) {
-    if (key.kernel_stack_id >= 0) missing.kernel += samples;
+  } else if (key.kernel_stack_id != PROFILE_STACK_NONE) {
+    if (stored(key.kernel_stack_id)) missing.kernel += samples;
     s.kernel.push_back({"[kernel stack lost]", "kernel", true});
   }
   return s;
 }
 
 void ProfileProbe::release_stacks(const std::vector<std::pair<profile_key, uint64_t>>& gone,
-                                  const std::set<int32_t>& live) {
+                                  const std::set<uint64_t>& live) {
   const int fd = bpf_map__fd(skel_->maps.stacks);
   for (const auto& [key, samples] : gone)
-    for (int32_t id : {key.user_stack_id, key.kernel_stack_id}) {
-      if (id < 0 || live.count(id)) continue;
-      const uint32_t slot = static_cast<uint32_t>(id);
-      bpf_map_delete_elem(fd, &slot);
+    for (uint64_t id : {key.user_stack_id, key.kernel_stack_id}) {
+      if (!stored(id) || live.count(id)) continue;
+      bpf_map_delete_elem(fd, &id);
       stacks_.erase(id);
     }
   // Kernel frames are a function of the address alone: cheap to look up again, so the cache is
@@ -287,7 +310,7 @@ void ProfileProbe::fill(Report& report) {
   const int counts_fd = bpf_map__fd(skel_->maps.counts);
   ListedPids listed(proc_root_);
   std::vector<std::pair<profile_key, uint64_t>> gone;
-  std::set<int32_t> live_stacks;  // stack ids of the keys that stay in the kernel's map
+  std::set<uint64_t> live_stacks;  // stack ids of the keys that stay in the kernel's map
   Released missing = exited_missing_;
   auto keep = [&](const profile_key& key, uint64_t samples) {
     live_stacks.insert(key.user_stack_id);
@@ -319,9 +342,9 @@ void ProfileProbe::fill(Report& report) {
       },
       keep);
   for (uint32_t pid : gone_pids) forget(pid);
-  // The stacks only exited processes' entries named leave the kernel's stack map and the cache:
-  // the map holds PROFILE_MAX_STACKS and never frees a bucket itself, so a long trace of
-  // short-lived processes filled it (every later stack lost as EEXIST) and the cache with it.
+  // The stacks only exited processes' entries named leave the kernel's stack store and the cache:
+  // the store holds PROFILE_MAX_STACKS and frees nothing itself, so a long trace of short-lived
+  // processes would fill it (every later stack lost) and the cache with it.
   release_stacks(gone, live_stacks);
   exited_.bound(kExitedProcessesKept, kExitedLinesKept);
 
@@ -348,8 +371,8 @@ std::map<uint32_t, uint64_t> ProfileProbe::kernel_samples_by_pid() const {
 size_t ProfileProbe::kernel_stacks() const {
   const int fd = bpf_map__fd(skel_->maps.stacks);
   size_t n = 0;
-  uint32_t key = 0;  // the kernel reads the previous key before it writes the next one
-  for (uint32_t* prev = nullptr; bpf_map_get_next_key(fd, prev, &key) == 0; prev = &key) ++n;
+  uint64_t key = 0;  // the kernel reads the previous key before it writes the next one
+  for (uint64_t* prev = nullptr; bpf_map_get_next_key(fd, prev, &key) == 0; prev = &key) ++n;
   return n;
 }
 

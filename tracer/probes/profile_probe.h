@@ -41,15 +41,15 @@ class ProfileProbe : public Probe {
   size_t perf_events() const { return perf_links_.size(); }
   // Samples per process in the kernel's map (not yet taken out); for tests.
   std::map<uint32_t, uint64_t> kernel_samples_by_pid() const;
-  // Entries in the kernel's stack map; for tests.
+  // Stacks in the kernel's stack store; for tests.
   size_t kernel_stacks() const;
 
  private:
   Status open_perf_events(profile_bpf* skel);
   void discover_processes();
   void refresh_names(bool all);
-  // The stack map's entry, read once; null when it has been released.
-  const std::vector<uint64_t>* stack(int32_t id);
+  // The stored stack, read once; null when it has been released.
+  const std::vector<uint64_t>* stack(uint64_t id);
   std::vector<ProfileFrame> user_frames(uint32_t pid, const std::vector<uint64_t>& ips);
   std::vector<ProfileFrame> kernel_frames(const std::vector<uint64_t>& ips);
   // Samples whose stack was released before they were read: counted as lost ("other").
@@ -58,9 +58,9 @@ class ProfileProbe : public Probe {
     uint64_t kernel = 0;
   };
   ProfileStack resolve(const profile_key& key, uint64_t samples, Released& missing);
-  // Frees the stack map entries (and cached copies) that only `gone`'s entries referred to.
+  // Frees the stored stacks (and cached copies) that only `gone`'s entries referred to.
   void release_stacks(const std::vector<std::pair<profile_key, uint64_t>>& gone,
-                      const std::set<int32_t>& live);
+                      const std::set<uint64_t>& live);
   // Drops what is kept per process once it has exited and its stacks are in exited_.
   void forget(uint32_t pid);
 
@@ -75,9 +75,9 @@ class ProfileProbe : public Probe {
   // Processes first seen in the last kRenameTicks poll ticks: their names are re-read each tick.
   static constexpr int kRenameTicks = 10;
   std::map<uint32_t, int> renaming_;
-  // Stack map buckets never change once written (no BPF_F_REUSE_STACKID): read each once, until
-  // release_stacks() frees the bucket.
-  std::map<int32_t, std::vector<uint64_t>> stacks_;
+  // A stored stack never changes (its id is a hash of its frames): read each once, until
+  // release_stacks() frees it.
+  std::map<uint64_t, std::vector<uint64_t>> stacks_;
   std::map<std::pair<uint32_t, uint64_t>, ProfileFrame> user_cache_;
   static constexpr size_t kKernelFramesKept = 8192;
   std::map<uint64_t, ProfileFrame> kernel_cache_;
