@@ -30,7 +30,7 @@ THREAD_SLOTS(calls, struct db_call);
  * demand where the kernel allows it (tracer/probes/skeleton_loader.h): an LRU map preallocates
  * all of it at start-up, and would evict a query still in flight. The answer deletes the entry,
  * and so do PQfinish() and mysql_close() on its connection; user space deletes the entries of
- * processes that exited (DbProbe::forget_exited_processes()), and an update the full map refuses
+ * processes that exited (DbProbe::sweep_ended_entries()), and an update the full map refuses
  * is counted. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -43,16 +43,23 @@ struct {
  * pointer: in use while not NULL). */
 THREAD_SLOTS(get_result_conn, __u64);
 
-/* Statement texts by libpq (connection, name) and by MYSQL_STMT handle, for the executions. */
+/* Statement texts by libpq (connection, name) and by MYSQL_STMT handle, for the executions.
+ * Plain hashes allocated on demand where the kernel allows it, as `pending` above: an LRU map
+ * preallocates all of it at start-up (12 MB for the two). Their ends: mysql_stmt_close() deletes
+ * its handle's text here; a libpq connection's close or reset ends all of its statements at
+ * once, which a hash keyed by name cannot find, so it streams a DB_EVENT_CLOSED record and user
+ * space deletes the statements prepared on that connection before the close; user space also
+ * deletes the texts of processes that exited (DbProbe::sweep_ended_entries()). A statement the
+ * full map refuses is counted (map_full) and its executions go without their text. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DB_MAX_PREPARED);
 	__type(key, struct db_prepared_key);
 	__type(value, struct db_text);
 } pg_prepared SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DB_MAX_PREPARED);
 	__type(key, struct db_conn_key);
 	__type(value, struct db_text);
@@ -194,6 +201,7 @@ static __always_inline void save_text(void *map, void *key, struct db_call *c)
 	if (!t)
 		return;
 	bpf_probe_read_kernel(t->text, sizeof(t->text), c->q.text);
+	t->saved_ns = bpf_ktime_get_ns();
 	t->text_len = c->q.text_len;
 	t->truncated = c->q.truncated;
 	if (bpf_map_update_elem(map, key, t, BPF_ANY))
@@ -552,7 +560,7 @@ int BPF_KRETPROBE(pq_get_result_ret_uprobe, const void *res)
 }
 
 /* A connection closed with a query unanswered: its entry in `pending` goes with it. (A process
- * that exits instead is swept by user space: DbProbe::forget_exited_processes().) */
+ * that exits instead is swept by user space: DbProbe::sweep_ended_entries().) */
 static __always_inline int forget_connection(__u64 conn)
 {
 	if (!current_is_target())
@@ -563,11 +571,24 @@ static __always_inline int forget_connection(__u64 conn)
 }
 
 /* void PQfinish(PGconn *conn); also PQreset() and PQresetStart(), which close the connection
- * and open it again under the same PGconn. */
+ * and open it again under the same PGconn. The connection's prepared statements end with it:
+ * user space deletes them (pg_prepared above). A record the full ring refuses is counted, and
+ * those statements then stay until their process exits. */
 SEC("uprobe")
 int BPF_KPROBE(pq_finish_uprobe, void *conn)
 {
-	return forget_connection((__u64)conn);
+	if (!current_is_target())
+		return 0;
+	forget_connection((__u64)conn);
+	struct db_closed_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(PT_LOST_RINGBUF);
+		return 0;
+	}
+	fill_header(&e->hdr, PT_FAMILY_DB, DB_EVENT_CLOSED, current_cgroup_id());
+	e->conn = (__u64)conn;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
 }
 
 /* ---- libmariadb / libmysqlclient ---- */
@@ -610,6 +631,17 @@ SEC("uprobe")
 int BPF_KPROBE(my_close_uprobe, void *mysql)
 {
 	return forget_connection((__u64)mysql);
+}
+
+/* my_bool mysql_stmt_close(MYSQL_STMT *stmt): the handle's statement text ends. */
+SEC("uprobe")
+int BPF_KPROBE(my_stmt_close_uprobe, void *stmt)
+{
+	if (!current_is_target())
+		return 0;
+	struct db_conn_key k = {.tgid = current_tgid(), .conn = (__u64)stmt};
+	bpf_map_delete_elem(&mysql_prepared, &k);
+	return 0;
 }
 
 /* int mysql_real_query(MYSQL *mysql, const char *q, unsigned long length); mysql_query() jumps

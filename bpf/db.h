@@ -101,13 +101,20 @@ struct db_query {
 };
 
 enum db_event_kind {
-	DB_EVENT_QUERY = 1, /* every completed query, up to DB_MAX_RECORDS_PER_SEC */
+	DB_EVENT_QUERY = 1,  /* every completed query, up to DB_MAX_RECORDS_PER_SEC */
+	DB_EVENT_CLOSED = 2, /* a libpq connection closed or reset: its prepared statements ended */
 };
 
 struct db_event {
 	struct pt_event_header hdr;
 	__u64 latency_ns;
 	struct db_query q;
+};
+
+/* DB_EVENT_CLOSED: hdr.pid is the process, hdr.ts_ns the close. */
+struct db_closed_event {
+	struct pt_event_header hdr;
+	__u64 conn;
 };
 
 /* (process, connection or statement handle): a query in flight or a prepared statement. */
@@ -126,6 +133,7 @@ struct db_prepared_key {
 };
 
 struct db_text {
+	__u64 saved_ns; /* when it was prepared: a close of its connection after this ends it */
 	__u16 text_len;
 	__u8 truncated;
 	__u8 pad[5];

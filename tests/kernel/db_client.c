@@ -7,9 +7,9 @@
 //
 // Usage: db-client run PG_PORT MY_PORT   (prints "ready", waits for a line on stdin, queries)
 //        db-client sleep PG_PORT MY_PORT (the same, then only DB_SLEEPS x SELECT pg_sleep(0.2))
-//        db-client hold PG_PORT MY_PORT  (the same, then sends one slow query on each
-//                                         connection; closes both connections at a line "close",
-//                                         and exits at the end of stdin, unanswered)
+//        db-client hold PG_PORT MY_PORT  (the same, then prepares statements and sends one slow
+//                                         query on each connection; closes both connections at a
+//                                         line "close", and exits at the end of stdin, unanswered)
 //        db-client layout PG_PORT MY_PORT
 #include <libpq-fe.h>
 #include <mysql.h>
@@ -211,19 +211,42 @@ static int sleep_pg(PGconn *c)
 	return 0;
 }
 
-/* Queries sent and never answered: their `pending` entries go with the connections' close (the
- * line "close") or, at the end of stdin, with the process (DbProbe::forget_exited_processes()). */
-static int hold(PGconn *c, MYSQL *m)
+/* Queries sent and never answered, and prepared statements: their entries go with the
+ * connections' close (the line "close") or, at the end of stdin, with the process
+ * (DbProbe::sweep_ended_entries()). Two statements are prepared on each of `c` and `m`, which
+ * the close ends, and one on a second PostgreSQL connection that stays open; after the close, a
+ * new connection (at `c`'s freed address, as malloc tends to give) prepares one again. */
+static int hold(PGconn *c, MYSQL *m, const char *pg_port)
 {
+	PGconn *stays = pg_connect(pg_port);
+	CHECK(stays, 82);
+	const char *names[] = {"pt_hold_a", "pt_hold_b"};
+	MYSQL_STMT *stmts[2];
+	for (int i = 0; i < 2; ++i) {
+		PGresult *r = PQprepare(c, names[i], "SELECT 1", 0, NULL);
+		CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, 83);
+		PQclear(r);
+		stmts[i] = mysql_stmt_init(m);
+		CHECK(stmts[i] && mysql_stmt_prepare(stmts[i], "SELECT 1", 8) == 0, 84);
+	}
+	PGresult *r = PQprepare(stays, "pt_hold_c", "SELECT 2", 0, NULL);
+	CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, 85);
+	PQclear(r);
 	const char *my_sleep = "SELECT SLEEP(30)";
 	CHECK(PQsendQuery(c, "SELECT pg_sleep(30)"), 80);
 	CHECK(mysql_send_query(m, my_sleep, strlen(my_sleep)) == 0, 81);
 	char line[16];
 	while (fgets(line, sizeof(line), stdin)) {
 		if (strcmp(line, "close\n") == 0 && c) {
+			for (int i = 0; i < 2; ++i)
+				mysql_stmt_close(stmts[i]);
 			PQfinish(c);
 			mysql_close(m);
-			c = NULL;
+			c = pg_connect(pg_port);
+			CHECK(c, 86);
+			r = PQprepare(c, "pt_hold_a", "SELECT 3", 0, NULL);
+			CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, 87);
+			PQclear(r);
 		}
 	}
 	/* Unless closed: no PQfinish(), no mysql_close(), the process ends with both in flight. */
@@ -248,7 +271,7 @@ int main(int argc, char **argv)
 	if (!c || !m)
 		return 4;
 	if (strcmp(argv[1], "hold") == 0)
-		return hold(c, m);
+		return hold(c, m, argv[2]);
 	int rc = strcmp(argv[1], "layout") == 0  ? layout(c, m)
 		 : strcmp(argv[1], "sleep") == 0 ? sleep_pg(c)
 						 : run_pg(c);

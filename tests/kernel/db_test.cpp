@@ -319,31 +319,36 @@ nlohmann::json codes(const std::string& error) { return {{{"error", error}, {"co
 
 // The tgids of the entries of db's `pending` map (queries sent, not yet answered) in the tracer
 // process `tracer`.
-std::multiset<uint32_t> pending_tgids(pid_t tracer) {
+// The processes that the entries of one of the tracer's db maps belong to: every key of
+// `pending`, `pg_prepared` and `mysql_prepared` starts with the tgid.
+std::multiset<uint32_t> entry_tgids(pid_t tracer, const std::string& map) {
   std::multiset<uint32_t> tgids;
-  for (const auto& key : bpf_map_keys(tracer, "pending")) {
-    EXPECT_EQ(key.size(), sizeof(db_conn_key));
-    db_conn_key k{};
-    std::memcpy(&k, key.data(), std::min(key.size(), sizeof(k)));
-    tgids.insert(k.tgid);
+  for (const auto& key : bpf_map_keys(tracer, map)) {
+    EXPECT_GE(key.size(), sizeof(uint32_t));
+    uint32_t tgid = 0;
+    std::memcpy(&tgid, key.data(), std::min(key.size(), sizeof(tgid)));
+    tgids.insert(tgid);
   }
   return tgids;
 }
 
 // Waits up to `seconds` for `want` (a sweep runs at most once a second).
-bool pending_becomes(pid_t tracer, const std::multiset<uint32_t>& want, int seconds) {
+bool entries_become(pid_t tracer, const std::string& map, const std::multiset<uint32_t>& want,
+                    int seconds) {
   const auto deadline = Clock::now() + std::chrono::seconds(seconds);
-  while (pending_tgids(tracer) != want) {
+  while (entry_tgids(tracer, map) != want) {
     if (Clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
 }
 
-// A query sent and never answered leaves its entry in `pending`, which has no eviction: the
-// tracer deletes the entries of processes that exited, and only theirs, and a connection's close
-// deletes its own.
-TEST_F(DbTest, QueriesInFlightEndWithTheirConnectionOrProcess) {
+// Queries sent and never answered, and prepared statement texts, stay in maps without
+// eviction: the tracer deletes the entries of processes that exited, and only theirs;
+// mysql_stmt_close() deletes its statement's; a libpq connection's close ends the statements
+// prepared on it before, not those of the process's other connection, nor one prepared since on
+// a new connection (malloc tends to give it the closed one's address).
+TEST_F(DbTest, QueriesAndStatementsEndWithTheirConnectionOrProcess) {
   TestCgroup target("pt-db-hold");
   const std::vector<std::string> argv = {env("PODTRACE_DB_CLIENT"), "hold", pg_port(), my_port()};
   Client ends(target, argv), closes(target, argv);
@@ -360,21 +365,38 @@ TEST_F(DbTest, QueriesInFlightEndWithTheirConnectionOrProcess) {
   closes.proceed(true);
   const auto e = static_cast<uint32_t>(ends.work->pid());
   const auto c = static_cast<uint32_t>(closes.work->pid());
-  auto pending = [&] { return "pending: " + std::to_string(pending_tgids(tracer.pid()).size()); };
-  // One PostgreSQL and one MariaDB query in flight each.
-  ASSERT_TRUE(pending_becomes(tracer.pid(), {e, e, c, c}, 10)) << pending();
+  auto now = [&](const std::string& map) {
+    return map + ": " + std::to_string(entry_tgids(tracer.pid(), map).size());
+  };
+  // Each: one PostgreSQL and one MariaDB query in flight, three libpq statements (two on the
+  // connection it closes, one on the other) and two MariaDB ones.
+  ASSERT_TRUE(entries_become(tracer.pid(), "pending", {e, e, c, c}, 10)) << now("pending");
+  EXPECT_TRUE(entries_become(tracer.pid(), "pg_prepared", {e, e, e, c, c, c}, 5))
+      << now("pg_prepared");
+  EXPECT_TRUE(entries_become(tracer.pid(), "mysql_prepared", {e, e, c, c}, 5))
+      << now("mysql_prepared");
   ends.end_stdin();
   EXPECT_EQ(ends.work->wait(), 0);
-  EXPECT_TRUE(pending_becomes(tracer.pid(), {c, c}, 5)) << pending();
+  EXPECT_TRUE(entries_become(tracer.pid(), "pending", {c, c}, 5)) << now("pending");
+  EXPECT_TRUE(entries_become(tracer.pid(), "pg_prepared", {c, c, c}, 5)) << now("pg_prepared");
+  EXPECT_TRUE(entries_become(tracer.pid(), "mysql_prepared", {c, c}, 5)) << now("mysql_prepared");
   // The live process's entries stay through more sweeps...
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  EXPECT_EQ(pending_tgids(tracer.pid()), std::multiset<uint32_t>({c, c}));
-  // ...until PQfinish() and mysql_close() end its connections, the process still running.
+  EXPECT_EQ(entry_tgids(tracer.pid(), "pending"), std::multiset<uint32_t>({c, c}));
+  EXPECT_EQ(entry_tgids(tracer.pid(), "pg_prepared"), std::multiset<uint32_t>({c, c, c}));
+  EXPECT_EQ(entry_tgids(tracer.pid(), "mysql_prepared"), std::multiset<uint32_t>({c, c}));
+  // ...until mysql_stmt_close(), PQfinish() and mysql_close() end them, the process still
+  // running; the other connection's statement and the new connection's stay.
   closes.send_line("close\n");
-  EXPECT_TRUE(pending_becomes(tracer.pid(), {}, 5)) << pending();
+  EXPECT_TRUE(entries_become(tracer.pid(), "pending", {}, 5)) << now("pending");
+  EXPECT_TRUE(entries_become(tracer.pid(), "mysql_prepared", {}, 5)) << now("mysql_prepared");
+  EXPECT_TRUE(entries_become(tracer.pid(), "pg_prepared", {c, c}, 5)) << now("pg_prepared");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(entry_tgids(tracer.pid(), "pg_prepared"), std::multiset<uint32_t>({c, c}));
   EXPECT_EQ(kill(closes.work->pid(), 0), 0);
   closes.end_stdin();
   EXPECT_EQ(closes.work->wait(), 0);
+  EXPECT_TRUE(entries_become(tracer.pid(), "pg_prepared", {}, 5)) << now("pg_prepared");
   EXPECT_EQ(tracer.stop(), 0) << tracer.stderr_text();
   EXPECT_EQ(tracer.report()["lost_events"]["map_full"], 0) << tracer.report().dump();
 }

@@ -63,9 +63,9 @@ constexpr int kThreadSlotMaps = 5;
 // The hash maps kept preallocated on purpose: memory's reclaim_inflight and reclaim_procs.
 constexpr int kKeptPreallocated = 2;
 
-// The LRU maps with task storage: db's pg_prepared and mysql_prepared, locks' klock_inflight,
-// dns's gai_inflight, process's OOM victims and tcp's just-closed sockets (1 024 entries each).
-constexpr int kLruMaps = 6;
+// The LRU maps with task storage: locks' klock_inflight, dns's gai_inflight, process's OOM
+// victims and tcp's just-closed sockets (1 024 entries each).
+constexpr int kLruMaps = 4;
 
 // Whether this kernel's fdinfo `memlock` is what a map holds (Linux 6.4's map_mem_usage) rather
 // than a formula of its size (before: the same for both allocations). Asked of two maps of its
@@ -125,8 +125,9 @@ TEST(MapAllocationTest, EveryHashMapAllocatesOnUpdateWhereTheKernelAllowsIt) {
   EXPECT_TRUE(t.found_hash_on_demand);
   EXPECT_GE(t.hashes, 20);  // the families' aggregates, the activity map, the target sets
   EXPECT_EQ(t.on_demand, t.hashes - kKeptPreallocated);
-  // What stays LRU (kLruMaps): state with no sure end to wait for. tcp's sockets and dns's and
-  // db's queries in flight are hashes: their entries end at close, answer or exit.
+  // What stays LRU (kLruMaps): state with no sure end to wait for. tcp's sockets, dns's and
+  // db's queries in flight and db's prepared statements are hashes: their entries end at close,
+  // answer or exit.
   EXPECT_EQ(t.lru, kLruMaps);
   EXPECT_EQ(t.lru_on_demand, 0);
 }

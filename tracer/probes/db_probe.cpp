@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -50,7 +51,8 @@ std::vector<Hook> hooks_for(db_bpf* s, uint32_t library) {
           {"mysql_read_query_result", p.my_read_result_uprobe, p.my_ret_uprobe},
           {"mysql_stmt_prepare", p.my_stmt_prepare_uprobe, p.my_ret_uprobe},
           {"mysql_stmt_execute", p.my_stmt_execute_uprobe, p.my_ret_uprobe},
-          {"mysql_close", p.my_close_uprobe, nullptr}};
+          {"mysql_close", p.my_close_uprobe, nullptr},
+          {"mysql_stmt_close", p.my_stmt_close_uprobe, nullptr}};
 }
 
 int on_ringbuf_record(void* ctx, void* data, size_t size) {
@@ -162,6 +164,14 @@ void DbProbe::attach_new_libraries() {
 }
 
 void DbProbe::on_record(const void* data, size_t size, EventSink& sink) {
+  if (size >= sizeof(pt_event_header) &&
+      static_cast<const pt_event_header*>(data)->kind == DB_EVENT_CLOSED) {
+    decode<db_closed_event>(data, size, [&](const db_closed_event& e) {
+      uint64_t& latest = closed_[{e.hdr.pid, e.conn}];
+      latest = std::max<uint64_t>(latest, e.hdr.ts_ns);
+    });
+    return;
+  }
   decode<db_event>(data, size, [&](const db_event& e) {
     const std::string statement = aggregate_.add(e);
     if (!e.q.failed && e.latency_ns < slow_threshold_ns_) return;
@@ -183,29 +193,57 @@ void DbProbe::flush(EventSink& sink) {
   ring_buffer__consume(rb_.get());
   // A process that dlopen()ed a client library since the last tick is probed now.
   attach_new_libraries();
-  forget_exited_processes();
+  sweep_ended_entries();
   for (auto& e : announcements_) sink.event(std::move(e));
   announcements_.clear();
 }
 
-void DbProbe::forget_exited_processes() {
+void DbProbe::sweep_ended_entries() {
   const uint64_t now = monotonic_ns();
   if (now - last_sweep_ns_ < 1'000'000'000ull) return;
   last_sweep_ns_ = now;
-  const int fd = bpf_map__fd(skel_->maps.pending);
-  std::vector<db_conn_key> gone;
   ListedPids listed(proc_root_);  // per tgid: a process holds at most a few connections
-  // The keys alone (the value is the BPF side's own struct); the map holds queries in flight only.
-  db_conn_key key{}, next{};
-  // An answer that deletes the key the walk stands on restarts it from the first bucket: bounded.
-  size_t steps = 0;
-  for (bool first = true;
-       steps++ < 2 * DB_MAX_PENDING && bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0;
-       first = false) {
-    key = next;
-    if (!listed(key.tgid)) gone.push_back(key);
+  // Keys alone where the process decides (the value is the BPF side's own struct).
+  auto sweep_keys = [&](int fd, size_t most) {
+    std::vector<db_conn_key> gone;
+    db_conn_key key{}, next{};
+    // A delete of the key the walk stands on restarts it from the first bucket: bounded.
+    size_t steps = 0;
+    for (bool first = true;
+         steps++ < 2 * most && bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0;
+         first = false) {
+      key = next;
+      if (!listed(key.tgid)) gone.push_back(key);
+    }
+    for (const auto& gone_key : gone) bpf_map_delete_elem(fd, &gone_key);
+  };
+  sweep_keys(bpf_map__fd(skel_->maps.pending), DB_MAX_PENDING);
+  sweep_keys(bpf_map__fd(skel_->maps.mysql_prepared), DB_MAX_PREPARED);
+  sweep_pg_prepared(listed);
+}
+
+void DbProbe::sweep_pg_prepared(ListedPids& listed) {
+  const int fd = bpf_map__fd(skel_->maps.pg_prepared);
+  std::vector<std::pair<db_prepared_key, uint64_t>> gone;  // with the close that ends it, or 0
+  for_each_map_entry<db_prepared_key, ::db_text>(
+      fd, [&](const db_prepared_key& key, const ::db_text& text) {
+        if (!listed(key.tgid)) {
+          gone.emplace_back(key, 0);
+          return;
+        }
+        auto closed = closed_.find({key.tgid, key.conn});
+        if (closed != closed_.end() && text.saved_ns < closed->second)
+          gone.emplace_back(key, closed->second);
+      });
+  closed_.clear();
+  for (const auto& [key, closed_ns] : gone) {
+    // The same name prepared again, on a new connection at the freed PGconn's address, since
+    // the walk read it: that text is live.
+    ::db_text now{};
+    if (closed_ns && bpf_map_lookup_elem(fd, &key, &now) == 0 && now.saved_ns >= closed_ns)
+      continue;
+    bpf_map_delete_elem(fd, &key);
   }
-  for (const auto& gone_key : gone) bpf_map_delete_elem(fd, &gone_key);
 }
 
 void DbProbe::fill(Report& report) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "library_watch.h"
 #include "probes/db_aggregate.h"
 #include "probes/probe.h"
+#include "proc_memory.h"
 
 struct db_bpf;
 
@@ -37,12 +39,13 @@ class DbProbe : public Probe {
   void attach_new_libraries();
   // The query functions of one library file; false when none could be probed.
   bool attach_library(const FoundLibrary& lib, uint32_t library);
-  // Deletes the queries in flight (`pending`) of processes that have exited, at most once a
-  // second: a process that ends with a query unanswered leaves its entry behind (a connection
-  // closed with one has its entry deleted by the PQfinish/mysql_close probes), and the map has
-  // no eviction (bpf/db.bpf.c). The keys' tgids are the node's: proc_root_ must be the host's
-  // /proc, as for every family that names processes.
-  void forget_exited_processes();
+  // At most once a second, deletes what the probes saw no end of (the maps have no eviction:
+  // bpf/db.bpf.c): the queries in flight and the prepared statement texts of processes that
+  // have exited, and the libpq statements prepared on a connection before it closed (closed_).
+  // The keys' tgids are the node's: proc_root_ must be the host's /proc, as for every family
+  // that names processes.
+  void sweep_ended_entries();
+  void sweep_pg_prepared(ListedPids& listed);
 
   struct RingBufferFree {
     void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
@@ -61,6 +64,8 @@ class DbProbe : public Probe {
   std::string problems_;  // attach failures, for the section's status
   bool mysqlclient_ = false;
   uint64_t last_sweep_ns_ = 0;
+  // libpq connections closed since the last sweep: (process, PGconn) -> the latest close.
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> closed_;
 };
 
 }  // namespace podtrace::tracer
