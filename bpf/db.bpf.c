@@ -49,8 +49,10 @@ THREAD_SLOTS(get_result_conn, __u64);
  * its handle's text here; a libpq connection's close or reset ends all of its statements at
  * once, which a hash keyed by name cannot find, so it streams a DB_EVENT_CLOSED record and user
  * space deletes the statements prepared on that connection before the close; user space also
- * deletes the texts of processes that exited (DbProbe::sweep_ended_entries()). A statement the
- * full map refuses is counted (map_full) and its executions go without their text. */
+ * deletes the texts of processes that exited (DbProbe::sweep_ended_entries()). Ends no probe
+ * sees (SQL's DEALLOCATE, libpq 17's PQclosePrepared()) leave texts behind: past 90% full, the
+ * sweep deletes the least recently used down to 75%, as the LRU map did. A statement the full
+ * map refuses is counted (map_full) and its executions go without their text. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DB_MAX_PREPARED);
@@ -188,6 +190,7 @@ static __always_inline void copy_prepared(struct db_call *c, struct db_text *t)
 {
 	if (!t)
 		return;
+	t->used_ns = bpf_ktime_get_ns();
 	bpf_probe_read_kernel(c->q.text, sizeof(c->q.text), t->text);
 	c->q.text_len = t->text_len;
 	c->q.truncated = t->truncated;
@@ -202,6 +205,7 @@ static __always_inline void save_text(void *map, void *key, struct db_call *c)
 		return;
 	bpf_probe_read_kernel(t->text, sizeof(t->text), c->q.text);
 	t->saved_ns = bpf_ktime_get_ns();
+	t->used_ns = t->saved_ns;
 	t->text_len = c->q.text_len;
 	t->truncated = c->q.truncated;
 	if (bpf_map_update_elem(map, key, t, BPF_ANY))

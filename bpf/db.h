@@ -134,6 +134,7 @@ struct db_prepared_key {
 
 struct db_text {
 	__u64 saved_ns; /* when it was prepared: a close of its connection after this ends it */
+	__u64 used_ns;  /* when last prepared or executed: the sweep's eviction order when full */
 	__u16 text_len;
 	__u8 truncated;
 	__u8 pad[5];

@@ -147,6 +147,23 @@ static __always_inline void count_sample(struct profile_key *key)
 	__sync_fetch_and_add(n, 1);
 }
 
+/* Run by user space on each online CPU (BPF_PROG_TEST_RUN, BPF_F_TEST_RUN_ON_CPU) before any
+ * sample, never attached: one store and delete in `stacks` there. Where the store allocates on
+ * demand, a sample takes its entries from the BPF allocator's per-CPU cache, which a new map
+ * fills with one entry per CPU and refills only after the sample's interrupt: the first sample
+ * on a CPU that brought a new user and a new kernel stack lost the second (ENOMEM). The store
+ * here has the cache refilled beforehand. PROFILE_STACK_LOST is never a stored stack's id. */
+SEC("raw_tp")
+int warm_stack_store(void *ctx)
+{
+	__u32 zero = 0;
+	__u64 key = PROFILE_STACK_LOST;
+	__u64 *ips = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (ips && !bpf_map_update_elem(&stacks, &key, ips, BPF_ANY))
+		bpf_map_delete_elem(&stacks, &key);
+	return 0;
+}
+
 SEC("perf_event")
 int profile_sample_perf(struct bpf_perf_event_data *ctx)
 {

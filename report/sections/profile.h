@@ -33,11 +33,11 @@ struct ProfileProcess {
   bool operator==(const ProfileProcess&) const = default;
 };
 
-// Samples whose stack the kernel could not collect, by bpf_get_stackid() error.
+// Samples whose stack the kernel could not collect or store, by error.
 struct StackLoss {
   uint64_t efault = 0;  // nothing to walk
-  uint64_t eexist = 0;  // hash collision in the stack map
-  uint64_t enomem = 0;  // stack map full
+  uint64_t eexist = 0;  // a kernel stack map's bucket collision: none since stacks are hashed
+  uint64_t enomem = 0;  // the stack store full
   uint64_t other = 0;
   uint64_t total() const { return efault + eexist + enomem + other; }
   bool operator==(const StackLoss&) const = default;

@@ -10,6 +10,8 @@
 //        db-client hold PG_PORT MY_PORT  (the same, then prepares statements and sends one slow
 //                                         query on each connection; closes both connections at a
 //                                         line "close", and exits at the end of stdin, unanswered)
+//        db-client many PG_PORT MY_PORT  (the same, then prepares DB_MANY_STATEMENTS statements,
+//                                         and exits at the end of stdin)
 //        db-client layout PG_PORT MY_PORT
 #include <libpq-fe.h>
 #include <mysql.h>
@@ -20,6 +22,9 @@
 #include <unistd.h>
 
 #include "db.h"
+
+/* Past DbProbe::kTextsEvictAbove (90% of DB_MAX_PREPARED). */
+#define DB_MANY_STATEMENTS 15000
 
 /* The offsets db.h gives, against the headers this client is built with. */
 _Static_assert(offsetof(MYSQL, net.last_errno) == DB_MARIADB_MYSQL_ERRNO_OFF,
@@ -213,13 +218,14 @@ static int sleep_pg(PGconn *c)
 
 /* Queries sent and never answered, and prepared statements: their entries go with the
  * connections' close (the line "close") or, at the end of stdin, with the process
- * (DbProbe::sweep_ended_entries()). Two statements are prepared on each of `c` and `m`, which
- * the close ends, and one on a second PostgreSQL connection that stays open; after the close, a
- * new connection (at `c`'s freed address, as malloc tends to give) prepares one again. */
+ * (DbProbe::sweep_ended_entries()). Statements prepared: two on `c` and two on `m`, which the
+ * close ends (PQfinish(), mysql_stmt_close()); one on `stays`, which stays open; one on
+ * `resets`, which the close resets (PQreset(): the same PGconn, its statements gone) and
+ * prepares another on. */
 static int hold(PGconn *c, MYSQL *m, const char *pg_port)
 {
-	PGconn *stays = pg_connect(pg_port);
-	CHECK(stays, 82);
+	PGconn *stays = pg_connect(pg_port), *resets = pg_connect(pg_port);
+	CHECK(stays && resets, 82);
 	const char *names[] = {"pt_hold_a", "pt_hold_b"};
 	MYSQL_STMT *stmts[2];
 	for (int i = 0; i < 2; ++i) {
@@ -232,19 +238,24 @@ static int hold(PGconn *c, MYSQL *m, const char *pg_port)
 	PGresult *r = PQprepare(stays, "pt_hold_c", "SELECT 2", 0, NULL);
 	CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, 85);
 	PQclear(r);
+	r = PQprepare(resets, "pt_hold_d", "SELECT 3", 0, NULL);
+	CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, 85);
+	PQclear(r);
 	const char *my_sleep = "SELECT SLEEP(30)";
 	CHECK(PQsendQuery(c, "SELECT pg_sleep(30)"), 80);
 	CHECK(mysql_send_query(m, my_sleep, strlen(my_sleep)) == 0, 81);
 	char line[16];
+	int closed = 0;
 	while (fgets(line, sizeof(line), stdin)) {
-		if (strcmp(line, "close\n") == 0 && c) {
+		if (strcmp(line, "close\n") == 0 && !closed) {
+			closed = 1;
 			for (int i = 0; i < 2; ++i)
 				mysql_stmt_close(stmts[i]);
 			PQfinish(c);
 			mysql_close(m);
-			c = pg_connect(pg_port);
-			CHECK(c, 86);
-			r = PQprepare(c, "pt_hold_a", "SELECT 3", 0, NULL);
+			PQreset(resets);
+			CHECK(PQstatus(resets) == CONNECTION_OK, 86);
+			r = PQprepare(resets, "pt_hold_e", "SELECT 4", 0, NULL);
 			CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, 87);
 			PQclear(r);
 		}
@@ -253,12 +264,31 @@ static int hold(PGconn *c, MYSQL *m, const char *pg_port)
 	_exit(0);
 }
 
+/* More statements prepared on one connection than the tracer keeps texts of without a sweep's
+ * eviction (DbProbe::kTextsEvictAbove), in order, none executed; then stays until the end of
+ * stdin. */
+static int many(PGconn *c)
+{
+	for (int i = 0; i < DB_MANY_STATEMENTS; ++i) {
+		char name[32], text[32];
+		snprintf(name, sizeof(name), "pt_many_%d", i);
+		snprintf(text, sizeof(text), "SELECT %d", i);
+		PGresult *r = PQprepare(c, name, text, 0, NULL);
+		CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, 90);
+		PQclear(r);
+	}
+	char line[16];
+	while (fgets(line, sizeof(line), stdin)) {
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4)
 		return 2;
 	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "sleep") == 0 ||
-	    strcmp(argv[1], "hold") == 0) {
+	    strcmp(argv[1], "hold") == 0 || strcmp(argv[1], "many") == 0) {
 		/* The libraries are mapped now (at exec): the test waits until they are probed. */
 		printf("ready\n");
 		fflush(stdout);
@@ -272,6 +302,8 @@ int main(int argc, char **argv)
 		return 4;
 	if (strcmp(argv[1], "hold") == 0)
 		return hold(c, m, argv[2]);
+	if (strcmp(argv[1], "many") == 0)
+		return many(c);
 	int rc = strcmp(argv[1], "layout") == 0  ? layout(c, m)
 		 : strcmp(argv[1], "sleep") == 0 ? sleep_pg(c)
 						 : run_pg(c);

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -345,9 +346,9 @@ bool entries_become(pid_t tracer, const std::string& map, const std::multiset<ui
 
 // Queries sent and never answered, and prepared statement texts, stay in maps without
 // eviction: the tracer deletes the entries of processes that exited, and only theirs;
-// mysql_stmt_close() deletes its statement's; a libpq connection's close ends the statements
-// prepared on it before, not those of the process's other connection, nor one prepared since on
-// a new connection (malloc tends to give it the closed one's address).
+// mysql_stmt_close() deletes its statement's; a libpq connection's close (PQfinish) or reset
+// (PQreset, the same PGconn) ends the statements prepared on it before, not those of the
+// process's other connection, nor one prepared on the reset connection since.
 TEST_F(DbTest, QueriesAndStatementsEndWithTheirConnectionOrProcess) {
   TestCgroup target("pt-db-hold");
   const std::vector<std::string> argv = {env("PODTRACE_DB_CLIENT"), "hold", pg_port(), my_port()};
@@ -368,25 +369,25 @@ TEST_F(DbTest, QueriesAndStatementsEndWithTheirConnectionOrProcess) {
   auto now = [&](const std::string& map) {
     return map + ": " + std::to_string(entry_tgids(tracer.pid(), map).size());
   };
-  // Each: one PostgreSQL and one MariaDB query in flight, three libpq statements (two on the
-  // connection it closes, one on the other) and two MariaDB ones.
+  // Each: one PostgreSQL and one MariaDB query in flight, four libpq statements (two on the
+  // connection it closes, one on the one it resets, one on the other) and two MariaDB ones.
   ASSERT_TRUE(entries_become(tracer.pid(), "pending", {e, e, c, c}, 10)) << now("pending");
-  EXPECT_TRUE(entries_become(tracer.pid(), "pg_prepared", {e, e, e, c, c, c}, 5))
+  EXPECT_TRUE(entries_become(tracer.pid(), "pg_prepared", {e, e, e, e, c, c, c, c}, 5))
       << now("pg_prepared");
   EXPECT_TRUE(entries_become(tracer.pid(), "mysql_prepared", {e, e, c, c}, 5))
       << now("mysql_prepared");
   ends.end_stdin();
   EXPECT_EQ(ends.work->wait(), 0);
   EXPECT_TRUE(entries_become(tracer.pid(), "pending", {c, c}, 5)) << now("pending");
-  EXPECT_TRUE(entries_become(tracer.pid(), "pg_prepared", {c, c, c}, 5)) << now("pg_prepared");
+  EXPECT_TRUE(entries_become(tracer.pid(), "pg_prepared", {c, c, c, c}, 5)) << now("pg_prepared");
   EXPECT_TRUE(entries_become(tracer.pid(), "mysql_prepared", {c, c}, 5)) << now("mysql_prepared");
   // The live process's entries stay through more sweeps...
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(entry_tgids(tracer.pid(), "pending"), std::multiset<uint32_t>({c, c}));
-  EXPECT_EQ(entry_tgids(tracer.pid(), "pg_prepared"), std::multiset<uint32_t>({c, c, c}));
+  EXPECT_EQ(entry_tgids(tracer.pid(), "pg_prepared"), std::multiset<uint32_t>({c, c, c, c}));
   EXPECT_EQ(entry_tgids(tracer.pid(), "mysql_prepared"), std::multiset<uint32_t>({c, c}));
-  // ...until mysql_stmt_close(), PQfinish() and mysql_close() end them, the process still
-  // running; the other connection's statement and the new connection's stay.
+  // ...until mysql_stmt_close(), PQfinish(), mysql_close() and PQreset() end them, the process
+  // still running; the other connection's statement and the one prepared after the reset stay.
   closes.send_line("close\n");
   EXPECT_TRUE(entries_become(tracer.pid(), "pending", {}, 5)) << now("pending");
   EXPECT_TRUE(entries_become(tracer.pid(), "mysql_prepared", {}, 5)) << now("mysql_prepared");
@@ -399,6 +400,56 @@ TEST_F(DbTest, QueriesAndStatementsEndWithTheirConnectionOrProcess) {
   EXPECT_TRUE(entries_become(tracer.pid(), "pg_prepared", {}, 5)) << now("pg_prepared");
   EXPECT_EQ(tracer.stop(), 0) << tracer.stderr_text();
   EXPECT_EQ(tracer.report()["lost_events"]["map_full"], 0) << tracer.report().dump();
+}
+
+// Ends no probe sees (SQL's DEALLOCATE, libpq 17's PQclosePrepared) would fill the statement
+// maps, which have no eviction of their own: past 90% full, the sweep deletes the least recently
+// used texts down to 75%, and the report says so. 15 000 statements prepared in order on one
+// connection: what stays is the newest ones, a contiguous run ending with the last, and none was
+// refused.
+TEST_F(DbTest, StatementTextsPastTheBoundKeepTheMostRecentlyUsed) {
+  TestCgroup target("pt-db-many");
+  Client many(target, {env("PODTRACE_DB_CLIENT"), "many", pg_port(), my_port()});
+  TracerProcess tracer(
+      {"--cgroup", target.v2().string(), "--disable", families_except("db"), "--duration", "90s"});
+  tracer.wait_for_start();
+  many.work->go();
+  std::set<std::string> attached;
+  while (attached.size() < 2)
+    attached.insert(tracer.wait_for_event("db", "attached")["library"].get<std::string>());
+  many.proceed(true);
+  constexpr int kStatements = 15000;
+  auto kept_indices = [&] {
+    std::set<int> indices;
+    for (const auto& key : bpf_map_keys(tracer.pid(), "pg_prepared")) {
+      db_prepared_key k{};
+      std::memcpy(&k, key.data(), std::min(key.size(), sizeof(k)));
+      const std::string name(k.name, strnlen(k.name, sizeof(k.name)));
+      if (name.rfind("pt_many_", 0) == 0) indices.insert(std::stoi(name.substr(8)));
+    }
+    return indices;
+  };
+  // The last statement prepared, and a sweep since the map passed its bound.
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  std::set<int> kept = kept_indices();
+  while (!(kept.count(kStatements - 1) && kept.size() <= DB_MAX_PREPARED * 9 / 10)) {
+    ASSERT_LT(Clock::now(), deadline) << kept.size() << " texts kept";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    kept = kept_indices();
+  }
+  EXPECT_GE(kept.size(), static_cast<size_t>(DB_MAX_PREPARED * 3 / 4));
+  EXPECT_EQ(*kept.begin(), kStatements - static_cast<int>(kept.size()))
+      << "not the most recent: " << *kept.begin() << ".." << *kept.rbegin();
+  many.end_stdin();
+  EXPECT_EQ(many.work->wait(), 0);
+  EXPECT_EQ(tracer.stop(), 0) << tracer.stderr_text();
+  const auto report = tracer.report();
+  EXPECT_EQ(report["lost_events"]["map_full"], 0) << report.dump();
+  const std::string status = report["db"]["status"].get<std::string>();
+  EXPECT_NE(status.find(fmt::format("{} prepared statement texts evicted",
+                                    kStatements - static_cast<int>(kept.size()))),
+            std::string::npos)
+      << status;
 }
 
 TEST_F(DbTest, LayoutOffsetsMatchTheRunningLibraries) {

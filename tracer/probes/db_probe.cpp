@@ -203,47 +203,57 @@ void DbProbe::sweep_ended_entries() {
   if (now - last_sweep_ns_ < 1'000'000'000ull) return;
   last_sweep_ns_ = now;
   ListedPids listed(proc_root_);  // per tgid: a process holds at most a few connections
-  // Keys alone where the process decides (the value is the BPF side's own struct).
-  auto sweep_keys = [&](int fd, size_t most) {
-    std::vector<db_conn_key> gone;
-    db_conn_key key{}, next{};
-    // A delete of the key the walk stands on restarts it from the first bucket: bounded.
-    size_t steps = 0;
-    for (bool first = true;
-         steps++ < 2 * most && bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0;
-         first = false) {
-      key = next;
-      if (!listed(key.tgid)) gone.push_back(key);
-    }
-    for (const auto& gone_key : gone) bpf_map_delete_elem(fd, &gone_key);
-  };
-  sweep_keys(bpf_map__fd(skel_->maps.pending), DB_MAX_PENDING);
-  sweep_keys(bpf_map__fd(skel_->maps.mysql_prepared), DB_MAX_PREPARED);
-  sweep_pg_prepared(listed);
-}
+  // Queries in flight: keys alone (the value is the BPF side's own struct).
+  const int pending_fd = bpf_map__fd(skel_->maps.pending);
+  std::vector<db_conn_key> gone;
+  db_conn_key key{}, next{};
+  // A delete of the key the walk stands on restarts it from the first bucket: bounded.
+  size_t steps = 0;
+  for (bool first = true; steps++ < 2 * DB_MAX_PENDING &&
+                          bpf_map_get_next_key(pending_fd, first ? nullptr : &key, &next) == 0;
+       first = false) {
+    key = next;
+    if (!listed(key.tgid)) gone.push_back(key);
+  }
+  for (const auto& gone_key : gone) bpf_map_delete_elem(pending_fd, &gone_key);
 
-void DbProbe::sweep_pg_prepared(ListedPids& listed) {
-  const int fd = bpf_map__fd(skel_->maps.pg_prepared);
-  std::vector<std::pair<db_prepared_key, uint64_t>> gone;  // with the close that ends it, or 0
-  for_each_map_entry<db_prepared_key, ::db_text>(
-      fd, [&](const db_prepared_key& key, const ::db_text& text) {
-        if (!listed(key.tgid)) {
-          gone.emplace_back(key, 0);
-          return;
-        }
-        auto closed = closed_.find({key.tgid, key.conn});
-        if (closed != closed_.end() && text.saved_ns < closed->second)
-          gone.emplace_back(key, closed->second);
+  const uint64_t kExited = UINT64_MAX;
+  texts_evicted_ += sweep_statement_texts<db_conn_key>(
+      bpf_map__fd(skel_->maps.mysql_prepared),
+      [&](const db_conn_key& k, const ::db_text&) { return listed(k.tgid) ? 0 : kExited; });
+  texts_evicted_ += sweep_statement_texts<db_prepared_key>(
+      bpf_map__fd(skel_->maps.pg_prepared), [&](const db_prepared_key& k, const ::db_text& text) {
+        if (!listed(k.tgid)) return kExited;
+        auto closed = closed_.find({k.tgid, k.conn});
+        return closed != closed_.end() && text.saved_ns < closed->second ? closed->second : 0;
       });
   closed_.clear();
-  for (const auto& [key, closed_ns] : gone) {
-    // The same name prepared again, on a new connection at the freed PGconn's address, since
-    // the walk read it: that text is live.
+}
+
+template <typename Key, typename EndOf>
+size_t DbProbe::sweep_statement_texts(int fd, EndOf&& end_of) {
+  std::vector<std::pair<Key, uint64_t>> gone;  // with what ended it
+  std::vector<std::pair<uint64_t, Key>> kept;  // by last use
+  for_each_map_entry<Key, ::db_text>(fd, [&](const Key& key, const ::db_text& text) {
+    if (const uint64_t end = end_of(key, text))
+      gone.emplace_back(key, end);
+    else
+      kept.emplace_back(text.used_ns, key);
+  });
+  for (const auto& [key, end] : gone) {
+    // After a connection's close, the same name prepared again on a new connection at the freed
+    // PGconn's address since the walk read it: that text is live.
     ::db_text now{};
-    if (closed_ns && bpf_map_lookup_elem(fd, &key, &now) == 0 && now.saved_ns >= closed_ns)
-      continue;
+    if (bpf_map_lookup_elem(fd, &key, &now) == 0 && now.saved_ns >= end) continue;
     bpf_map_delete_elem(fd, &key);
   }
+  if (kept.size() <= kTextsEvictAbove) return 0;
+  const size_t evict = kept.size() - kTextsKeptAfterEviction;
+  std::nth_element(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(evict), kept.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t evicted = 0;
+  for (size_t i = 0; i < evict; ++i) evicted += bpf_map_delete_elem(fd, &kept[i].second) == 0;
+  return evicted;
 }
 
 void DbProbe::fill(Report& report) {
@@ -264,6 +274,11 @@ void DbProbe::fill(Report& report) {
   if (mysqlclient_)
     status += std::string(status.empty() ? "" : "; ") +
               "libmysqlclient errors are counted without their error code";
+  if (texts_evicted_)
+    status += fmt::format(
+        "{}{} prepared statement texts evicted, least recently used first (ends the probes do "
+        "not see, such as SQL's DEALLOCATE, filled the map)",
+        status.empty() ? "" : "; ", texts_evicted_);
   report.set(aggregate_.build(rows, status));
 }
 

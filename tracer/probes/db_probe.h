@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "db.h"
 #include "libbpf_util.h"
 #include "library_watch.h"
 #include "probes/db_aggregate.h"
@@ -45,7 +46,14 @@ class DbProbe : public Probe {
   // The keys' tgids are the node's: proc_root_ must be the host's /proc, as for every family
   // that names processes.
   void sweep_ended_entries();
-  void sweep_pg_prepared(ListedPids& listed);
+  // One map of prepared statement texts: deletes those `end_of` ends (it returns the time of the
+  // close that ends a text, UINT64_MAX for an exited process, or 0), then, past kTextsEvictAbove,
+  // the least recently used down to kTextsKeptAfterEviction (ends no probe sees, such as SQL's
+  // DEALLOCATE, would fill it). Returns how many it evicted.
+  template <typename Key, typename EndOf>
+  size_t sweep_statement_texts(int fd, EndOf&& end_of);
+  static constexpr size_t kTextsEvictAbove = DB_MAX_PREPARED * 9 / 10;
+  static constexpr size_t kTextsKeptAfterEviction = DB_MAX_PREPARED * 3 / 4;
 
   struct RingBufferFree {
     void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
@@ -66,6 +74,7 @@ class DbProbe : public Probe {
   uint64_t last_sweep_ns_ = 0;
   // libpq connections closed since the last sweep: (process, PGconn) -> the latest close.
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> closed_;
+  uint64_t texts_evicted_ = 0;
 };
 
 }  // namespace podtrace::tracer

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 #include <linux/perf_event.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,25 +33,16 @@ std::string read_first_line(const std::filesystem::path& path) {
 
 bool stored(uint64_t stack_id) { return stack_id >= PROFILE_STACK_STORED_MIN; }
 
-// Where the stack store allocates on demand (Linux 6.1+), a sample takes its entries from a
-// per-CPU cache of the BPF memory allocator, which a map starts with one entry in per CPU and
-// refills only after the sample's interrupt. The first sample on a CPU that brought a new user
-// and a new kernel stack lost the second (ENOMEM). One store and delete made on each CPU, before
-// any sample, refills each cache beforehand. PROFILE_STACK_LOST is never a stored stack's id.
-void warm_stack_store(int stacks_fd, const std::vector<int>& cpus) {
-  cpu_set_t before;
-  if (sched_getaffinity(0, sizeof(before), &before) != 0) return;
-  const std::vector<uint64_t> frames(PROFILE_STACK_DEPTH, 0);
-  const uint64_t key = PROFILE_STACK_LOST;
+// bpf/profile.bpf.c's warm_stack_store on every online CPU, before any sample (why: there).
+// Best effort: where the kernel cannot run it (before 5.10), a first sample may lose a stack,
+// and that loss is counted.
+void warm_stack_store(bpf_program* warm, const std::vector<int>& cpus) {
+  const int fd = bpf_program__fd(warm);
   for (int cpu : cpus) {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    if (sched_setaffinity(0, sizeof(one), &one) != 0) continue;  // not ours to run on
-    if (bpf_map_update_elem(stacks_fd, &key, frames.data(), BPF_ANY) == 0)
-      bpf_map_delete_elem(stacks_fd, &key);
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU,
+                .cpu = static_cast<__u32>(cpu));
+    (void)bpf_prog_test_run_opts(fd, &opts);
   }
-  sched_setaffinity(0, sizeof(before), &before);
 }
 
 StackLoss read_loss(int fd, uint32_t kind) {
@@ -98,6 +88,7 @@ Result<AttachType> ProfileProbe::start(const ProbeConfig& config) {
       {profile_bpf__open, profile_bpf__load, profile_bpf__destroy}, {}, AttachType::kPerfEvent};
   plan.configure = [](profile_bpf* s) {
     bpf_program__set_autoload(s->progs.profile_sample_perf, true);
+    bpf_program__set_autoload(s->progs.warm_stack_store, true);
   };
   plan.after_load = [&](profile_bpf* s) { write_targets(s, config.cgroup_ids); };
   plan.attach_extra = [&](profile_bpf* s) { return open_perf_events(s); };
@@ -117,7 +108,7 @@ Status ProfileProbe::open_perf_events(profile_bpf* skel) {
   const auto online_path = std::filesystem::path("/sys/devices/system/cpu/online");
   const auto cpus = parse_cpu_list(read_first_line(online_path));
   if (!cpus) return make_error("cannot read the online CPUs from " + online_path.string());
-  warm_stack_store(bpf_map__fd(skel->maps.stacks), *cpus);
+  warm_stack_store(skel->progs.warm_stack_store, *cpus);
   perf_event_attr attr{};
   attr.size = sizeof(attr);
   attr.type = PERF_TYPE_SOFTWARE;
