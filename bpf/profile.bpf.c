@@ -21,7 +21,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PROFILE_MAX_STACKS);
 	__type(key, __u64);
-	__uint(value_size, PROFILE_STACK_DEPTH * sizeof(__u64));
+	__type(value, __u64[PROFILE_STACK_DEPTH]);
 } stacks SEC(".maps");
 
 /* Where bpf_get_stack() writes: a stack is larger than a BPF program's stack. */
@@ -29,7 +29,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__uint(value_size, PROFILE_STACK_DEPTH * sizeof(__u64));
+	__type(value, __u64[PROFILE_STACK_DEPTH]);
 } stack_scratch SEC(".maps");
 
 struct {

@@ -219,8 +219,10 @@ TEST_F(ProfileTest, StacksWithoutFramePointersAreCountedAndNamed) {
   EXPECT_GE(samples, kMinSampleRatio * expected_samples(dir_ / "nofp.cpu"));
   EXPECT_GT(short_stacks, 0u);
   EXPECT_GE(short_stacks * 2, samples) << without->dump();  // most of them
-  // The same program with frame pointers, at the same time: its stacks are whole.
-  EXPECT_LE((*with)["short_user_stacks"].get<uint64_t>() * 10, (*with)["samples"].get<uint64_t>())
+  // The same program with frame pointers, at the same time: its stacks are whole but for its
+  // start (the dynamic loader has no frame pointers), which under qemu's emulation took up to
+  // 14% of its samples.
+  EXPECT_LE((*with)["short_user_stacks"].get<uint64_t>() * 5, (*with)["samples"].get<uint64_t>())
       << with->dump();
   EXPECT_GE(profile["short_user_stacks"].get<uint64_t>(), short_stacks);
   EXPECT_TRUE(
