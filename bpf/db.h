@@ -11,6 +11,11 @@
 #define DB_NAME_LEN 64
 #define DB_MAX_PENDING 16384  /* queries sent and not yet answered, per connection */
 #define DB_MAX_PREPARED 16384 /* prepared statement texts, per connection and name / handle */
+/* The maps of texts have no eviction of their own (they are allocated on demand): past this
+ * many, user space's sweep deletes the least recently used down to DB_TEXTS_KEPT_AFTER_EVICTION
+ * (ends no probe sees, such as SQL's DEALLOCATE, would fill them). */
+#define DB_TEXTS_EVICT_ABOVE (DB_MAX_PREPARED * 9 / 10)
+#define DB_TEXTS_KEPT_AFTER_EVICTION (DB_MAX_PREPARED * 3 / 4)
 /* Completed queries streamed per second, all CPUs together; beyond it a query is counted in
  * the kernel's totals (exact) and in `dropped`, but its text is not streamed. */
 #define DB_MAX_RECORDS_PER_SEC 5000

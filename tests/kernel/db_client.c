@@ -23,7 +23,7 @@
 
 #include "db.h"
 
-/* Past DbProbe::kTextsEvictAbove (90% of DB_MAX_PREPARED). */
+/* Past DB_TEXTS_EVICT_ABOVE (90% of DB_MAX_PREPARED). */
 #define DB_MANY_STATEMENTS 15000
 
 /* The offsets db.h gives, against the headers this client is built with. */
@@ -265,7 +265,7 @@ static int hold(PGconn *c, MYSQL *m, const char *pg_port)
 }
 
 /* More statements prepared on one connection than the tracer keeps texts of without a sweep's
- * eviction (DbProbe::kTextsEvictAbove), in order, none executed; then stays until the end of
+ * eviction (DB_TEXTS_EVICT_ABOVE), in order, none executed; then stays until the end of
  * stdin. */
 static int many(PGconn *c)
 {

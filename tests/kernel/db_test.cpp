@@ -404,9 +404,9 @@ TEST_F(DbTest, QueriesAndStatementsEndWithTheirConnectionOrProcess) {
 
 // Ends no probe sees (SQL's DEALLOCATE, libpq 17's PQclosePrepared) would fill the statement
 // maps, which have no eviction of their own: past 90% full, the sweep deletes the least recently
-// used texts down to 75%, and the report says so. 15 000 statements prepared in order on one
-// connection: what stays is the newest ones, a contiguous run ending with the last, and none was
-// refused.
+// used texts down to 75%, and the stream and the report say so. 15 000 statements prepared in order
+// on one connection: what stays is the newest ones, a contiguous run ending with the last, and none
+// was refused.
 TEST_F(DbTest, StatementTextsPastTheBoundKeepTheMostRecentlyUsed) {
   TestCgroup target("pt-db-many");
   Client many(target, {env("PODTRACE_DB_CLIENT"), "many", pg_port(), my_port()});
@@ -429,16 +429,22 @@ TEST_F(DbTest, StatementTextsPastTheBoundKeepTheMostRecentlyUsed) {
     }
     return indices;
   };
-  // The last statement prepared, and a sweep since the map passed its bound.
+  // The sweep announces an eviction once its deletes are done: it kept exactly the bound.
+  const auto evicted = tracer.wait_for_event("db", "texts_evicted");
+  EXPECT_EQ(evicted["system"], "postgresql") << evicted.dump();
+  EXPECT_EQ(evicted["kept"], DB_TEXTS_KEPT_AFTER_EVICTION) << evicted.dump();
+  const int evicted_count = evicted["evicted"].get<int>();
+  EXPECT_GT(evicted_count, DB_TEXTS_EVICT_ABOVE - DB_TEXTS_KEPT_AFTER_EVICTION);
+  // The texts prepared after that sweep's walk are added to the newest.
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   std::set<int> kept = kept_indices();
-  while (!(kept.count(kStatements - 1) && kept.size() <= DB_MAX_PREPARED * 9 / 10)) {
+  while (!kept.count(kStatements - 1)) {
     ASSERT_LT(Clock::now(), deadline) << kept.size() << " texts kept";
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     kept = kept_indices();
   }
-  EXPECT_GE(kept.size(), static_cast<size_t>(DB_MAX_PREPARED * 3 / 4));
-  EXPECT_EQ(*kept.begin(), kStatements - static_cast<int>(kept.size()))
+  EXPECT_EQ(kept.size(), static_cast<size_t>(kStatements - evicted_count));
+  EXPECT_EQ(*kept.begin(), evicted_count)
       << "not the most recent: " << *kept.begin() << ".." << *kept.rbegin();
   many.end_stdin();
   EXPECT_EQ(many.work->wait(), 0);
@@ -446,8 +452,7 @@ TEST_F(DbTest, StatementTextsPastTheBoundKeepTheMostRecentlyUsed) {
   const auto report = tracer.report();
   EXPECT_EQ(report["lost_events"]["map_full"], 0) << report.dump();
   const std::string status = report["db"]["status"].get<std::string>();
-  EXPECT_NE(status.find(fmt::format("{} prepared statement texts evicted",
-                                    kStatements - static_cast<int>(kept.size()))),
+  EXPECT_NE(status.find(fmt::format("{} prepared statement texts evicted", evicted_count)),
             std::string::npos)
       << status;
 }

@@ -218,11 +218,12 @@ void DbProbe::sweep_ended_entries() {
   for (const auto& gone_key : gone) bpf_map_delete_elem(pending_fd, &gone_key);
 
   const uint64_t kExited = UINT64_MAX;
-  texts_evicted_ += sweep_statement_texts<db_conn_key>(
-      bpf_map__fd(skel_->maps.mysql_prepared),
+  sweep_statement_texts<db_conn_key>(
+      DB_SYSTEM_MYSQL, bpf_map__fd(skel_->maps.mysql_prepared),
       [&](const db_conn_key& k, const ::db_text&) { return listed(k.tgid) ? 0 : kExited; });
-  texts_evicted_ += sweep_statement_texts<db_prepared_key>(
-      bpf_map__fd(skel_->maps.pg_prepared), [&](const db_prepared_key& k, const ::db_text& text) {
+  sweep_statement_texts<db_prepared_key>(
+      DB_SYSTEM_POSTGRES, bpf_map__fd(skel_->maps.pg_prepared),
+      [&](const db_prepared_key& k, const ::db_text& text) {
         if (!listed(k.tgid)) return kExited;
         auto closed = closed_.find({k.tgid, k.conn});
         return closed != closed_.end() && text.saved_ns < closed->second ? closed->second : 0;
@@ -231,7 +232,7 @@ void DbProbe::sweep_ended_entries() {
 }
 
 template <typename Key, typename EndOf>
-size_t DbProbe::sweep_statement_texts(int fd, EndOf&& end_of) {
+void DbProbe::sweep_statement_texts(uint32_t system, int fd, EndOf&& end_of) {
   std::vector<std::pair<Key, uint64_t>> gone;  // with what ended it
   std::vector<std::pair<uint64_t, Key>> kept;  // by last use
   for_each_map_entry<Key, ::db_text>(fd, [&](const Key& key, const ::db_text& text) {
@@ -247,13 +248,23 @@ size_t DbProbe::sweep_statement_texts(int fd, EndOf&& end_of) {
     if (bpf_map_lookup_elem(fd, &key, &now) == 0 && now.saved_ns >= end) continue;
     bpf_map_delete_elem(fd, &key);
   }
-  if (kept.size() <= kTextsEvictAbove) return 0;
-  const size_t evict = kept.size() - kTextsKeptAfterEviction;
-  std::nth_element(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(evict), kept.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (kept.size() <= DB_TEXTS_EVICT_ABOVE) return;
+  const size_t evict = kept.size() - DB_TEXTS_KEPT_AFTER_EVICTION;
+  // Oldest first: at every moment of the deletes, what the map holds is the newest texts.
+  std::partial_sort(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(evict), kept.end(),
+                    [](const auto& a, const auto& b) { return a.first < b.first; });
   size_t evicted = 0;
   for (size_t i = 0; i < evict; ++i) evicted += bpf_map_delete_elem(fd, &kept[i].second) == 0;
-  return evicted;
+  texts_evicted_ += evicted;
+  // Once the deletes are done: the stream says when the statements of older texts lost them.
+  pt_event_header h{};
+  h.family = PT_FAMILY_DB;
+  h.ts_ns = monotonic_ns();
+  auto e = event_json(h, "db", "texts_evicted");
+  e["system"] = db_system_name(system);
+  e["evicted"] = evicted;
+  e["kept"] = kept.size() - evict;
+  announcements_.push_back(std::move(e));
 }
 
 void DbProbe::fill(Report& report) {

@@ -46,14 +46,12 @@ class DbProbe : public Probe {
   // The keys' tgids are the node's: proc_root_ must be the host's /proc, as for every family
   // that names processes.
   void sweep_ended_entries();
-  // One map of prepared statement texts: deletes those `end_of` ends (it returns the time of the
-  // close that ends a text, UINT64_MAX for an exited process, or 0), then, past kTextsEvictAbove,
-  // the least recently used down to kTextsKeptAfterEviction (ends no probe sees, such as SQL's
-  // DEALLOCATE, would fill it). Returns how many it evicted.
+  // One system's map of prepared statement texts: deletes those `end_of` ends (it returns the
+  // time of the close that ends a text, UINT64_MAX for an exited process, or 0), then, past
+  // DB_TEXTS_EVICT_ABOVE, the least recently used down to DB_TEXTS_KEPT_AFTER_EVICTION, and
+  // announces that eviction in the stream.
   template <typename Key, typename EndOf>
-  size_t sweep_statement_texts(int fd, EndOf&& end_of);
-  static constexpr size_t kTextsEvictAbove = DB_MAX_PREPARED * 9 / 10;
-  static constexpr size_t kTextsKeptAfterEviction = DB_MAX_PREPARED * 3 / 4;
+  void sweep_statement_texts(uint32_t system, int fd, EndOf&& end_of);
 
   struct RingBufferFree {
     void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
