@@ -22,13 +22,15 @@
 
 extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym __weak;
 
-/* Set by user space before load (tracer/probes/skeleton_loader.h). */
+/* Set by user space before load (tracer/probes/skeleton_loader.h). The type id is the kernel's,
+ * looked up by user space: a CO-RE type id relocation would give the id in the BTF libbpf
+ * relocates against, which may be the tracer's cached minimal copy (tracer/core_btf_cache.h). */
 const volatile bool task_reads_cast = false;
+const volatile __u32 task_struct_btf_id = 0;
 
 static __always_inline struct task_struct *current_task_to_read(void)
 {
 	if (task_reads_cast)
-		return bpf_rdonly_cast((void *)bpf_get_current_task(),
-				       bpf_core_type_id_kernel(struct task_struct));
+		return bpf_rdonly_cast((void *)bpf_get_current_task(), task_struct_btf_id);
 	return bpf_get_current_task_btf();
 }

@@ -26,31 +26,34 @@ std::unique_ptr<Probe> make() {
 }
 
 constexpr std::array kFamilies = {
-    Family{"fileio", "file I/O latency, bytes and errors per operation and file",
-           make<FileioProbe>},
-    Family{"cpu", "run-queue latency, on/off-CPU time per thread, CFS throttling", make<CpuProbe>},
-    Family{"process", "exec, fork, exit codes, signals and OOM kills", make<ProcessProbe>},
+    Family{"fileio", "file I/O latency, bytes and errors per operation and file", make<FileioProbe>,
+           FileioProbe::bpf_object},
+    Family{"cpu", "run-queue latency, on/off-CPU time per thread, CFS throttling", make<CpuProbe>,
+           CpuProbe::bpf_object},
+    Family{"process", "exec, fork, exit codes, signals and OOM kills", make<ProcessProbe>,
+           ProcessProbe::bpf_object},
     Family{"tcp", "connect latency and failures, RTT, retransmits and resets per endpoint",
-           make<TcpProbe>},
+           make<TcpProbe>, TcpProbe::bpf_object},
     Family{"dns", "DNS queries per name on the wire, and getaddrinfo() in the target's libc",
-           make<DnsProbe>},
+           make<DnsProbe>, DnsProbe::bpf_object},
     Family{"udp", "UDP traffic and errors per endpoint, and packet drops by kernel reason",
-           make<UdpProbe>},
-    Family{"profile", "CPU profile at 99 Hz: the functions that hold each process's CPU, flame "
-                      "graph stacks",
-           make<ProfileProbe>},
+           make<UdpProbe>, UdpProbe::bpf_object},
+    Family{"profile",
+           "CPU profile at 99 Hz: the functions that hold each process's CPU, flame "
+           "graph stacks",
+           make<ProfileProbe>, ProfileProbe::bpf_object},
     Family{"memory",
            "minor/major page faults per process, reclaim stalls, memory cgroup limits and "
            "events, RSS, OOM kills",
-           make<MemoryProbe>},
+           make<MemoryProbe>, MemoryProbe::bpf_object},
     Family{"netdev", "packets a network device's driver refused, the pod's and node-wide",
-           make<NetdevProbe>},
+           make<NetdevProbe>, NetdevProbe::bpf_object},
     Family{"locks",
            "futex waits per lock and thread, pthread mutex/rwlock contention, kernel lock "
            "contention",
-           make<LocksProbe>},
+           make<LocksProbe>, LocksProbe::bpf_object},
     Family{"db", "database queries per normalised statement through libpq and libmariadb",
-           make<DbProbe>},
+           make<DbProbe>, DbProbe::bpf_object},
 };
 
 }  // namespace
@@ -61,6 +64,12 @@ std::vector<std::string> family_names() {
   std::vector<std::string> names;
   for (const auto& f : kFamilies) names.emplace_back(f.name);
   return names;
+}
+
+std::vector<std::span<const unsigned char>> family_objects() {
+  std::vector<std::span<const unsigned char>> objects;
+  for (const auto& f : kFamilies) objects.push_back(f.bpf_object());
+  return objects;
 }
 
 }  // namespace podtrace::tracer

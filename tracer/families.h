@@ -17,10 +17,13 @@ struct Family {
   std::string_view name;         // as in --disable, the report's `diagnostics` and JSON sections
   std::string_view description;  // one line for --help and the docs
   std::unique_ptr<Probe> (*make)();
+  std::span<const unsigned char> (*bpf_object)();  // the object it loads, as embedded
 };
 
 // In start order.
 std::span<const Family> families();
 std::vector<std::string> family_names();
+// Every family's BPF object, as embedded.
+std::vector<std::span<const unsigned char>> family_objects();
 
 }  // namespace podtrace::tracer

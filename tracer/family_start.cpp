@@ -14,11 +14,12 @@
 namespace podtrace::tracer {
 
 std::vector<StartedFamily> start_families_at_once(const ProbeConfig& config,
-                                                  const std::set<std::string>& disabled) {
+                                                  const std::set<std::string>& disabled,
+                                                  const std::string& core_btf) {
   // libelf's one-time initialisation is not thread-safe; families read ELF files as they start.
   (void)elf_version(EV_CURRENT);
   // Every family's object loads with the kernel's BTF read once, not once each.
-  VmlinuxBtfShare share;
+  VmlinuxBtfShare share(core_btf);
   std::vector<StartedFamily> started;
   for (const auto& family : families()) {
     StartedFamily s;

@@ -22,8 +22,11 @@ struct StartedFamily {
 // Every family of families(), in its order; those named in `disabled` are not started. `config`
 // and its KernelFeatures are shared by the threads, so the features must answer from several
 // threads (LiveKernelFeatures does; probe them all first to keep the answers cached).
+// `core_btf`: the file the loads' CO-RE relocations use (tracer/core_btf_cache.h), empty for
+// the kernel's BTF.
 std::vector<StartedFamily> start_families_at_once(const ProbeConfig& config,
-                                                  const std::set<std::string>& disabled);
+                                                  const std::set<std::string>& disabled,
+                                                  const std::string& core_btf = {});
 
 // Destroys the probes, one thread each, and returns when all are gone: closing a link can wait
 // for RCU grace periods, and the families' waits overlap.

@@ -16,6 +16,7 @@
 
 #include "cgroup_files.h"
 #include "features.skel.h"
+#include "private_files.h"
 
 namespace podtrace::tracer {
 
@@ -61,13 +62,6 @@ std::string printable_copy(std::string text) {
 }
 
 // A directory or file only this user can have written: owned by us, not writable by others.
-bool ours(const struct stat& st) { return st.st_uid == geteuid() && (st.st_mode & 022) == 0; }
-
-bool directory_is_ours(const fs::path& dir) {
-  struct stat st {};
-  return lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && ours(st);
-}
-
 std::vector<std::pair<std::string, std::string>> key_fields(const FeatureCacheKey& key) {
   return {{"boot_id", key.boot_id},         {"version", key.version},
           {"object", key.object},           {"capabilities", key.capabilities},
@@ -123,23 +117,9 @@ fs::path feature_cache_path() {
 
 std::optional<std::map<AttachType, FeatureResult>> read_feature_cache(const fs::path& file,
                                                                       const FeatureCacheKey& key) {
-  if (file.empty() || !directory_is_ours(file.parent_path())) return std::nullopt;
-  // O_NOFOLLOW: a link planted in our place is not followed; fstat checks what was opened.
-  const int fd = open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  struct stat st {};
-  std::string text;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ours(st) &&
-      static_cast<size_t>(st.st_size) <= kMaxBytes) {
-    text.resize(kMaxBytes + 1);
-    size_t got = 0;
-    for (ssize_t n; got < text.size() && (n = read(fd, text.data() + got, text.size() - got)) > 0;)
-      got += static_cast<size_t>(n);
-    text.resize(got);
-  }
-  close(fd);
-  if (text.empty() || text.size() > kMaxBytes) return std::nullopt;
-  return parse(text, key);
+  const auto text = read_private_file(file, kMaxBytes);
+  if (!text || text->empty()) return std::nullopt;
+  return parse(*text, key);
 }
 
 Status write_feature_cache(const fs::path& file, const FeatureCacheKey& key,
@@ -151,7 +131,7 @@ Status write_feature_cache(const fs::path& file, const FeatureCacheKey& key,
   const fs::path dir = file.parent_path();
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return make_error(fmt::format("mkdir {}: {}", dir.string(), std::strerror(errno)));
-  if (!directory_is_ours(dir))
+  if (!directory_is_private(dir))
     return make_error(dir.string() + " is not a directory only this user can write");
   std::string text = std::string(kHeader) + "\n";
   for (const auto& [name, value] : key_fields(key)) text += name + " " + value + "\n";

@@ -20,6 +20,7 @@
 
 #include "activity_map.h"
 #include "clock.h"
+#include "core_btf_cache.h"
 #include "cpu_throttle.h"
 #include "diagnose.h"
 #include "event_line_budget.h"
@@ -36,6 +37,7 @@
 #include "sections/cpu.h"
 #include "target.h"
 #include "timeline_recorder.h"
+#include "vmlinux_btf_share.h"
 
 namespace podtrace::tracer {
 
@@ -144,6 +146,9 @@ class TraceSession {
     throttle_.start(cgroups_, target_.roots);
     if (auto ok = start_metrics(); !ok) return fail(ok.error());
     write_start();
+    // This boot's first start makes the CO-RE copy for the next ones, now that it is running.
+    if (core_btf_file_ && !core_btf_cached_)
+      core_btf_maker_ = CoreBtfMaker::start(*core_btf_file_, family_objects());
     release_initialised_only_libraries();
     // Every family's metrics exist (at zero) from the first scrape, not from the first summary.
     publish_metrics(monotonic_ns(), true);
@@ -151,6 +156,7 @@ class TraceSession {
     finish(end_reason);
     // Detaching everything before the session ends, all families at once.
     stop_families_at_once(std::move(running_));
+    core_btf_maker_.reset();  // a bpftool still running is killed: the next start tries again
     return 0;
   }
 
@@ -197,7 +203,10 @@ class TraceSession {
   // Each family starts on its own: one that cannot load is disabled alone, with its reason.
   Status start_families() {
     record_kernel();
-    for (auto& family : start_families_at_once(config_, options_.disabled)) {
+    core_btf_file_ = core_btf_cache_file(family_objects());
+    core_btf_cached_ = core_btf_file_ && core_btf_usable(*core_btf_file_);
+    const std::string core_btf = core_btf_cached_ ? core_btf_file_->string() : "";
+    for (auto& family : start_families_at_once(config_, options_.disabled, core_btf)) {
       if (family.probe)
         running_.push_back(std::move(family.probe));
       else if (family.status.reason != "disabled by --disable")
@@ -237,11 +246,19 @@ class TraceSession {
     (void)release_library_pages(kNames);
   }
 
+  // What the loads' CO-RE relocations used: "cache" (this boot's minimal copy), or "kernel".
+  std::string core_btf_source() const {
+    if (!core_btf_cached_) return "kernel";
+    const size_t fallbacks = vmlinux_btf_counts().core_btf_fallbacks;
+    return fallbacks ? fmt::format("cache, {} loads fell back to kernel", fallbacks) : "cache";
+  }
+
   void write_start() {
     if (!jsonl_) return;
     writer_.write("start", {{"tracer_version", PODTRACE_VERSION},
                             {"target", target_json(target_)},
                             {"slow_threshold_ns", options_.slow_threshold_ns},
+                            {"core_btf", core_btf_source()},
                             {"diagnostics", report_.diagnostics}});
   }
 
@@ -406,6 +423,9 @@ class TraceSession {
   std::unique_ptr<ring_buffer, RingBufferDeleter> rb_;
   ThrottleMonitor throttle_;
   MetricsServer metrics_;
+  std::optional<std::filesystem::path> core_btf_file_;  // this boot's CO-RE copy, if any
+  bool core_btf_cached_ = false;                        // the loads used it
+  std::unique_ptr<CoreBtfMaker> core_btf_maker_;        // making it, on a first start
   uint64_t started_ = 0;
   uint64_t next_metrics_ = 0;
   uint64_t next_sample_ = 0;

@@ -14,7 +14,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <map>
 #include <mutex>
+#include <string>
 
 namespace podtrace::tracer {
 namespace {
@@ -26,7 +28,8 @@ bool g_tried = false;  // the file was read (or failed) for the current shares
 // reads it without the lock, to leave it alone.
 std::atomic<btf*> g_btf{nullptr};
 std::atomic<size_t> g_asked{0}, g_read{0}, g_mapped{0}, g_kept_from_free{0}, g_freed_by_share{0},
-    g_module_lists_refused{0};
+    g_module_lists_refused{0}, g_core_btf_fallbacks{0};
+std::string g_core_btf;  // the first live share's; written under g_mutex while no load runs
 
 template <typename Fn>
 Fn libbpf_own(const char* name) {
@@ -66,14 +69,15 @@ btf* parse_mapped_vmlinux_btf() {
   return parsed;
 }
 
-VmlinuxBtfShare::VmlinuxBtfShare() {
+VmlinuxBtfShare::VmlinuxBtfShare(std::string core_btf) {
   std::lock_guard lock(g_mutex);
-  ++g_shares;
+  if (g_shares++ == 0) g_core_btf = std::move(core_btf);
 }
 
 VmlinuxBtfShare::~VmlinuxBtfShare() {
   std::lock_guard lock(g_mutex);
   if (--g_shares > 0) return;
+  g_core_btf.clear();
   btf* const shared = g_btf.exchange(nullptr);
   g_tried = false;
   if (!shared) return;
@@ -85,8 +89,31 @@ VmlinuxBtfShare::~VmlinuxBtfShare() {
 }
 
 VmlinuxBtfCounts vmlinux_btf_counts() {
-  return {g_asked.load(),          g_read.load(),           g_mapped.load(),
-          g_kept_from_free.load(), g_freed_by_share.load(), g_module_lists_refused.load()};
+  return {g_asked.load(),
+          g_read.load(),
+          g_mapped.load(),
+          g_kept_from_free.load(),
+          g_freed_by_share.load(),
+          g_module_lists_refused.load(),
+          g_core_btf_fallbacks.load()};
+}
+
+const char* shared_core_btf_path() {
+  std::lock_guard lock(g_mutex);
+  return g_shares > 0 && !g_core_btf.empty() ? g_core_btf.c_str() : nullptr;
+}
+
+void count_core_btf_fallback() { ++g_core_btf_fallbacks; }
+
+uint32_t kernel_struct_btf_id(const char* name) {
+  static std::mutex mutex;
+  static std::map<std::string, uint32_t, std::less<>> ids;
+  std::lock_guard lock(mutex);
+  if (auto known = ids.find(name); known != ids.end()) return known->second;
+  btf* const kernel = btf__load_vmlinux_btf();  // the shared parse, kept from the free below
+  const int id = kernel ? btf__find_by_name_kind(kernel, name, BTF_KIND_STRUCT) : -1;
+  btf__free(kernel);
+  return ids[name] = id > 0 ? static_cast<uint32_t>(id) : 0;
 }
 
 }  // namespace podtrace::tracer

@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 
 struct btf;
 
@@ -22,11 +24,18 @@ namespace podtrace::tracer {
 
 class VmlinuxBtfShare {
  public:
-  VmlinuxBtfShare();
+  // `core_btf`: a file for the loads' CO-RE relocations instead of the kernel's whole BTF
+  // (tracer/core_btf_cache.h); empty for none.
+  explicit VmlinuxBtfShare(std::string core_btf = {});
   ~VmlinuxBtfShare();  // frees the btf: ~10 MB the rest of the trace does not need
   VmlinuxBtfShare(const VmlinuxBtfShare&) = delete;
   VmlinuxBtfShare& operator=(const VmlinuxBtfShare&) = delete;
 };
+
+// The CO-RE BTF file of the live share (libbpf's btf_custom_path), nullptr when none.
+const char* shared_core_btf_path();
+// A load that failed relocated against that file and then loaded against the kernel's BTF.
+void count_core_btf_fallback();
 
 // The kernel's BTF parsed from a mapping of /sys/kernel/btf/vmlinux (Linux 6.16+), or null where
 // the file cannot be mapped. libbpf 1.1 read()s the file, which sysfs serves a page per call, and
@@ -39,7 +48,8 @@ btf* parse_mapped_vmlinux_btf();
 // the shared btf was handed back to btf__free() (tests: the asks must come here, and the frees must
 // not free it), how many times a share ended by freeing its parse, and how many times libbpf asked
 // to list the modules' BTF and was told there are none (the tracer defines bpf_btf_get_next_id()
-// too: its programs need only the kernel's own BTF).
+// too: its programs need only the kernel's own BTF), and how many loads fell back from the CO-RE
+// BTF file to the kernel's BTF.
 struct VmlinuxBtfCounts {
   size_t asked = 0;
   size_t read = 0;
@@ -47,7 +57,12 @@ struct VmlinuxBtfCounts {
   size_t kept_from_free = 0;
   size_t freed_by_share = 0;
   size_t module_lists_refused = 0;
+  size_t core_btf_fallbacks = 0;
 };
 VmlinuxBtfCounts vmlinux_btf_counts();
+
+// The id of a struct in the kernel's BTF (from the shared parse while a share lives), 0 when the
+// kernel has no such struct or no BTF. Looked up once per name: a linear search by name.
+uint32_t kernel_struct_btf_id(const char* name);
 
 }  // namespace podtrace::tracer

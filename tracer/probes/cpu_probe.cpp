@@ -20,7 +20,7 @@ namespace podtrace::tracer {
 static_assert(kTimeStates == PT_STATE_MAX, "report/sections/time.h follows bpf/activity.h");
 
 Result<AttachType> CpuProbe::start(const ProbeConfig& config) {
-  const SkeletonOps<cpu_bpf> ops{cpu_bpf__open, cpu_bpf__load, cpu_bpf__destroy};
+  const SkeletonOps<cpu_bpf> ops{cpu_bpf__open_opts, cpu_bpf__load, cpu_bpf__destroy};
   auto loaded = load_first_working<cpu_bpf>(
       ops, config, {AttachType::kTpBtf, AttachType::kRawTp},
       // Threads already there start their breakdown when the trace does.
@@ -139,6 +139,11 @@ void CpuProbe::fill(Report& report) {
 LostCounts CpuProbe::lost() const {
   if (!loaded_.skel) return {};
   return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
+}
+
+std::span<const unsigned char> CpuProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(cpu_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

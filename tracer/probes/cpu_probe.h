@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,8 @@ namespace podtrace::tracer {
 
 class CpuProbe : public Probe {
  public:
+  // The family's BPF object as the tracer embeds it (tracer/core_btf_cache.h).
+  static std::span<const unsigned char> bpf_object();
   std::string_view name() const override { return "cpu"; }
   Result<AttachType> start(const ProbeConfig& config) override;
   void set_targets(const std::vector<uint64_t>& cgroup_ids) override;

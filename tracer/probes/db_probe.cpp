@@ -73,7 +73,8 @@ Result<AttachType> DbProbe::start(const ProbeConfig& config) {
   if (auto f = config.features->probe(AttachType::kUprobe); !f.works)
     return make_error("uprobe: " + f.reason);
   // No ladder: every program is a uprobe, attached per library file as libraries are found.
-  LoadPlan<db_bpf> plan{{db_bpf__open, db_bpf__load, db_bpf__destroy}, {}, AttachType::kUprobe};
+  LoadPlan<db_bpf> plan{
+      {db_bpf__open_opts, db_bpf__load, db_bpf__destroy}, {}, AttachType::kUprobe};
   plan.activity_map_fd = config.activity_map_fd;
   plan.configure = [](db_bpf* s) {
     bpf_program* prog;
@@ -296,6 +297,11 @@ void DbProbe::fill(Report& report) {
 LostCounts DbProbe::lost() const {
   if (!skel_) return {};
   return read_lost(bpf_map__fd(skel_->maps.lost));
+}
+
+std::span<const unsigned char> DbProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(db_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

@@ -43,7 +43,7 @@ Result<AttachType> DnsProbe::start(const ProbeConfig& config) {
     multi_ = false;
   // No ladder: the cgroup_skb programs are the family, the getaddrinfo uprobes attach per libc.
   LoadPlan<dns_bpf> plan{
-      {dns_bpf__open, dns_bpf__load, dns_bpf__destroy}, {}, AttachType::kCgroupSkb};
+      {dns_bpf__open_opts, dns_bpf__load, dns_bpf__destroy}, {}, AttachType::kCgroupSkb};
   plan.activity_map_fd = config.activity_map_fd;
   const CurrentHelpers current = current_helpers(BPF_PROG_TYPE_CGROUP_SKB);
   plan.configure = [&](dns_bpf* s) {
@@ -255,6 +255,11 @@ void DnsProbe::fill(Report& report) {
 LostCounts DnsProbe::lost() const {
   if (!skel_) return {};
   return read_lost(bpf_map__fd(skel_->maps.lost));
+}
+
+std::span<const unsigned char> DnsProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(dns_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

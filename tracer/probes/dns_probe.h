@@ -5,6 +5,7 @@
 
 #include <map>
 #include <set>
+#include <span>
 #include <utility>
 
 #include "libbpf_util.h"
@@ -19,6 +20,8 @@ namespace podtrace::tracer {
 
 class DnsProbe : public Probe {
  public:
+  // The family's BPF object as the tracer embeds it (tracer/core_btf_cache.h).
+  static std::span<const unsigned char> bpf_object();
   std::string_view name() const override { return "dns"; }
   Result<AttachType> start(const ProbeConfig& config) override;
   void all_started() override;

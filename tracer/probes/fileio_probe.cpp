@@ -12,7 +12,7 @@
 namespace podtrace::tracer {
 
 Result<AttachType> FileioProbe::start(const ProbeConfig& config) {
-  const SkeletonOps<fileio_bpf> ops{fileio_bpf__open, fileio_bpf__load, fileio_bpf__destroy};
+  const SkeletonOps<fileio_bpf> ops{fileio_bpf__open_opts, fileio_bpf__load, fileio_bpf__destroy};
   // The programs for each rung: tp_btf/raw sys_enter and sys_exit programs that return on a
   // syscall number we do not trace; fentry/fexit on the 16 `__x64_sys_*` functions and the 32
   // per-syscall tracepoints, stubs that tail-call one handler. Which comes first is the user's
@@ -149,6 +149,11 @@ size_t FileioProbe::kernel_file_rows() const {
 LostCounts FileioProbe::lost() const {
   if (!loaded_.skel) return {};
   return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
+}
+
+std::span<const unsigned char> FileioProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(fileio_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

@@ -152,7 +152,7 @@ Result<AttachType> LocksProbe::start(const ProbeConfig& config) {
   if (const char* m = std::getenv("PODTRACE_UPROBE_MULTI"); m && std::string_view(m) == "off")
     multi_ = Multi::kNo;
   choose_klock_hook(*config.features);
-  LoadPlan<locks_bpf> plan{{locks_bpf__open, locks_bpf__load, locks_bpf__destroy},
+  LoadPlan<locks_bpf> plan{{locks_bpf__open_opts, locks_bpf__load, locks_bpf__destroy},
                            // The futex hooks follow fileio's choice (syscall_hooks.h).
                            syscall_hook_ladder(config.syscall_hooks),
                            std::nullopt};
@@ -427,6 +427,11 @@ void LocksProbe::fill(Report& report) {
 LostCounts LocksProbe::lost() const {
   if (!loaded_.skel) return {};
   return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
+}
+
+std::span<const unsigned char> LocksProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(locks_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ namespace podtrace::tracer {
 
 class LocksProbe : public Probe {
  public:
+  // The family's BPF object as the tracer embeds it (tracer/core_btf_cache.h).
+  static std::span<const unsigned char> bpf_object();
   ~LocksProbe() override;
   std::string_view name() const override { return "locks"; }
   Result<AttachType> start(const ProbeConfig& config) override;

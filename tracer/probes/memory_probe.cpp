@@ -32,7 +32,7 @@ memory_reclaim_stats sum_reclaim(int map_fd, uint32_t kind) {
 }  // namespace
 
 Result<AttachType> MemoryProbe::start(const ProbeConfig& config) {
-  const SkeletonOps<memory_bpf> ops{memory_bpf__open, memory_bpf__load, memory_bpf__destroy};
+  const SkeletonOps<memory_bpf> ops{memory_bpf__open_opts, memory_bpf__load, memory_bpf__destroy};
   auto loaded = load_first_working<memory_bpf>(
       ops, config, {AttachType::kTpBtf, AttachType::kRawTp, AttachType::kTracepoint},
       [](memory_bpf* s) {
@@ -139,6 +139,11 @@ size_t MemoryProbe::kernel_procs() const {
 LostCounts MemoryProbe::lost() const {
   if (!loaded_.skel) return {};
   return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
+}
+
+std::span<const unsigned char> MemoryProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(memory_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "cgroup.h"
@@ -20,6 +21,8 @@ namespace podtrace::tracer {
 
 class MemoryProbe : public Probe {
  public:
+  // The family's BPF object as the tracer embeds it (tracer/core_btf_cache.h).
+  static std::span<const unsigned char> bpf_object();
   std::string_view name() const override { return "memory"; }
   Result<AttachType> start(const ProbeConfig& config) override;
   void set_targets(const std::vector<uint64_t>& cgroup_ids) override;

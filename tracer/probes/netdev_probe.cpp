@@ -10,7 +10,7 @@
 namespace podtrace::tracer {
 
 Result<AttachType> NetdevProbe::start(const ProbeConfig& config) {
-  const SkeletonOps<netdev_bpf> ops{netdev_bpf__open, netdev_bpf__load, netdev_bpf__destroy};
+  const SkeletonOps<netdev_bpf> ops{netdev_bpf__open_opts, netdev_bpf__load, netdev_bpf__destroy};
   auto loaded = load_first_working<netdev_bpf>(
       ops, config, {AttachType::kTpBtf, AttachType::kRawTp, AttachType::kTracepoint},
       [](netdev_bpf*) {}, [&](netdev_bpf* s) { write_targets(s, config.cgroup_ids); });
@@ -43,6 +43,11 @@ void NetdevProbe::fill(Report& report) {
 LostCounts NetdevProbe::lost() const {
   if (!loaded_.skel) return {};
   return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
+}
+
+std::span<const unsigned char> NetdevProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(netdev_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

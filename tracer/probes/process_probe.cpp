@@ -11,7 +11,8 @@
 namespace podtrace::tracer {
 
 Result<AttachType> ProcessProbe::start(const ProbeConfig& config) {
-  const SkeletonOps<process_bpf> ops{process_bpf__open, process_bpf__load, process_bpf__destroy};
+  const SkeletonOps<process_bpf> ops{process_bpf__open_opts, process_bpf__load,
+                                     process_bpf__destroy};
   auto loaded = load_first_working<process_bpf>(
       ops, config, {AttachType::kTpBtf, AttachType::kRawTp}, [](process_bpf*) {},
       [&](process_bpf* s) { write_targets(s, config.cgroup_ids); });
@@ -96,6 +97,11 @@ void ProcessProbe::fill(Report& report) {
 LostCounts ProcessProbe::lost() const {
   if (!loaded_.skel) return {};
   return read_lost(bpf_map__fd(loaded_.skel->maps.lost));
+}
+
+std::span<const unsigned char> ProcessProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(process_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

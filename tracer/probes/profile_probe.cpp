@@ -84,8 +84,9 @@ Result<AttachType> ProfileProbe::start(const ProbeConfig& config) {
   if (auto f = config.features->probe(AttachType::kPerfEvent); !f.works)
     return make_error("perf_event: " + f.reason);
   // No ladder: the one program runs on perf events this probe opens itself.
-  LoadPlan<profile_bpf> plan{
-      {profile_bpf__open, profile_bpf__load, profile_bpf__destroy}, {}, AttachType::kPerfEvent};
+  LoadPlan<profile_bpf> plan{{profile_bpf__open_opts, profile_bpf__load, profile_bpf__destroy},
+                             {},
+                             AttachType::kPerfEvent};
   plan.configure = [](profile_bpf* s) {
     bpf_program__set_autoload(s->progs.profile_sample_perf, true);
     bpf_program__set_autoload(s->progs.warm_stack_store, true);
@@ -370,6 +371,11 @@ size_t ProfileProbe::kernel_stacks() const {
 LostCounts ProfileProbe::lost() const {
   if (!skel_) return {};
   return read_lost(bpf_map__fd(skel_->maps.lost));
+}
+
+std::span<const unsigned char> ProfileProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(profile_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

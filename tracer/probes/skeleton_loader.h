@@ -19,6 +19,7 @@
 #include "podtrace_common.h"
 #include "probes/probe.h"
 #include "resident_pages.h"
+#include "vmlinux_btf_share.h"
 
 namespace podtrace::tracer {
 
@@ -55,11 +56,16 @@ void place_thread_slots(Skel* skel, const KernelFeatures& features) {
 }
 
 // Sets the object's `task_reads_cast` (objects that include bpf/task_reads.bpf.h) to what the
-// kernel allows: where true, the programs read the current task through bpf_rdonly_cast().
+// kernel allows: where true, the programs read the current task through bpf_rdonly_cast(), to
+// the kernel's task_struct id (`task_struct_btf_id`).
 template <typename Skel>
 void choose_task_reads(Skel* skel, const KernelFeatures& features) {
-  if constexpr (requires { skel->rodata->task_reads_cast; })
-    skel->rodata->task_reads_cast = features.has(AttachType::kTaskCast);
+  if constexpr (requires { skel->rodata->task_reads_cast; }) {
+    const uint32_t id =
+        features.has(AttachType::kTaskCast) ? kernel_struct_btf_id("task_struct") : 0;
+    skel->rodata->task_reads_cast = id != 0;
+    skel->rodata->task_struct_btf_id = id;
+  }
 }
 
 // Attaches every loaded program whose name ends in the suffix of `type` and whose section names
@@ -78,7 +84,7 @@ struct LoadedSkeleton {
 
 template <typename Skel>
 struct SkeletonOps {
-  Skel* (*open)();
+  Skel* (*open)(const bpf_object_open_opts*);
   int (*load)(Skel*);
   void (*destroy)(Skel*);
 };
@@ -111,24 +117,40 @@ Result<LoadedSkeleton<Skel>> load_skeleton(const LoadPlan<Skel>& plan,
   auto note = [&](std::string_view rung, const std::string& reason) {
     why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", rung, reason);
   };
+  // One open, configure and load, relocated against `core_btf` (nullptr: the kernel's BTF).
+  auto open_and_load = [&](std::optional<AttachType> type,
+                           const char* core_btf) -> Result<SkeletonPtr<Skel>> {
+    LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = core_btf);
+    SkeletonPtr<Skel> skel(plan.ops.open(&open_opts), plan.ops.destroy);
+    if (!skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
+    select_programs(skel->obj, type);
+    if (auto shared = share_activity_map(skel->obj, plan.activity_map_fd); !shared)
+      return shared.take_error();
+    if (features.has(AttachType::kHashOnDemand)) allocate_hashes_on_demand(skel->obj);
+    place_thread_slots(skel.get(), features);
+    choose_task_reads(skel.get(), features);
+    plan.configure(skel.get());
+    if (int err = plan.ops.load(skel.get()); err) return make_error("load: " + libbpf_error(err));
+    return skel;
+  };
   // One attempt; nullopt type: no ladder program. Returns nullopt to try the next rung.
   auto attempt =
       [&](std::optional<AttachType> type) -> std::optional<Result<LoadedSkeleton<Skel>>> {
     const std::string rung = type ? std::string(attach_type_name(*type)) : "without extras";
     LoadedSkeleton<Skel> loaded;
-    loaded.skel = SkeletonPtr<Skel>(plan.ops.open(), plan.ops.destroy);
-    if (!loaded.skel) return make_error("cannot open BPF object: " + libbpf_error(-errno));
-    select_programs(loaded.skel->obj, type);
-    if (auto shared = share_activity_map(loaded.skel->obj, plan.activity_map_fd); !shared)
-      return shared.take_error();
-    if (features.has(AttachType::kHashOnDemand)) allocate_hashes_on_demand(loaded.skel->obj);
-    place_thread_slots(loaded.skel.get(), features);
-    choose_task_reads(loaded.skel.get(), features);
-    plan.configure(loaded.skel.get());
-    if (int err = plan.ops.load(loaded.skel.get()); err) {
-      note(rung, "load: " + libbpf_error(err));
+    const char* core_btf = shared_core_btf_path();
+    auto skel = open_and_load(type, core_btf);
+    // The cached copy is bpftool's work: where a load fails with it, the kernel's BTF decides.
+    if (!skel && core_btf) {
+      skel = open_and_load(type, nullptr);
+      if (skel) count_core_btf_fallback();
+    }
+    if (!skel) {
+      if (skel.error().rfind("load: ", 0) != 0) return skel.take_error();
+      note(rung, skel.error());
       return std::nullopt;
     }
+    loaded.skel = std::move(*skel);
     plan.after_load(loaded.skel.get());
     if (type) {
       if (auto ok = attach_selected(loaded.skel->obj, *type, loaded.links); !ok) {

@@ -59,7 +59,7 @@ Result<AttachType> TcpProbe::start(const ProbeConfig& config) {
     return make_error("cgroup sockops: " + f.reason);
   // The sockops program is the family; tcp_send_reset (resets the pod sends) is an extra that
   // uses tp_btf, else raw_tp, else is left out.
-  LoadPlan<tcp_bpf> plan{{tcp_bpf__open, tcp_bpf__load, tcp_bpf__destroy},
+  LoadPlan<tcp_bpf> plan{{tcp_bpf__open_opts, tcp_bpf__load, tcp_bpf__destroy},
                          {AttachType::kTpBtf, AttachType::kRawTp},
                          AttachType::kCgroupSockops};
   const CurrentHelpers current = current_helpers(BPF_PROG_TYPE_SOCK_OPS);
@@ -176,6 +176,11 @@ void TcpProbe::fill(Report& report) {
 LostCounts TcpProbe::lost() const {
   if (!skel_) return {};
   return read_lost(bpf_map__fd(skel_->maps.lost));
+}
+
+std::span<const unsigned char> TcpProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(tcp_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

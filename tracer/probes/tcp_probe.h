@@ -3,6 +3,8 @@
 // lifetimes per remote endpoint, from sockops attached to the pod's cgroups.
 #pragma once
 
+#include <span>
+
 #include "libbpf_util.h"
 #include "probes/cgroup_links.h"
 #include "probes/probe.h"
@@ -13,6 +15,8 @@ namespace podtrace::tracer {
 
 class TcpProbe : public Probe {
  public:
+  // The family's BPF object as the tracer embeds it (tracer/core_btf_cache.h).
+  static std::span<const unsigned char> bpf_object();
   std::string_view name() const override { return "tcp"; }
   Result<AttachType> start(const ProbeConfig& config) override;
   void set_targets(const std::vector<uint64_t>& cgroup_ids) override;

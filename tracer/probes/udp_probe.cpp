@@ -41,7 +41,7 @@ Result<AttachType> UdpProbe::start(const ProbeConfig& config) {
   if (auto f = config.features->probe(AttachType::kCgroupSkb); !f.works)
     return make_error("cgroup_skb: " + f.reason);
   // The cgroup_skb counters are the family; drops and errors need tp_btf or raw_tp.
-  LoadPlan<udp_bpf> plan{{udp_bpf__open, udp_bpf__load, udp_bpf__destroy},
+  LoadPlan<udp_bpf> plan{{udp_bpf__open_opts, udp_bpf__load, udp_bpf__destroy},
                          {AttachType::kTpBtf, AttachType::kRawTp},
                          std::nullopt};
   plan.configure = [](udp_bpf* s) {
@@ -114,6 +114,11 @@ void UdpProbe::fill(Report& report) {
 LostCounts UdpProbe::lost() const {
   if (!skel_) return {};
   return read_lost(bpf_map__fd(skel_->maps.lost));
+}
+
+std::span<const unsigned char> UdpProbe::bpf_object() {
+  size_t size = 0;
+  return {static_cast<const unsigned char*>(udp_bpf__elf_bytes(&size)), size};
 }
 
 }  // namespace podtrace::tracer

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <string>
 
 #include "libbpf_util.h"
@@ -21,6 +22,8 @@ DropReasonNames load_drop_reason_names();
 
 class UdpProbe : public Probe {
  public:
+  // The family's BPF object as the tracer embeds it (tracer/core_btf_cache.h).
+  static std::span<const unsigned char> bpf_object();
   std::string_view name() const override { return "udp"; }
   Result<AttachType> start(const ProbeConfig& config) override;
   void set_targets(const std::vector<uint64_t>& cgroup_ids) override;
