@@ -22,6 +22,7 @@
 
 #include "cgroup_files.h"
 #include "private_files.h"
+#include "resident_pages.h"
 
 namespace podtrace::tracer {
 
@@ -49,7 +50,8 @@ std::optional<fs::path> find_bpftool() {
   dirs += ":/usr/sbin:/usr/local/sbin:/sbin";
   std::stringstream in(dirs);
   for (std::string dir; std::getline(in, dir, ':');)
-    if (!dir.empty() && access((fs::path(dir) / "bpftool").c_str(), X_OK) == 0)
+    if (!dir.empty() && dir.front() == '/' &&
+        access((fs::path(dir) / "bpftool").c_str(), X_OK) == 0)
       return fs::path(dir) / "bpftool";
   return std::nullopt;
 }
@@ -67,6 +69,8 @@ void remove_stale_temps(const fs::path& dir) {
   }
 }
 
+fs::path failed_marker(const fs::path& file) { return fs::path(file.string() + ".failed"); }
+
 }  // namespace
 
 std::optional<fs::path> core_btf_cache_file(
@@ -80,8 +84,13 @@ std::optional<fs::path> core_btf_cache_file(
   for (const auto& object : objects)
     h = h * 1099511628211ull ^ std::hash<std::string_view>{}(std::string_view(
                                    reinterpret_cast<const char*>(object.data()), object.size()));
-  return dir / fmt::format("core-btf-{:016x}", h);
+  fs::path file = dir / fmt::format("core-btf-{:016x}", h);
+  std::error_code ec;
+  if (fs::exists(failed_marker(file), ec)) return std::nullopt;
+  return file;
 }
+
+void retire_core_btf(const fs::path& file) { rename(file.c_str(), failed_marker(file).c_str()); }
 
 bool core_btf_usable(const fs::path& file) {
   const auto bytes = read_private_file(file, kMaxBytes);
@@ -104,12 +113,14 @@ std::unique_ptr<CoreBtfMaker> CoreBtfMaker::start(
   const int temp_fd = mkstemp(temp.data());  // 0600, O_EXCL
   if (temp_fd < 0) return nullptr;
   close(temp_fd);
-  // The objects are the binary's constants: bpftool reads them from memfds the child inherits.
+  // The objects are the binary's constants: bpftool reads them from memfds, which the child
+  // moves to fds 3, 4...; every other fd of the tracer (sockets of the metrics server, maps) is
+  // closed before the exec.
   std::vector<int> fds;
   std::vector<std::string> args = {bpftool->string(), "gen", "min_core_btf", kKernelBtf, temp};
   bool written = true;
   for (const auto& object : objects) {
-    const int fd = memfd_create("podtrace-bpf-object", 0);
+    const int fd = memfd_create("podtrace-bpf-object", MFD_CLOEXEC);
     if (fd < 0) {
       written = false;
       break;
@@ -117,7 +128,9 @@ std::unique_ptr<CoreBtfMaker> CoreBtfMaker::start(
     fds.push_back(fd);
     written =
         written && write(fd, object.data(), object.size()) == static_cast<ssize_t>(object.size());
-    args.push_back(fmt::format("/proc/self/fd/{}", fd));
+    // Read once more for this copy: not again for the rest of the trace.
+    release_read_only_pages(object.data(), object.size());
+    args.push_back(fmt::format("/proc/self/fd/{}", STDERR_FILENO + fds.size()));
   }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -126,6 +139,8 @@ std::unique_ptr<CoreBtfMaker> CoreBtfMaker::start(
   // at its exit, and its status with it.
   signal(SIGCHLD, SIG_DFL);
   const pid_t parent = getpid();
+  const int count = static_cast<int>(fds.size());
+  std::vector<int> aside(fds.size());  // the child's, allocated before the fork
   const pid_t pid = written ? fork() : -1;
   if (pid == 0) {
     // Only async-signal-safe calls between fork and exec. The tracer's end ends bpftool too
@@ -133,12 +148,18 @@ std::unique_ptr<CoreBtfMaker> CoreBtfMaker::start(
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
     setpriority(PRIO_PROCESS, 0, 19);
-    const int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-      dup2(null, STDIN_FILENO);
-      dup2(null, STDOUT_FILENO);
-      dup2(null, STDERR_FILENO);
-    }
+    // Out of the way first (a memfd may sit on 0-2, or on 3 + another's index), then in place;
+    // dup2 clears FD_CLOEXEC on the copies.
+    const int first_free = STDERR_FILENO + 1 + count;
+    for (int i = 0; i < count; ++i)
+      if ((aside[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, first_free)) < 0) _exit(126);
+    const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) _exit(126);
+    for (int target : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) dup2(null, target);
+    for (int i = 0; i < count; ++i)
+      if (dup2(aside[i], STDERR_FILENO + 1 + i) < 0) _exit(126);
+    if (close_range(first_free, ~0U, 0) != 0)
+      for (int fd = first_free; fd < 65536; ++fd) close(fd);
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -147,7 +168,14 @@ std::unique_ptr<CoreBtfMaker> CoreBtfMaker::start(
     unlink(temp.c_str());
     return nullptr;
   }
-  return std::unique_ptr<CoreBtfMaker>(new CoreBtfMaker(pid, temp, file));
+  try {
+    return std::unique_ptr<CoreBtfMaker>(new CoreBtfMaker(pid, temp, file));
+  } catch (const std::exception&) {  // no thread to wait for it: end it here
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    unlink(temp.c_str());
+    return nullptr;
+  }
 }
 
 CoreBtfMaker::CoreBtfMaker(pid_t pid, fs::path temp, fs::path file)

@@ -27,9 +27,13 @@ namespace podtrace::tracer {
 
 // Where this boot's copy for this build's objects lives: in $PODTRACE_CORE_BTF_CACHE when set
 // (empty: no copy), else in /run/podtrace, named by a hash of the boot id and the objects.
-// nullopt when there is no cache (no boot id, or the variable is empty).
+// nullopt when there is no cache (no boot id, the variable is empty, or a copy failed this boot).
 std::optional<std::filesystem::path> core_btf_cache_file(
     const std::vector<std::span<const unsigned char>>& objects);
+
+// A copy some load failed with (it fell back to the kernel's BTF): renamed to `<file>.failed`,
+// which tells the rest of the boot's starts to neither use nor make one (core_btf_cache_file()).
+void retire_core_btf(const std::filesystem::path& file);
 
 // True when `file` is a copy the tracer may use: a regular file, not a link, root's (this user's)
 // and not writable by others, in a directory of the same kind, at most 1 MiB, that parses as BTF.

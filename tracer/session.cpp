@@ -214,6 +214,9 @@ class TraceSession {
                    family.status.reason);
       report_.diagnostics.push_back(family.status);
     }
+    // bpftool's copy made a load fail: the rest of the boot relocates against the kernel's BTF.
+    if (core_btf_cached_ && vmlinux_btf_counts().core_btf_fallbacks > 0)
+      retire_core_btf(*core_btf_file_);
     if (running_.empty()) return make_error("no diagnostic could start on this kernel");
     return ok_status();
   }

@@ -111,7 +111,8 @@ uint32_t kernel_struct_btf_id(const char* name) {
   std::lock_guard lock(mutex);
   if (auto known = ids.find(name); known != ids.end()) return known->second;
   btf* const kernel = btf__load_vmlinux_btf();  // the shared parse, kept from the free below
-  const int id = kernel ? btf__find_by_name_kind(kernel, name, BTF_KIND_STRUCT) : -1;
+  if (!kernel) return 0;                        // asked again next time
+  const int id = btf__find_by_name_kind(kernel, name, BTF_KIND_STRUCT);
   btf__free(kernel);
   return ids[name] = id > 0 ? static_cast<uint32_t>(id) : 0;
 }

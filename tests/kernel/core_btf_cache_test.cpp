@@ -160,6 +160,12 @@ TEST_F(CoreBtfCacheTest, ACopyWithoutAFamilysTypesFallsBackToTheKernelsBtf) {
   const auto start = trace_fsyncs({"--disable", families_except("fileio")});
   EXPECT_EQ(start["core_btf"], "cache, 1 loads fell back to kernel") << start.dump();
   EXPECT_EQ(enabled(start).count("fileio"), 1u) << start["diagnostics"].dump();
+  // Retired for the rest of the boot: the next start neither uses nor makes a copy.
+  const std::string failed = file_.filename().string() + ".failed";
+  EXPECT_EQ(names(), std::set<std::string>{failed});
+  const auto next = trace_fsyncs({"--disable", families_except("fileio")}, [] { sleep(1); });
+  EXPECT_EQ(next["core_btf"], "kernel");
+  EXPECT_EQ(names(), std::set<std::string>{failed});
 }
 
 TEST_F(CoreBtfCacheTest, AStopWhileBpftoolRunsLeavesNoProcessAndNoFile) {

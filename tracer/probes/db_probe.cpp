@@ -264,7 +264,7 @@ void DbProbe::sweep_statement_texts(uint32_t system, int fd, EndOf&& end_of) {
   auto e = event_json(h, "db", "texts_evicted");
   e["system"] = db_system_name(system);
   e["evicted"] = evicted;
-  e["kept"] = kept.size() - evict;
+  e["kept"] = kept.size() - evicted;  // what the walk saw, less what the deletes removed
   announcements_.push_back(std::move(e));
 }
 
