@@ -565,12 +565,16 @@ int BPF_KRETPROBE(pq_get_result_ret_uprobe, const void *res)
 
 /* A connection closed with a query unanswered: its entry in `pending` goes with it. (A process
  * that exits instead is swept by user space: DbProbe::sweep_ended_entries().) */
-static __always_inline int forget_connection(__u64 conn)
+static __always_inline void delete_pending(__u64 conn)
 {
-	if (!current_is_target())
-		return 0;
 	struct db_conn_key k = {.tgid = current_tgid(), .conn = conn};
 	bpf_map_delete_elem(&pending, &k);
+}
+
+static __always_inline int forget_connection(__u64 conn)
+{
+	if (current_is_target())
+		delete_pending(conn);
 	return 0;
 }
 
@@ -583,7 +587,7 @@ int BPF_KPROBE(pq_finish_uprobe, void *conn)
 {
 	if (!current_is_target())
 		return 0;
-	forget_connection((__u64)conn);
+	delete_pending((__u64)conn);
 	struct db_closed_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_lost(PT_LOST_RINGBUF);
