@@ -194,13 +194,8 @@ void CoreBtfMaker::reap() {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
-  kept_ = made && core_btf_usable(temp_) && rename(temp_.c_str(), file_.c_str()) == 0;
-  if (!kept_) unlink(temp_.c_str());
-}
-
-bool CoreBtfMaker::wait() {
-  if (waiter_.joinable()) waiter_.join();
-  return kept_;
+  const bool kept = made && core_btf_usable(temp_) && rename(temp_.c_str(), file_.c_str()) == 0;
+  if (!kept) unlink(temp_.c_str());
 }
 
 CoreBtfMaker::~CoreBtfMaker() {
@@ -208,7 +203,7 @@ CoreBtfMaker::~CoreBtfMaker() {
     std::lock_guard lock(g_reap_mutex);
     if (pid_ > 0) kill(pid_, SIGKILL);
   }
-  wait();
+  waiter_.join();  // the waiter reaps bpftool and keeps or drops its output
 }
 
 }  // namespace podtrace::tracer

@@ -53,9 +53,6 @@ class CoreBtfMaker {
   CoreBtfMaker(const CoreBtfMaker&) = delete;
   CoreBtfMaker& operator=(const CoreBtfMaker&) = delete;
 
-  // Blocks until bpftool has exited and its output was kept or dropped; true when kept.
-  bool wait();
-
  private:
   CoreBtfMaker(pid_t pid, std::filesystem::path temp, std::filesystem::path file);
   void reap();
@@ -63,7 +60,6 @@ class CoreBtfMaker {
   pid_t pid_;
   std::filesystem::path temp_, file_;
   std::thread waiter_;
-  bool kept_ = false;
 };
 
 }  // namespace podtrace::tracer

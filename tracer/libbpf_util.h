@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,13 @@ using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
 // Owns a generated skeleton: SkeletonPtr<fileio_bpf> p(fileio_bpf__open(), fileio_bpf__destroy).
 template <typename Skel>
 using SkeletonPtr = std::unique_ptr<Skel, void (*)(Skel*)>;
+
+// A skeleton's object as the binary embeds it: embedded_object(fileio_bpf__elf_bytes).
+inline std::span<const unsigned char> embedded_object(const void* (*elf_bytes)(size_t*)) {
+  size_t size = 0;
+  const void* data = elf_bytes(&size);
+  return {static_cast<const unsigned char*>(data), size};
+}
 
 // Values of one key of a per-CPU map, one per possible CPU.
 template <typename T>

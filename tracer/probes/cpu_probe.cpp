@@ -142,8 +142,7 @@ LostCounts CpuProbe::lost() const {
 }
 
 std::span<const unsigned char> CpuProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(cpu_bpf__elf_bytes(&size)), size};
+  return embedded_object(cpu_bpf__elf_bytes);
 }
 
 }  // namespace podtrace::tracer

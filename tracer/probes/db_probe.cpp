@@ -299,9 +299,6 @@ LostCounts DbProbe::lost() const {
   return read_lost(bpf_map__fd(skel_->maps.lost));
 }
 
-std::span<const unsigned char> DbProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(db_bpf__elf_bytes(&size)), size};
-}
+std::span<const unsigned char> DbProbe::bpf_object() { return embedded_object(db_bpf__elf_bytes); }
 
 }  // namespace podtrace::tracer

@@ -258,8 +258,7 @@ LostCounts DnsProbe::lost() const {
 }
 
 std::span<const unsigned char> DnsProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(dns_bpf__elf_bytes(&size)), size};
+  return embedded_object(dns_bpf__elf_bytes);
 }
 
 }  // namespace podtrace::tracer

@@ -152,8 +152,7 @@ LostCounts FileioProbe::lost() const {
 }
 
 std::span<const unsigned char> FileioProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(fileio_bpf__elf_bytes(&size)), size};
+  return embedded_object(fileio_bpf__elf_bytes);
 }
 
 }  // namespace podtrace::tracer

@@ -430,8 +430,7 @@ LostCounts LocksProbe::lost() const {
 }
 
 std::span<const unsigned char> LocksProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(locks_bpf__elf_bytes(&size)), size};
+  return embedded_object(locks_bpf__elf_bytes);
 }
 
 }  // namespace podtrace::tracer

@@ -142,8 +142,7 @@ LostCounts MemoryProbe::lost() const {
 }
 
 std::span<const unsigned char> MemoryProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(memory_bpf__elf_bytes(&size)), size};
+  return embedded_object(memory_bpf__elf_bytes);
 }
 
 }  // namespace podtrace::tracer

@@ -46,8 +46,7 @@ LostCounts NetdevProbe::lost() const {
 }
 
 std::span<const unsigned char> NetdevProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(netdev_bpf__elf_bytes(&size)), size};
+  return embedded_object(netdev_bpf__elf_bytes);
 }
 
 }  // namespace podtrace::tracer

@@ -100,8 +100,7 @@ LostCounts ProcessProbe::lost() const {
 }
 
 std::span<const unsigned char> ProcessProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(process_bpf__elf_bytes(&size)), size};
+  return embedded_object(process_bpf__elf_bytes);
 }
 
 }  // namespace podtrace::tracer

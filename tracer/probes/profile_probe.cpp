@@ -374,8 +374,7 @@ LostCounts ProfileProbe::lost() const {
 }
 
 std::span<const unsigned char> ProfileProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(profile_bpf__elf_bytes(&size)), size};
+  return embedded_object(profile_bpf__elf_bytes);
 }
 
 }  // namespace podtrace::tracer

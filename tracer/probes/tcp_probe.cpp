@@ -179,8 +179,7 @@ LostCounts TcpProbe::lost() const {
 }
 
 std::span<const unsigned char> TcpProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(tcp_bpf__elf_bytes(&size)), size};
+  return embedded_object(tcp_bpf__elf_bytes);
 }
 
 }  // namespace podtrace::tracer

@@ -117,8 +117,7 @@ LostCounts UdpProbe::lost() const {
 }
 
 std::span<const unsigned char> UdpProbe::bpf_object() {
-  size_t size = 0;
-  return {static_cast<const unsigned char*>(udp_bpf__elf_bytes(&size)), size};
+  return embedded_object(udp_bpf__elf_bytes);
 }
 
 }  // namespace podtrace::tracer
